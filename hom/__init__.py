@@ -1,0 +1,1 @@
+"""H.O.M: a GraphQL-first API server for goods and appointments."""

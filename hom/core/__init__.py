@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, redis, security, GraphQL core."""
