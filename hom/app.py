@@ -1,0 +1,74 @@
+"""create_app(): routes, middleware and lifespan of the API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from hom.core.config import Settings, get_settings
+from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
+from hom.core.graphql_view import GraphQLView
+from hom.core.health import health_routes
+from hom.core.metrics import DB_POOL_CHECKED_OUT, DB_POOL_SIZE
+from hom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from hom.core.services import Services
+from hom.schema import HomSchema, build_schema
+
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Refresh-Token", "X-Request-ID"]
+
+
+async def metrics(request: Request) -> Response:
+    pool = request.app.state.services.engine.pool
+    DB_POOL_CHECKED_OUT.set(getattr(pool, "checkedout", lambda: 0)())
+    DB_POOL_SIZE.set(getattr(pool, "size", lambda: 0)())
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    return [
+        Middleware(RequestContextMiddleware),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.effective_cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=["X-Request-ID", "Retry-After"],
+        ),
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
+    ]
+
+
+def create_app(settings: Settings | None = None, schema: HomSchema | None = None) -> Starlette:
+    """The ASGI app; `schema` is replaceable for tests of the GraphQL plumbing."""
+    settings = settings or get_settings()
+    services = Services.create(settings)
+    view = GraphQLView(schema or build_schema(settings), services)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.close()
+
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        *health_routes(),
+        Route("/metrics", metrics, methods=["GET"]),
+        Mount(GRAPHIQL_ASSETS_PATH, app=graphiql_assets_app()),
+    ]
+    app = Starlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)
+    app.state.services = services
+    return app

@@ -1,0 +1,176 @@
+"""The `hom` command: serve, migrate, downgrade, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+
+from hom.core import migrations
+from hom.core.config import ConfigError, Settings, load_settings
+from hom.core.logging import configure_logging
+
+log = structlog.get_logger("hom.cli")
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or one line on stderr naming the bad variable and exit code 2."""
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        click.echo(f"hom: configuration error: {error}", err=True)
+        sys.exit(2)
+    configure_logging(settings)
+    return settings
+
+
+@contextmanager
+def backing_services(settings: Settings) -> Iterator[Settings]:
+    """Start the embedded PostgreSQL/Redis for whatever dev leaves unconfigured."""
+    stops: list[Callable[[], None]] = []
+    updates: dict[str, Any] = {}
+    try:
+        if settings.is_dev and not (settings.db_url and settings.redis_url):
+            updates = _start_embedded(settings, stops)
+        yield settings.model_copy(update=updates)
+    finally:
+        for stop in reversed(stops):
+            stop()
+
+
+def _start_embedded(settings: Settings, stops: list[Callable[[], None]]) -> dict[str, Any]:
+    from hom.core import embedded
+
+    if not embedded.embedded_available():
+        click.echo("hom: DB_URL/REDIS_URL unset and the embedded servers are not installed "
+                   "(uv sync --group embedded)", err=True)
+        sys.exit(2)
+    data_dir = settings.data_dir.resolve()
+    updates: dict[str, Any] = {}
+    if not settings.db_url:
+        service = embedded.start_embedded_postgres(data_dir)
+        stops.append(service.stop)
+        updates["db_url"] = os.environ["DB_URL"] = service.url
+    if not settings.redis_url:
+        service = embedded.start_embedded_redis(data_dir)
+        stops.append(service.stop)
+        updates["redis_url"] = os.environ["REDIS_URL"] = service.url
+    log.info("embedded services started", data_dir=str(data_dir))
+    return updates
+
+
+def prepare_database(settings: Settings, migrate: bool) -> None:
+    """Apply pending migrations; refuse to go on unless the database is reachable and at head."""
+    assert settings.db_url
+    try:
+        if migrate:
+            migrations.upgrade(settings.db_url)
+        state = asyncio.run(_database_state(settings.db_url))
+    except Exception as error:  # noqa: BLE001 - any failure here means: do not serve
+        click.echo(f"hom: database not usable: {type(error).__name__}: {error}", err=True)
+        sys.exit(1)
+    log.info("database", current_database=state.current_database,
+             current_schema=state.current_schema, revision=state.revision)
+    if not state.at_head:
+        click.echo(f"hom: database at revision {state.revision}, not at head; "
+                   "run `hom migrate` or drop --no-migrate", err=True)
+        sys.exit(1)
+
+
+async def _database_state(db_url: str) -> migrations.DatabaseState:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as connection:
+            return await migrations.database_state(connection)
+    finally:
+        await engine.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """H.O.M: the GraphQL API server for a shop that sells goods and books appointments."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option("--ssl-keyfile", type=click.Path(exists=True), help="TLS private key (PEM).")
+@click.option("--ssl-certfile", type=click.Path(exists=True), help="TLS certificate (PEM).")
+@click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
+def serve(host: str, port: int, workers: int, reload: bool, ssl_keyfile: str | None,
+          ssl_certfile: str | None, no_migrate: bool) -> None:
+    """Serve the API (GraphQL at /graphql, /auth, /health, /metrics).
+
+    With nothing configured in dev, runs a private PostgreSQL and Redis with
+    their data under ./.hom/. Applies pending migrations first unless --no-migrate.
+    """
+    import uvicorn
+
+    base = settings_or_exit()
+    _share_dev_secret(base)
+    with backing_services(base) as settings:
+        prepare_database(settings, migrate=not no_migrate)
+        scheme = "https" if ssl_certfile else "http"
+        click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
+        _exit_cleanly_on_sigterm()
+        uvicorn.run("hom.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    reload=reload, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile,
+                    log_config=None, timeout_graceful_shutdown=20)
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit that
+    still runs our `finally` blocks (stopping the embedded servers)."""
+
+    def exit_now(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, exit_now)
+
+
+def _share_dev_secret(settings: Settings) -> None:
+    """In dev without JWT_SECRET, give all worker processes the same random secret."""
+    if settings.is_dev and "JWT_SECRET" not in os.environ and "SECRET_KEY" not in os.environ:
+        log.warning("JWT_SECRET is not set: a random secret for this run (tokens die on restart)")
+        os.environ["JWT_SECRET"] = secrets.token_urlsafe(48)
+
+
+@main.command()
+@click.argument("revision", default="head")
+def migrate(revision: str) -> None:
+    """Upgrade the database to REVISION (default: head)."""
+    with backing_services(settings_or_exit()) as settings:
+        assert settings.db_url
+        migrations.upgrade(settings.db_url, revision)
+
+
+@main.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Downgrade the database to REVISION (`base` removes everything)."""
+    with backing_services(settings_or_exit()) as settings:
+        assert settings.db_url
+        migrations.downgrade(settings.db_url, revision)
+
+
+@main.command("export-schema")
+@click.argument("path", default="schema.graphql", type=click.Path(dir_okay=False))
+def export_schema(path: str) -> None:
+    """Write the GraphQL SDL to PATH (default: schema.graphql)."""
+    from hom.schema import sdl
+
+    Path(path).write_text(sdl())
+    click.echo(f"wrote {path}")

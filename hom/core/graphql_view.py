@@ -1,0 +1,71 @@
+"""The `/graphql` endpoint: Strawberry's ASGI view with our context, JSON and playground."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from hom.context import Context
+from hom.core.db import RequestDatabase
+from hom.core.graphiql import graphiql_page
+from hom.core.services import Services
+from hom.schema import HomSchema
+
+_DB_STATE_KEY = "hom_db"
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """POST JSON and GET queries, `graphql-transport-ws` subscriptions, offline GraphiQL."""
+
+    def __init__(self, schema: HomSchema, services: Services) -> None:
+        settings = services.settings
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=settings.effective_cors_origins,
+        )
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            db = scope.get("state", {}).pop(_DB_STATE_KEY, None)
+            if db is not None:
+                await db.close()
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services = self.services
+        db = RequestDatabase(services.session_maker)
+        request.state.hom_db = db
+        return Context(
+            settings=services.settings,
+            request=request,
+            db=db,
+            redis=services.redis,
+            keys=services.keys,
+            request_id=getattr(request.state, "request_id", ""),
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_page())
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: invalid UTF-8 and absurd nesting are decode errors (400), not crashes."""
+        value = orjson.loads(data)
+        if not isinstance(value, dict | list):
+            raise json.JSONDecodeError("a GraphQL request is a JSON object", "", 0)
+        return value
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)

@@ -1,0 +1,64 @@
+"""Prometheus metrics: per HTTP route and per GraphQL operation, with bounded labels."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "hom_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "hom_http_request_duration_seconds",
+    "HTTP request latency by route",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+GRAPHQL_OPERATIONS = Counter(
+    "hom_graphql_operations_total", "GraphQL operations", ["operation", "type"]
+)
+GRAPHQL_LATENCY = Histogram(
+    "hom_graphql_operation_duration_seconds",
+    "GraphQL operation latency",
+    ["operation", "type"],
+    buckets=LATENCY_BUCKETS,
+)
+GRAPHQL_ERRORS = Counter(
+    "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
+)
+DB_POOL_CHECKED_OUT = Gauge("hom_db_pool_checked_out", "Database connections in use")
+DB_POOL_SIZE = Gauge("hom_db_pool_size", "Database connections held by the pool")
+DEPENDENCY_UP = Gauge("hom_dependency_up", "1 when the last health check passed", ["dependency"])
+
+OTHER = "other"
+ANONYMOUS = "anonymous"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+class BoundedLabels:
+    """Keeps the first `limit` distinct names as labels; the rest fold into `other`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str | None) -> str:
+        if not name:
+            return ANONYMOUS
+        if name in self._seen:
+            return name
+        if not _NAME.fullmatch(name):
+            return OTHER
+        with self._lock:
+            if len(self._seen) >= self.limit:
+                return OTHER
+            self._seen.add(name)
+        return name
+
+
+operation_label = BoundedLabels(limit=300)

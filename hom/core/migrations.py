@@ -1,0 +1,67 @@
+"""Alembic with the app's settings: upgrade, downgrade, and where the database stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(db_url: str) -> Config:
+    """An Alembic config for `db_url`, independent of the working directory."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["db_url"] = db_url
+    return config
+
+
+def upgrade(db_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(db_url), revision)
+
+
+def downgrade(db_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(db_url), revision)
+
+
+def head_revisions() -> set[str]:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return set(script.get_heads())
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    current_database: str
+    current_schema: str
+    revisions: set[str]
+
+    @property
+    def at_head(self) -> bool:
+        return self.revisions == head_revisions()
+
+    @property
+    def revision(self) -> str:
+        return ",".join(sorted(self.revisions)) or "none"
+
+
+async def database_state(connection: AsyncConnection) -> DatabaseState:
+    """Which database and schema we are in, and which revision it is at."""
+    row = (await connection.execute(text("SELECT current_database(), current_schema()"))).one()
+    return DatabaseState(str(row[0]), str(row[1]), await current_revisions(connection))
+
+
+async def current_revisions(connection: AsyncConnection) -> set[str]:
+    try:
+        async with connection.begin_nested():
+            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+    except ProgrammingError:
+        return set()
+    return {str(value) for value in result.scalars()}

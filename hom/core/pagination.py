@@ -1,0 +1,117 @@
+"""Keyset pagination: opaque cursors over the sort key, `first`/`after` checked (SPEC §5)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+import orjson
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from hom.core.errors import bad_user_input
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+RowT = TypeVar("RowT")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a keyset ordering; the last key must be unique (usually the id)."""
+
+    column: ColumnElement[Any]
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    after: tuple[Any, ...] | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[RowT]):
+    rows: list[RowT]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def page_request(first: int | None, after: str | None, keys: Sequence[SortKey]) -> PageRequest:
+    """Check the client's arguments; a bad one is BAD_USER_INPUT, never a silent clamp."""
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if size < 0 or size > MAX_PAGE_SIZE:
+        raise bad_user_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}", "first")
+    return PageRequest(first=size, after=decode_cursor(after, keys) if after else None)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = orjson.dumps([_plain(value) for value in values], default=str)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> tuple[Any, ...]:
+    """The sort-key values inside a cursor, typed like their columns."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("cursor shape")
+        return tuple(_typed(key, value) for key, value in zip(keys, values, strict=True))
+    except (ValueError, TypeError, UnicodeError, binascii.Error, ArithmeticError):
+        raise bad_user_input("`after` is not a cursor of this list", "after") from None
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _typed(key: SortKey, value: Any) -> Any:
+    if value is None:
+        return None
+    python_type = key.column.type.python_type
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is Decimal:
+        return Decimal(str(value))
+    if python_type in (int, str, bool) and not isinstance(value, python_type):
+        raise ValueError("cursor value type")
+    return value
+
+
+def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the key order (mixed directions allowed)."""
+    alternatives = []
+    for index, key in enumerate(keys):
+        equal = [keys[i].column == values[i] for i in range(index)]
+        beyond = key.column < values[index] if key.descending else key.column > values[index]
+        alternatives.append(and_(*equal, beyond))
+    return or_(*alternatives)
+
+
+def keyset_select(stmt: Select[Any], keys: Sequence[SortKey], request: PageRequest) -> Select[Any]:
+    """The statement for one page: one extra row tells whether there is a next page."""
+    ordered = stmt.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
+    if request.after is not None:
+        ordered = ordered.where(after_condition(keys, request.after))
+    return ordered.limit(request.first + 1)
+
+
+def make_page(
+    rows: Sequence[RowT], request: PageRequest, key_values: Any
+) -> Page[RowT]:
+    """Cut the extra row off and compute the cursors; `key_values(row)` gives the sort key."""
+    visible = list(rows[: request.first])
+    return Page(
+        rows=visible,
+        cursors=[encode_cursor(key_values(row)) for row in visible],
+        has_next_page=len(rows) > request.first,
+        has_previous_page=request.after is not None,
+    )

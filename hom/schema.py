@@ -1,0 +1,75 @@
+"""The one Strawberry schema, assembled from the domains' query and mutation mixins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from hom.core.config import Settings
+from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
+from hom.core.limits import LimitedParser, complexity_rules
+from hom.core.schema_info import CoreQuery
+
+log = structlog.get_logger("hom.graphql")
+
+
+@strawberry.type
+class Query(CoreQuery):
+    """All read operations."""
+
+
+class HomSchema(strawberry.Schema):
+    """Logs only unexpected errors (with traceback); client errors are not server faults."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if error_code(error) == "INTERNAL_SERVER_ERROR":
+                log.error("unexpected error", path=error.path, exc_info=error.original_error)
+
+
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The request pipeline: observe, code errors, parse and validate with limits and caches.
+
+    Factories, not instances: Strawberry gives each request its own extension objects.
+    """
+    rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
+    extensions: list[Callable[[], SchemaExtension]] = [
+        OperationObserver,
+        partial(ErrorPolicy, mask=settings.is_prod),
+        partial(LimitedParser, max_tokens=settings.max_tokens),
+        partial(AddValidationRules, rules),
+        partial(ValidationCache, maxsize=512),
+    ]
+    if settings.is_prod:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+def build_schema(settings: Settings, query: type[Any] = Query) -> HomSchema:
+    return HomSchema(
+        query=query,
+        extensions=schema_extensions(settings),  # type: ignore[arg-type]
+        config=StrawberryConfig(disable_field_suggestions=settings.is_prod),
+    )
+
+
+def sdl() -> str:
+    """The schema as SDL, as checked in at `schema.graphql`."""
+    from hom.core.config import Settings
+
+    return build_schema(Settings()).as_str() + "\n"

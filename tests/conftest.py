@@ -1,0 +1,137 @@
+"""Fixtures: one PostgreSQL database and one Redis key prefix per run, migrated with Alembic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+
+from hom.app import create_app
+from hom.core import migrations
+from hom.core.config import Settings, load_settings
+from tests.support import (
+    LOCAL_DB_URL,
+    LOCAL_REDIS_URL,
+    GraphQLClient,
+    configured,
+    create_database,
+    drop_database,
+    with_database,
+)
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embedded")
+
+
+@pytest.fixture(scope="session")
+def admin_db_url(embedded_dir: Path) -> Iterator[str]:
+    """A PostgreSQL server to create the run's database in: TEST_DB_URL, local, or embedded."""
+    url = configured("TEST_DB_URL", LOCAL_DB_URL, 5432)
+    if url:
+        yield url
+        return
+    from hom.core.embedded import start_embedded_postgres
+
+    service = start_embedded_postgres(embedded_dir)
+    yield service.url
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(embedded_dir: Path) -> Iterator[str]:
+    """A Redis server: TEST_REDIS_URL, local, or embedded."""
+    url = configured("TEST_REDIS_URL", LOCAL_REDIS_URL, 6379)
+    if url:
+        yield url
+        return
+    from hom.core.embedded import start_embedded_redis
+
+    service = start_embedded_redis(embedded_dir)
+    yield service.url
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def db_url(admin_db_url: str) -> Iterator[str]:
+    """This run's own database, migrated to head, dropped afterwards."""
+    name = create_database(admin_db_url)
+    url = with_database(admin_db_url, name)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        drop_database(admin_db_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_prefix() -> str:
+    return f"hom_test_{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _clean_redis(redis_url: str, redis_prefix: str) -> AsyncIterator[None]:
+    yield
+    client = Redis.from_url(redis_url)
+    async for key in client.scan_iter(match=f"{redis_prefix}*", count=500):
+        await client.delete(key)
+    await client.aclose()
+
+
+def make_settings(db_url: str, redis_url: str, redis_prefix: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "db_url": db_url,
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "jwt_secret": TEST_SECRET,
+        "app_env": "dev",
+        **overrides,
+    }
+    return load_settings(**values)
+
+
+@pytest.fixture
+def settings(db_url: str, redis_url: str, redis_prefix: str) -> Settings:
+    return make_settings(db_url, redis_url, redis_prefix)
+
+
+@pytest.fixture
+def settings_factory(db_url: str, redis_url: str, redis_prefix: str) -> Any:
+    """`settings_factory(app_env="prod", …)` → Settings for this run's database and Redis."""
+
+    def factory(**overrides: Any) -> Settings:
+        return make_settings(db_url, redis_url, redis_prefix, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    yield application
+    await application.state.services.close()
+
+
+async def open_client(application: Starlette) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with await open_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)

@@ -1,0 +1,77 @@
+"""Test plumbing: where the real PostgreSQL and Redis are, a GraphQL client helper."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+LOCAL_DB_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def configured(env_name: str, local: str, port: int) -> str | None:
+    """The URL named by the environment, else the local default when it answers."""
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    return local if reachable(local, port) else None
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
+
+
+def with_database(sqlalchemy_url: str, name: str) -> str:
+    return make_url(sqlalchemy_url).set(database=name).render_as_string(False)
+
+
+async def admin_execute(admin_url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def create_database(admin_url: str) -> str:
+    name = f"hom_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(admin_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    return name
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class GraphQLClient:
+    """`await gql(query, variables)` → the decoded response body."""
+
+    http: httpx.AsyncClient
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, **kwargs
+        )
+        body: dict[str, Any] = response.json()
+        return body
