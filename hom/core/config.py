@@ -33,12 +33,15 @@ class Settings(BaseSettings):
     )
 
     app_env: AppEnv = Field(AppEnv.DEV, alias="APP_ENV")
-    db_url: str | None = Field(None, validation_alias=AliasChoices("DB_URL", "DATABASE_URL"))
+    # URLs may carry a password: kept out of repr() (SPEC §3: secrets never in logs).
+    db_url: str | None = Field(
+        None, validation_alias=AliasChoices("DB_URL", "DATABASE_URL"), repr=False
+    )
     db_pool_size: int = Field(5, alias="DB_POOL_SIZE", ge=1)
     db_max_overflow: int = Field(10, alias="DB_MAX_OVERFLOW", ge=0)
     db_pool_recycle: int = Field(1800, alias="DB_POOL_RECYCLE", ge=-1)
     db_pool_pre_ping: bool = Field(True, alias="DB_POOL_PRE_PING")
-    redis_url: str | None = Field(None, alias="REDIS_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL", repr=False)
     redis_prefix: str = Field("hom:", alias="REDIS_PREFIX")
     jwt_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("JWT_SECRET", "SECRET_KEY")

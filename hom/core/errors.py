@@ -71,10 +71,6 @@ def bad_user_input(message: str, argument: str | None = None) -> CodedError:
     return CodedError(message, TopLevelCode.BAD_USER_INPUT, **extra)
 
 
-def query_too_complex(message: str) -> CodedError:
-    return CodedError(message, TopLevelCode.QUERY_TOO_COMPLEX)
-
-
 def unauthenticated(message: str = "Authentication required") -> CodedError:
     return CodedError(message, TopLevelCode.UNAUTHENTICATED)
 

@@ -11,6 +11,7 @@ from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from hom.core.errors import TopLevelCode
+from hom.core.limits import is_token_limit
 from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
 
 MASKED_MESSAGE = "Internal server error"
@@ -22,12 +23,13 @@ def error_code(error: GraphQLError) -> str:
     if isinstance(code, str):
         return code
     if isinstance(error, GraphQLSyntaxError):
+        if is_token_limit(error):
+            return TopLevelCode.QUERY_TOO_COMPLEX
         return TopLevelCode.GRAPHQL_PARSE_FAILED
-    if error.original_error is None:
-        if error.path is None and error.message.startswith("Variable '$"):
-            return TopLevelCode.BAD_USER_INPUT
-        if error.path is None:
-            return TopLevelCode.GRAPHQL_VALIDATION_FAILED
+    if error.path is None and error.message.startswith("Variable '$"):
+        return TopLevelCode.BAD_USER_INPUT
+    if error.original_error is None and error.path is None:
+        return TopLevelCode.GRAPHQL_VALIDATION_FAILED
     return TopLevelCode.INTERNAL_SERVER_ERROR
 
 

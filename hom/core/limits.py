@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -11,35 +12,39 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from hom.core.errors import TopLevelCode, query_too_complex
+from hom.core.errors import TopLevelCode
 
 PARSE_CACHE_SIZE = 512
-_TOKEN_LIMIT_MARK = "tokens. Parsing aborted"
+TOKEN_LIMIT_MARK = "tokens. Parsing aborted"
 
 
 @lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_limited(query: str, max_tokens: int) -> DocumentNode:
-    """Parse once per distinct query text; too many tokens is QUERY_TOO_COMPLEX."""
-    try:
-        return parse(query, max_tokens=max_tokens, no_location=False)
-    except GraphQLError as error:
-        if _TOKEN_LIMIT_MARK in error.message:
-            raise query_too_complex(
-                f"The query has more than {max_tokens} tokens"
-            ) from None
-        raise
+    """Parse once per distinct query text, refusing documents over the token limit."""
+    return parse(query, max_tokens=max_tokens)
+
+
+def is_token_limit(error: GraphQLError) -> bool:
+    return TOKEN_LIMIT_MARK in error.message
 
 
 class LimitedParser(SchemaExtension):
-    """Parses through the cache with the token limit (replaces ParserCache/MaxTokensLimiter)."""
+    """Parses through the cache with the token limit (replaces ParserCache/MaxTokensLimiter).
+
+    A document that fails to parse is left to Strawberry, which parses it again
+    (same limit) inside its own error handling, so the error reaches the client
+    like any other parse error.
+    """
 
     def __init__(self, max_tokens: int) -> None:
         self.max_tokens = max_tokens
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
         if context.graphql_document is None and context.query:
-            context.graphql_document = parse_limited(context.query, self.max_tokens)
+            with suppress(GraphQLError):
+                context.graphql_document = parse_limited(context.query, self.max_tokens)
         yield
 
 

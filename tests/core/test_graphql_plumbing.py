@@ -1,0 +1,211 @@
+"""The GraphQL pipeline through HTTP: limits, error codes and masking, paging, look-ahead."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from strawberry.relay import to_base64
+
+from hom.app import create_app
+from hom.core.config import Settings
+from hom.schema import build_schema
+from tests.conftest import open_client
+from tests.core.plumbing_schema import COUNTERS, CREATE_STATEMENTS, PlumbingQuery
+from tests.support import GraphQLClient, admin_execute
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(scope="module")
+async def items_table(db_url: str) -> AsyncIterator[None]:
+    rows = ", ".join(f"({n}, {n % 7}, 'item {n}')" for n in range(1, 131))
+    await admin_execute(db_url, *CREATE_STATEMENTS, f"INSERT INTO testing.item VALUES {rows}")
+    yield
+    await admin_execute(db_url, "DROP SCHEMA testing CASCADE")
+
+
+async def plumbing_client(settings: Settings) -> tuple[Starlette, httpx.AsyncClient]:
+    app = create_app(settings, schema=build_schema(settings, query=PlumbingQuery))
+    return app, await open_client(app)
+
+
+@pytest.fixture(params=["dev", "prod"])
+async def env_gql(
+    request: pytest.FixtureRequest, settings_factory: SettingsFactory
+) -> AsyncIterator[tuple[str, GraphQLClient]]:
+    app, http = await plumbing_client(settings_factory(app_env=request.param))
+    async with http:
+        yield request.param, GraphQLClient(http)
+    await app.state.services.close()
+
+
+@pytest.fixture
+async def pgql(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    app, http = await plumbing_client(settings)
+    async with http:
+        yield GraphQLClient(http)
+    await app.state.services.close()
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def test_depth_limit_rejects_before_execution(pgql: GraphQLClient) -> None:
+    before = COUNTERS.touched
+    deep = "{ touch nest { " + "child { " * 12 + "level" + " }" * 14
+    body = await pgql(deep)
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert "data" not in body or body["data"] is None
+    assert COUNTERS.touched == before
+
+
+async def test_alias_limit_rejects_before_execution(pgql: GraphQLClient) -> None:
+    before = COUNTERS.touched
+    body = await pgql("{ " + " ".join(f"a{n}: touch" for n in range(31)) + " }")
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert COUNTERS.touched == before
+
+
+async def test_token_limit_rejects_before_execution(pgql: GraphQLClient) -> None:
+    before = COUNTERS.touched
+    body = await pgql("{ touch " + "__typename " * 2100 + "}")
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert "more than 2000 tokens" in body["errors"][0]["message"]
+    assert COUNTERS.touched == before
+
+
+async def test_queries_within_limits_run(pgql: GraphQLClient) -> None:
+    body = await pgql("{ a: touch b: touch nest { child { child { level } } } }")
+    assert body["data"]["nest"] == {"child": {"child": {"level": 2}}}
+
+
+async def test_introspection_and_suggestions_only_outside_prod(
+    env_gql: tuple[str, GraphQLClient],
+) -> None:
+    env, gql = env_gql
+    introspection = await gql("{ __schema { queryType { name } } }")
+    typo = await gql("{ serverInf { version } }")
+    suggests = "Did you mean" in typo["errors"][0]["message"]
+    if env == "prod":
+        assert set(codes(introspection)) == {"GRAPHQL_VALIDATION_FAILED"}
+        assert introspection.get("data") is None
+        assert not suggests
+    else:
+        assert introspection["data"] == {"__schema": {"queryType": {"name": "PlumbingQuery"}}}
+        assert suggests
+    assert codes(typo) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_unexpected_errors_carry_request_id_and_are_masked_in_prod(
+    env_gql: tuple[str, GraphQLClient],
+) -> None:
+    env, gql = env_gql
+    response = await gql.http.post("/graphql", json={"query": "{ boom }"})
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["extensions"]["request_id"] == response.headers["x-request-id"]
+    if env == "prod":
+        assert error["message"] == "Internal server error"
+        assert "hunter2" not in response.text
+    else:
+        assert "secret internals" in error["message"]
+
+
+async def test_parse_errors_are_coded(pgql: GraphQLClient) -> None:
+    assert codes(await pgql("{ serverInfo { ")) == ["GRAPHQL_PARSE_FAILED"]
+
+
+async def test_bad_variables_are_bad_user_input(pgql: GraphQLClient) -> None:
+    body = await pgql("query ($n: Int) { items(first: $n) { edges { cursor } } }", {"n": "x"})
+    assert codes(body) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.usefixtures("items_table")
+@pytest.mark.parametrize("first", [101, -1])
+async def test_first_out_of_range_is_bad_user_input(pgql: GraphQLClient, first: int) -> None:
+    body = await pgql("query ($f: Int) { items(first: $f) { edges { cursor } } }", {"f": first})
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["argument"] == "first"
+
+
+ITEMS_PAGE = """query ($first: Int, $after: String) {
+  items(first: $first, after: $after) {
+    edges { cursor node { id rank name } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+@pytest.mark.usefixtures("items_table")
+async def test_keyset_pages_walk_the_whole_list_once(pgql: GraphQLClient) -> None:
+    seen: list[tuple[int, str]] = []
+    after = None
+    for _ in range(10):
+        body = await pgql(ITEMS_PAGE, {"first": 50, "after": after})
+        items = body["data"]["items"]
+        seen += [(edge["node"]["rank"], edge["node"]["name"]) for edge in items["edges"]]
+        if not items["pageInfo"]["hasNextPage"]:
+            break
+        after = items["pageInfo"]["endCursor"]
+    assert len(seen) == 130
+    assert len(set(seen)) == 130
+    assert [rank for rank, _ in seen] == sorted((rank for rank, _ in seen), reverse=True)
+
+
+@pytest.mark.usefixtures("items_table")
+async def test_default_page_size_is_20(pgql: GraphQLClient) -> None:
+    body = await pgql(ITEMS_PAGE)
+    assert len(body["data"]["items"]["edges"]) == 20
+    assert body["data"]["items"]["pageInfo"]["hasNextPage"] is True
+
+
+@pytest.mark.usefixtures("items_table")
+@pytest.mark.parametrize("cursor", ["garbage!", to_base64("x", 1), "WzEsIngiXQ", "W10"])
+async def test_foreign_cursor_is_bad_user_input(pgql: GraphQLClient, cursor: str) -> None:
+    body = await pgql(ITEMS_PAGE, {"first": 5, "after": cursor})
+    assert codes(body) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.usefixtures("items_table")
+async def test_node_resolves_global_ids(pgql: GraphQLClient) -> None:
+    first = (await pgql(ITEMS_PAGE, {"first": 1}))["data"]["items"]["edges"][0]["node"]
+    query = "query ($id: ID!) { node(id: $id) { id ... on Item { name } } }"
+    assert (await pgql(query, {"id": first["id"]}))["data"]["node"] == {
+        "id": first["id"],
+        "name": first["name"],
+    }
+    assert (await pgql(query, {"id": to_base64("Item", 999_999)}))["data"]["node"] is None
+    assert (await pgql(query, {"id": to_base64("Nope", 1)}))["data"]["node"] is None
+    assert codes(await pgql(query, {"id": "not-an-id"})) == ["BAD_USER_INPUT"]
+
+
+BOOKS = """{ books { title author { name } reviews { stars reviewer { name } } } }"""
+
+
+async def test_lookahead_prefetches_one_batch_per_relation(pgql: GraphQLClient) -> None:
+    COUNTERS.batches.clear()
+    body = await pgql(BOOKS)
+    books = body["data"]["books"]
+    assert len(books) == 50
+    assert books[4] == {
+        "title": "B4",
+        "author": {"name": "A1"},
+        "reviews": [
+            {"stars": 1, "reviewer": {"name": "R0"}},
+            {"stars": 2, "reviewer": {"name": "R1"}},
+        ],
+    }
+    # Authors and reviewers share one loader: A0-A2 first, then R0-R1 for the nested level.
+    assert sorted(COUNTERS.batches) == ["authors:2", "authors:3", "reviews:50"]
+
+
+async def test_lookahead_skips_relations_not_selected(pgql: GraphQLClient) -> None:
+    COUNTERS.batches.clear()
+    body = await pgql("{ books { title ...F } } fragment F on Book { author { name } }")
+    assert body["data"]["books"][0] == {"title": "B0", "author": {"name": "A0"}}
+    assert COUNTERS.batches == ["authors:3"]

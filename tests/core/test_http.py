@@ -1,0 +1,109 @@
+"""The HTTP surface of /graphql and friends: body limits, hostile JSON, request ids, CORS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+QUERY = b'{"query": "{ serverInfo { version } }"}'
+
+
+async def test_two_megabyte_body_is_413_before_parsing(client: httpx.AsyncClient) -> None:
+    body = b'{"query": "' + b"x" * 2_000_000 + b'"}'
+    response = await client.post("/graphql", content=body, headers=JSON)
+    assert response.status_code == 413
+
+
+async def test_chunked_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    response = await client.post("/graphql", content=chunks(), headers=JSON)
+    assert response.status_code == 413
+
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"query": "\xff\xfe{ serverInfo }"}', id="invalid-utf8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="deep-array"),
+        pytest.param(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, id="deep-object"),
+        pytest.param(b'"just a string"', id="not-an-object"),
+        pytest.param(b"42", id="number"),
+        pytest.param(b"{", id="truncated"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+async def test_hostile_json_is_400_not_500(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post("/graphql", content=body, headers=JSON)
+    assert response.status_code == 400
+
+
+async def test_batching_is_off(client: httpx.AsyncClient) -> None:
+    batch = b"[" + QUERY + b"," + QUERY + b"]"
+    response = await client.post("/graphql", content=batch, headers=JSON)
+    assert response.status_code == 400
+
+
+async def test_get_runs_queries_but_not_mutations(client: httpx.AsyncClient) -> None:
+    ok = await client.get("/graphql", params={"query": "{ serverInfo { version } }"})
+    assert ok.status_code == 200
+    assert ok.json()["data"]["serverInfo"]["version"]
+    refused = await client.get("/graphql", params={"query": "mutation { x }"})
+    assert refused.status_code in (400, 405)
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    mine = await client.post("/graphql", content=QUERY, headers={**JSON, "x-request-id": "abc-1"})
+    assert mine.headers["x-request-id"] == "abc-1"
+    hostile = await client.get("/health/live", headers={"x-request-id": "bad id;<script>" * 3})
+    made = hostile.headers["x-request-id"]
+    assert made != "bad id" and len(made) == 32
+
+
+async def test_cors_allows_configured_origin_only(client: httpx.AsyncClient) -> None:
+    preflight = {
+        "origin": "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+    }
+    allowed = await client.options("/graphql", headers=preflight)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    denied = await client.options("/graphql", headers={**preflight, "origin": "https://evil.test"})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+async def test_graphiql_page_is_served_to_browsers(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+async def test_metrics_count_graphql_operations(client: httpx.AsyncClient) -> None:
+    named = b'{"query": "query ProbeOp { serverInfo { version } }"}'
+    await client.post("/graphql", content=named, headers=JSON)
+    await client.post("/graphql", content=b'{"query": "{ nope }"}', headers=JSON)
+    text = (await client.get("/metrics")).text
+    assert 'hom_graphql_operations_total{operation="ProbeOp",type="query"}' in text
+    assert 'hom_graphql_operation_duration_seconds_bucket{le="0.005",operation="ProbeOp"' in text
+    assert 'hom_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED",operation="anonymous"}' in text
+    assert 'hom_http_requests_total{method="POST",route="/graphql",status="200"}' in text
+
+
+async def test_operation_labels_stay_bounded(client: httpx.AsyncClient) -> None:
+    for n in range(3):
+        hostile = f'{{"query": "query Op{n}x{"y" * 80} {{ serverInfo {{ version }} }}"}}'
+        await client.post("/graphql", content=hostile.encode(), headers=JSON)
+    text = (await client.get("/metrics")).text
+    assert "yyyyyyyy" not in text
+    assert 'hom_graphql_operations_total{operation="other",type="query"}' in text
