@@ -51,8 +51,11 @@ def _start_embedded(settings: Settings, stops: list[Callable[[], None]]) -> dict
     from hom.core import embedded
 
     if not embedded.embedded_available():
-        click.echo("hom: DB_URL/REDIS_URL unset and the embedded servers are not installed "
-                   "(uv sync --group embedded)", err=True)
+        click.echo(
+            "hom: DB_URL/REDIS_URL unset and the embedded servers are not installed "
+            "(uv sync --group embedded)",
+            err=True,
+        )
         sys.exit(2)
     data_dir = settings.data_dir.resolve()
     updates: dict[str, Any] = {}
@@ -75,14 +78,21 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
         if migrate:
             migrations.upgrade(settings.db_url)
         state = asyncio.run(_database_state(settings.db_url))
-    except Exception as error:  # noqa: BLE001 - any failure here means: do not serve
+    except Exception as error:
         click.echo(f"hom: database not usable: {type(error).__name__}: {error}", err=True)
         sys.exit(1)
-    log.info("database", current_database=state.current_database,
-             current_schema=state.current_schema, revision=state.revision)
+    log.info(
+        "database",
+        current_database=state.current_database,
+        current_schema=state.current_schema,
+        revision=state.revision,
+    )
     if not state.at_head:
-        click.echo(f"hom: database at revision {state.revision}, not at head; "
-                   "run `hom migrate` or drop --no-migrate", err=True)
+        click.echo(
+            f"hom: database at revision {state.revision}, not at head; "
+            "run `hom migrate` or drop --no-migrate",
+            err=True,
+        )
         sys.exit(1)
 
 
@@ -110,8 +120,15 @@ def main() -> None:
 @click.option("--ssl-keyfile", type=click.Path(exists=True), help="TLS private key (PEM).")
 @click.option("--ssl-certfile", type=click.Path(exists=True), help="TLS certificate (PEM).")
 @click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
-def serve(host: str, port: int, workers: int, reload: bool, ssl_keyfile: str | None,
-          ssl_certfile: str | None, no_migrate: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    ssl_keyfile: str | None,
+    ssl_certfile: str | None,
+    no_migrate: bool,
+) -> None:
     """Serve the API (GraphQL at /graphql, /auth, /health, /metrics).
 
     With nothing configured in dev, runs a private PostgreSQL and Redis with
@@ -126,9 +143,18 @@ def serve(host: str, port: int, workers: int, reload: bool, ssl_keyfile: str | N
         scheme = "https" if ssl_certfile else "http"
         click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
         _exit_cleanly_on_sigterm()
-        uvicorn.run("hom.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    reload=reload, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile,
-                    log_config=None, timeout_graceful_shutdown=20)
+        uvicorn.run(
+            "hom.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            ssl_keyfile=ssl_keyfile,
+            ssl_certfile=ssl_certfile,
+            log_config=None,
+            timeout_graceful_shutdown=20,
+        )
 
 
 def _exit_cleanly_on_sigterm() -> None:

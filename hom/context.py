@@ -30,7 +30,7 @@ class Loaders:
         loader = self._made.get(factory)
         if loader is None:
             loader = self._made[factory] = factory(self._context)
-        return loader  # type: ignore[no-any-return]
+        return loader
 
 
 @dataclass

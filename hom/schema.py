@@ -63,7 +63,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
 def build_schema(settings: Settings, query: type[Any] = Query) -> HomSchema:
     return HomSchema(
         query=query,
-        extensions=schema_extensions(settings),  # type: ignore[arg-type]
+        extensions=schema_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod),
     )
 

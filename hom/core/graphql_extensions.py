@@ -58,7 +58,10 @@ class ErrorPolicy(SchemaExtension):
             extensions["request_id"] = request_id
             message = MASKED_MESSAGE if self.mask else message
         return GraphQLError(
-            message, nodes=error.nodes, path=error.path, extensions=extensions,
+            message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions=extensions,
             original_error=error.original_error,
         )
 

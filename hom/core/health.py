@@ -44,7 +44,7 @@ async def run_check(name: str, services: Services) -> str:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             await CHECKS[name](services)
-    except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+    except Exception as error:
         log.warning("health check failed", check=name, error=str(error) or type(error).__name__)
         DEPENDENCY_UP.labels(name).set(0)
         return "error"

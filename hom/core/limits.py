@@ -7,7 +7,14 @@ from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, ValidationContext, ValidationRule, parse
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    ValidationContext,
+    ValidationRule,
+    parse,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -15,7 +22,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from hom.core.errors import TopLevelCode
 
 PARSE_CACHE_SIZE = 512
-TOKEN_LIMIT_MARK = "tokens. Parsing aborted"
+TOKEN_LIMIT_MARK = "tokens. Parsing aborted"  # noqa: S105 - not a secret
 
 
 @lru_cache(maxsize=PARSE_CACHE_SIZE)
@@ -74,7 +81,7 @@ def _coded(rule: type[ValidationRule]) -> type[ValidationRule]:
     return CodedRule
 
 
-def complexity_rules(max_depth: int, max_aliases: int) -> list[type[ValidationRule]]:
+def complexity_rules(max_depth: int, max_aliases: int) -> list[type[ASTValidationRule]]:
     """Depth and alias limits as validation rules, so nothing runs when they fail.
 
     Build them once per schema: the validation cache is keyed by the rule classes.

@@ -104,9 +104,7 @@ def keyset_select(stmt: Select[Any], keys: Sequence[SortKey], request: PageReque
     return ordered.limit(request.first + 1)
 
 
-def make_page(
-    rows: Sequence[RowT], request: PageRequest, key_values: Any
-) -> Page[RowT]:
+def make_page(rows: Sequence[RowT], request: PageRequest, key_values: Any) -> Page[RowT]:
     """Cut the extra row off and compute the cursors; `key_values(row)` gives the sort key."""
     visible = list(rows[: request.first])
     return Page(

@@ -12,9 +12,7 @@ def create_redis(settings: Settings, url: str | None = None) -> Redis:
     target = url or settings.redis_url
     if not target:
         raise RuntimeError("REDIS_URL is not set (hom serve starts an embedded Redis in dev)")
-    return Redis.from_url(
-        target, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
-    )
+    return Redis.from_url(target, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
 
 
 class RedisKeys:

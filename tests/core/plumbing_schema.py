@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import strawberry
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
@@ -68,7 +67,7 @@ class Item(relay.Node):
     ) -> list[Item | None]:
         ids = [int(node_id) for node_id in node_ids]
         async with info.context.db.session() as session:
-            rows = (await session.exec(select(item_table).where(item_table.c.id.in_(ids))))
+            rows = await session.exec(select(item_table).where(item_table.c.id.in_(ids)))
             found = {row.id: Item(item_id=row.id, rank=row.rank, name=row.name) for row in rows}
         return [found.get(i) for i in ids]
 
@@ -160,7 +159,7 @@ class PlumbingQuery(Query):
     ) -> Connection[Item]:
         request = page_request(first, after, ITEM_KEYS)
         async with info.context.db.session() as session:
-            rows = (await session.exec(keyset_select(select(item_table), ITEM_KEYS, request)))
+            rows = await session.exec(keyset_select(select(item_table), ITEM_KEYS, request))
             page = make_page(rows.all(), request, lambda row: (row.rank, row.id))
         nodes = [Item(item_id=row.id, rank=row.rank, name=row.name) for row in page.rows]
         return Connection.from_page(page, nodes)

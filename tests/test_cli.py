@@ -1,0 +1,259 @@
+"""The `hom` command: schema export, help, migrations, and `hom serve` end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import click
+import httpx
+import psutil
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hom.cli import main
+from hom.core import migrations
+from hom.schema import sdl
+from tests.conftest import TEST_SECRET
+from tests.support import create_database, drop_database, with_database
+
+ROOT = Path(__file__).resolve().parents[1]
+HOM = Path(sys.executable).with_name("hom")
+UNCONFIGURED = ("DB_URL", "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SECRET_KEY", "APP_ENV")
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+def hom_env(**values: str) -> dict[str, str]:
+    """This environment without any of the app's connection settings, plus `values`."""
+    env = {name: value for name, value in os.environ.items() if name not in UNCONFIGURED}
+    return {**env, **values}
+
+
+def run_hom(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HOM), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def fresh_db_url(admin_db_url: str) -> Iterator[str]:
+    """A new database with no migrations applied, dropped afterwards."""
+    name = create_database(admin_db_url)
+    try:
+        yield with_database(admin_db_url, name)
+    finally:
+        drop_database(admin_db_url, name)
+
+
+async def revisions(db_url: str) -> set[str]:
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as connection:
+            return await migrations.current_revisions(connection)
+    finally:
+        await engine.dispose()
+
+
+# --- export-schema and help ---------------------------------------------------------------
+
+
+def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "out.graphql"
+    result = CliRunner().invoke(main, ["export-schema", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == sdl()
+
+
+def test_export_schema_defaults_to_schema_graphql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["export-schema"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "schema.graphql").read_text() == sdl()
+
+
+def test_checked_in_schema_is_current() -> None:
+    checked_in = (ROOT / "schema.graphql").read_text()
+    assert checked_in == sdl(), "schema.graphql is stale: run `uv run hom export-schema`"
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"], prog_name="hom")
+    assert result.exit_code == 0
+    assert "Usage: hom" in result.output
+    for name, command in main.commands.items():
+        assert name in result.output
+        assert command.get_short_help_str().strip(), f"`hom {name}` has no help"
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_command_help_explains_every_option(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"], prog_name="hom")
+    assert result.exit_code == 0, result.output
+    assert f"Usage: hom {name}" in result.output
+    for param in main.commands[name].params:
+        if isinstance(param, click.Option):
+            assert param.help, f"`hom {name} {param.opts[0]}` has no help text"
+            assert all(opt in result.output for opt in param.opts)
+
+
+def test_serve_help_names_its_options() -> None:
+    result = CliRunner().invoke(main, ["serve", "--help"], prog_name="hom")
+    for option in ("--host", "--port", "--workers", "--reload", "--ssl-keyfile", "--ssl-certfile"):
+        assert option in result.output
+    assert "--no-migrate" in result.output
+
+
+# --- migrate / downgrade / serve against a database of the test's own ------------------------
+
+
+async def test_serve_without_migrating_refuses_an_unmigrated_database(
+    fresh_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = hom_env(
+        APP_ENV="dev",
+        DB_URL=fresh_db_url,
+        REDIS_URL=redis_url,
+        JWT_SECRET=TEST_SECRET,
+        LOG_LEVEL="WARNING",
+    )
+    result = await asyncio.to_thread(run_hom, "serve", "--no-migrate", env=env, cwd=tmp_path)
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "revision" in lines[0]
+    assert "hom migrate" in lines[0]
+    assert await revisions(fresh_db_url) == set(), "--no-migrate must not migrate"
+
+
+async def test_migrate_then_downgrade_base(
+    fresh_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = hom_env(APP_ENV="dev", DB_URL=fresh_db_url, REDIS_URL=redis_url)
+
+    result = await asyncio.to_thread(run_hom, "migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert await revisions(fresh_db_url) == migrations.head_revisions()
+
+    result = await asyncio.to_thread(run_hom, "downgrade", "base", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert await revisions(fresh_db_url) == set()
+
+
+# --- `hom serve` with nothing configured ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def pid_in(pidfile: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(pidfile.read_text().split()[0])
+    return None
+
+
+def embedded_processes(data_dir: Path) -> list[psutil.Process]:
+    """The embedded PostgreSQL (with its children) and Redis serving `data_dir`."""
+    found: dict[int, psutil.Process] = {}
+    for pidfile in (data_dir / "pg" / "postmaster.pid", data_dir / "redis" / "redis.pid"):
+        pid = pid_in(pidfile)
+        with contextlib.suppress(psutil.Error):
+            if pid is not None:
+                process = psutil.Process(pid)
+                found.update({p.pid: p for p in [process, *process.children(recursive=True)]})
+    for process in psutil.process_iter(["cmdline"]):
+        if str(data_dir) in " ".join(process.info["cmdline"] or []):
+            found[process.pid] = process
+    return list(found.values())
+
+
+def running(process: psutil.Process) -> bool:
+    """Alive and not a zombie (an orphan's reaping is up to init, which may be slow)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def survivors(processes: list[psutil.Process], grace: float) -> list[psutil.Process]:
+    deadline = time.monotonic() + grace
+    while (alive := [p for p in processes if running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+def kill_everything(server: subprocess.Popen[bytes], data_dir: Path) -> None:
+    """Leave nothing behind, whatever happened: the server's group and the embedded servers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    for process in embedded_processes(data_dir):
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+def wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last = "no answer"
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"hom serve exited early:\n{log.read_text()}"
+        with contextlib.suppress(httpx.TransportError):
+            response = httpx.get(f"{base_url}/health", timeout=2)
+            last = f"{response.status_code} {response.text}"
+            if response.status_code == 200 and set(response.json()["checks"].values()) == {"ok"}:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"/health not ok after {START_TIMEOUT}s ({last}):\n{log.read_text()}")
+
+
+def test_serve_with_nothing_configured_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    data_dir, workdir, log = tmp_path / "data", tmp_path / "cwd", tmp_path / "serve.log"
+    workdir.mkdir()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(HOM), "serve", "--port", str(port)],
+            env=hom_env(HOM_DATA_DIR=str(data_dir)),
+            cwd=workdir,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_healthy(server, base_url, log)
+        embedded = embedded_processes(data_dir)
+        assert len(embedded) >= 2, f"embedded servers not found: {embedded}"
+
+        response = httpx.post(f"{base_url}/graphql", json={"query": "{ serverInfo { version } }"})
+        assert response.status_code == 200
+        assert response.json() == {"data": {"serverInfo": {"version": version("hom")}}}
+
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"hom serve ignored SIGTERM for {STOP_TIMEOUT}s:\n{log.read_text()}")
+        assert code == 0, log.read_text()
+        left = survivors(embedded, grace=2.0) + survivors(embedded_processes(data_dir), 0)
+        assert not left, f"embedded servers outlived hom serve: {left}\n{log.read_text()}"
+        assert "Traceback" not in log.read_text()
+    finally:
+        kill_everything(server, data_dir)
