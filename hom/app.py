@@ -17,9 +17,11 @@ from hom.core.config import Settings, get_settings
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
 from hom.core.graphql_view import GraphQLView
 from hom.core.health import health_routes
+from hom.core.logging import configure_logging
 from hom.core.metrics import DB_POOL_CHECKED_OUT, DB_POOL_SIZE
 from hom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from hom.core.services import Services
+from hom.core.tracing import configure_tracing, shutdown_tracing
 from hom.schema import HomSchema, build_schema
 
 CORS_HEADERS = ["Authorization", "Content-Type", "X-Refresh-Token", "X-Request-ID"]
@@ -51,6 +53,14 @@ def middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
+def main_app() -> Starlette:
+    """The app as `hom serve` runs it, in each worker process: logging and tracing set up."""
+    settings = get_settings()
+    configure_logging(settings)
+    configure_tracing(settings)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, schema: HomSchema | None = None) -> Starlette:
     """The ASGI app; `schema` is replaceable for tests of the GraphQL plumbing."""
     settings = settings or get_settings()
@@ -61,6 +71,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await services.close()
+        shutdown_tracing()
 
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),

@@ -144,7 +144,7 @@ def serve(
         click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
         _exit_cleanly_on_sigterm()
         uvicorn.run(
-            "hom.app:create_app",
+            "hom.app:main_app",
             factory=True,
             host=host,
             port=port,

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(10, alias="MAX_QUERY_DEPTH", ge=2)
     max_aliases: int = Field(30, alias="MAX_ALIASES", ge=1)
     max_tokens: int = Field(2000, alias="MAX_TOKENS", ge=100)
+    otel_traces_exporter: str | None = Field(
+        None, alias="OTEL_TRACES_EXPORTER", pattern="^(otlp|console|none)$"
+    )
+    otel_otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_service_name: str = Field("hom", alias="OTEL_SERVICE_NAME")
     order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
     cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
 

@@ -13,6 +13,7 @@ from strawberry.extensions import SchemaExtension
 from hom.core.errors import TopLevelCode
 from hom.core.limits import is_token_limit
 from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
+from hom.core.tracing import span
 
 MASKED_MESSAGE = "Internal server error"
 
@@ -81,7 +82,11 @@ class OperationObserver(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        with span("graphql.operation") as current:
+            yield
+            self._observe(time.perf_counter() - started, current)
+
+    def _observe(self, seconds: float, current: Any) -> None:
         context = self.execution_context
         operation = operation_of(context.graphql_document, context.operation_name)
         name = operation.name.value if operation and operation.name else context.operation_name
@@ -89,7 +94,12 @@ class OperationObserver(SchemaExtension):
         label = operation_label(name)
         structlog.contextvars.bind_contextvars(operation=name or label, operation_type=kind)
         GRAPHQL_OPERATIONS.labels(label, kind).inc()
-        GRAPHQL_LATENCY.labels(label, kind).observe(time.perf_counter() - started)
+        GRAPHQL_LATENCY.labels(label, kind).observe(seconds)
+        if current is not None:
+            current.update_name(f"{kind} {name or label}")
+            current.set_attributes(
+                {"graphql.operation.name": name or "", "graphql.operation.type": kind}
+            )
         errors = context.result.errors if context.result else None
         for error in errors or ():
             GRAPHQL_ERRORS.labels(label, error_code(error)).inc()

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hom.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from hom.core.tracing import span
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -58,10 +59,12 @@ class RequestContextMiddleware:
             await send(message)
 
         started = time.perf_counter()
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            self._record(scope, status["code"], time.perf_counter() - started)
+        with span("HTTP", headers=Headers(scope=scope), server=True) as current:
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                self._record(scope, status["code"], time.perf_counter() - started)
+                annotate_http_span(current, scope, status["code"], request_id)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         method, route = scope.get("method", "WS"), route_label(scope)
@@ -76,6 +79,22 @@ class RequestContextMiddleware:
             status=status,
             duration_ms=round(seconds * 1000, 2),
         )
+
+
+def annotate_http_span(current: Any, scope: Scope, status: int, request_id: str) -> None:
+    if current is None:
+        return
+    method, route = scope.get("method", "WS"), route_label(scope)
+    current.update_name(f"{method} {route}")
+    current.set_attributes(
+        {
+            "http.request.method": method,
+            "http.route": route,
+            "url.path": scope.get("path", ""),
+            "http.response.status_code": status,
+            "hom.request_id": request_id,
+        }
+    )
 
 
 class BodyTooLarge(Exception):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hom.core.config import Settings
 from hom.core.db import SessionMaker, create_engine, create_session_maker
 from hom.core.redis import RedisKeys, create_redis
+from hom.core.tracing import instrument_engine
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Services:
     def create(cls, settings: Settings) -> Services:
         """Pools are created here but connect lazily, on first use."""
         engine = create_engine(settings)
+        instrument_engine(engine)
         return cls(
             settings=settings,
             engine=engine,

@@ -1,0 +1,92 @@
+"""The per-request database handle: lazy, one connection, explicit transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hom.core.config import Settings
+from hom.core.db import NAMING_CONVENTION, RequestDatabase, create_engine, create_session_maker
+from tests.support import GraphQLClient
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE IF NOT EXISTS tx_probe (n int)"))
+        await connection.execute(text("TRUNCATE tx_probe"))
+    yield engine
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP TABLE tx_probe"))
+    await engine.dispose()
+
+
+def count_checkouts(engine: AsyncEngine) -> list[int]:
+    checkouts: list[int] = []
+    event.listen(engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(1))
+    return checkouts
+
+
+async def probe_rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT count(*) FROM tx_probe"))).scalar_one())
+
+
+async def test_untouched_request_checks_out_no_connection(engine: AsyncEngine) -> None:
+    checkouts = count_checkouts(engine)
+    db = RequestDatabase(create_session_maker(engine))
+    async with db.session():
+        pass
+    await db.close()
+    assert checkouts == []
+
+
+async def test_concurrent_reads_share_one_connection(engine: AsyncEngine) -> None:
+    checkouts = count_checkouts(engine)
+    db = RequestDatabase(create_session_maker(engine))
+
+    async def read(n: int) -> int:
+        async with db.session() as session:
+            return int((await session.exec(text(f"SELECT {n}"))).scalar_one())
+
+    assert await asyncio.gather(*(read(n) for n in range(10))) == list(range(10))
+    await db.close()
+    assert len(checkouts) == 1
+
+
+async def test_transaction_commits_on_success(engine: AsyncEngine) -> None:
+    db = RequestDatabase(create_session_maker(engine))
+    async with db.transaction() as session:
+        await session.exec(text("INSERT INTO tx_probe VALUES (1)"))
+    await db.close()
+    assert await probe_rows(engine) == 1
+
+
+async def test_transaction_rolls_back_on_error(engine: AsyncEngine) -> None:
+    db = RequestDatabase(create_session_maker(engine))
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await session.exec(text("INSERT INTO tx_probe VALUES (2)"))
+            raise RuntimeError("rule broken")
+    await db.close()
+    assert await probe_rows(engine) == 0
+
+
+async def test_graphql_request_without_database_fields_takes_no_connection(
+    gql: GraphQLClient, app: object
+) -> None:
+    engine = app.state.services.engine  # type: ignore[attr-defined]
+    checkouts = count_checkouts(engine)
+    body = await gql("{ serverInfo { version } }")
+    assert body["data"]["serverInfo"]["version"]
+    assert checkouts == []
+
+
+def test_constraint_names_follow_the_convention() -> None:
+    assert NAMING_CONVENTION["uq"] == "uq_%(table_name)s_%(column_0_N_name)s"
+    assert set(NAMING_CONVENTION) == {"ix", "uq", "ck", "fk", "pk"}
