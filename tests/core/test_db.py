@@ -69,10 +69,14 @@ async def test_transaction_commits_on_success(engine: AsyncEngine) -> None:
 
 async def test_transaction_rolls_back_on_error(engine: AsyncEngine) -> None:
     db = RequestDatabase(create_session_maker(engine))
-    with pytest.raises(RuntimeError):
+
+    async def insert_then_fail() -> None:
         async with db.transaction() as session:
             await session.exec(text("INSERT INTO tx_probe VALUES (2)"))
             raise RuntimeError("rule broken")
+
+    with pytest.raises(RuntimeError):
+        await insert_then_fail()
     await db.close()
     assert await probe_rows(engine) == 0
 
