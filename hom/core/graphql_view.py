@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from hom.context import Context
@@ -22,8 +24,20 @@ from hom.schema import HomSchema
 _DB_STATE_KEY = "hom_db"
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws speaks text frames; our JSON encoder returns bytes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL[Context, None]):
     """POST JSON and GET queries, `graphql-transport-ws` subscriptions, offline GraphiQL."""
+
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, schema: HomSchema, services: Services) -> None:
         settings = services.settings
