@@ -29,10 +29,17 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
+EMBEDDED = "embedded"
+
+
 def configured(env_name: str, local: str, port: int) -> str | None:
-    """The URL named by the environment, else the local default when it answers."""
-    if os.environ.get(env_name):
-        return os.environ[env_name]
+    """The URL named by the environment, else the local default when it answers.
+
+    None means: use an embedded server (also forced with `<env_name>=embedded`).
+    """
+    named = os.environ.get(env_name)
+    if named:
+        return None if named == EMBEDDED else named
     return local if reachable(local, port) else None
 
 

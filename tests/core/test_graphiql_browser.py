@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, INSTALL_COMMAND, graphiql_page
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -76,19 +77,11 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def server_url(db_url: str, redis_url: str, redis_prefix: str) -> Iterator[str]:
     """Run the real app (hom.app.create_app) with uvicorn on a free loopback port."""
     from hom.app import create_app
-    from hom.core.config import load_settings
 
-    settings = load_settings(
-        db_url=os.environ.get(
-            "TEST_DB_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-        ),
-        redis_url=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        jwt_secret="graphiql-browser-test-secret-0123456789abcdef",
-        graphiql=True,
-    )
+    settings = make_settings(db_url, redis_url, redis_prefix, graphiql=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOCAL_HOST, 0))
