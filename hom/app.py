@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from hom.accounts.auth_routes import auth_routes
 from hom.core.config import Settings, get_settings
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
 from hom.core.graphql_view import GraphQLView
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
+        *auth_routes(),
         *health_routes(),
         Route("/metrics", metrics, methods=["GET"]),
         Mount(GRAPHIQL_ASSETS_PATH, app=graphiql_assets_app()),

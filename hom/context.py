@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
+from hom.accounts.auth import bearer_token
+from hom.accounts.sessions import SessionStore
+from hom.core import tokens
 from hom.core.config import Settings
 from hom.core.db import RequestDatabase
+from hom.core.errors import unauthenticated
 from hom.core.redis import RedisKeys
+from hom.core.tokens import TokenType
+from hom.core.viewer import Viewer
 
+log = structlog.get_logger("hom.auth")
 LoaderT = TypeVar("LoaderT", bound=DataLoader[Any, Any])
 
 
@@ -42,6 +53,38 @@ class Context:
     keys: RedisKeys
     request_id: str
     loaders: Loaders = field(init=False)
+    _viewer: asyncio.Future[Viewer | None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return SessionStore(self.redis, self.keys, self.settings)
+
+    def bearer_token(self) -> str | None:
+        return bearer_token(self.request.headers.get("authorization"))
+
+    async def viewer(self) -> Viewer | None:
+        """The caller, resolved once per request: token decoded, session and JTI checked."""
+        if self._viewer is None:
+            self._viewer = asyncio.ensure_future(self._resolve_viewer())
+        return await asyncio.shield(self._viewer)
+
+    async def _resolve_viewer(self) -> Viewer | None:
+        token = self.bearer_token()
+        if token is None:
+            return None
+        try:
+            claims = tokens.decode(self.settings, token, TokenType.ACCESS)
+        except tokens.InvalidToken:
+            raise unauthenticated("Invalid or expired access token") from None
+        try:
+            viewer = await self.sessions.viewer(claims)
+        except RedisError:
+            log.warning("redis unavailable: authenticated fields fail closed")
+            raise unauthenticated("Authentication is unavailable right now") from None
+        if viewer is None:
+            raise unauthenticated("This session has ended")
+        structlog.contextvars.bind_contextvars(user_id=viewer.user_id)
+        return viewer

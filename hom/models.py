@@ -1,3 +1,5 @@
 """Imports every domain's tables so that SQLModel.metadata knows them all (Alembic, tests)."""
 
 import hom.core.db  # noqa: F401  (applies the naming convention)
+from hom.accounts import models as accounts  # noqa: F401
+from hom.notifications import models as notifications  # noqa: F401

@@ -18,17 +18,24 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from hom.accounts.schema import AccountsMutation, AccountsQuery
 from hom.core.config import Settings
 from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
 from hom.core.limits import LimitedParser, complexity_rules
+from hom.core.scalars import SCALAR_OVERRIDES
 from hom.core.schema_info import CoreQuery
 
 log = structlog.get_logger("hom.graphql")
 
 
 @strawberry.type
-class Query(CoreQuery):
+class Query(AccountsQuery, CoreQuery):
     """All read operations."""
+
+
+@strawberry.type
+class Mutation(AccountsMutation):
+    """All write operations."""
 
 
 class HomSchema(strawberry.Schema):
@@ -60,11 +67,15 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     return extensions
 
 
-def build_schema(settings: Settings, query: type[Any] = Query) -> HomSchema:
+def build_schema(
+    settings: Settings, query: type[Any] = Query, mutation: type[Any] | None = Mutation
+) -> HomSchema:
     return HomSchema(
         query=query,
+        mutation=mutation,
         extensions=schema_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

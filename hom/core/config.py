@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=AliasChoices("CORS_ORIGINS", "ALLOWED_ORIGINS")
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="TRUSTED_PROXIES"
+    )
     admin_email: str | None = Field(None, alias="ADMIN_EMAIL")
     admin_password: SecretStr | None = Field(None, alias="ADMIN_PASSWORD")
     media_dir: Path = Field(Path("./media"), alias="MEDIA_DIR")
@@ -75,7 +79,7 @@ class Settings(BaseSettings):
     order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
     cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -88,6 +92,13 @@ class Settings(BaseSettings):
         if "*" in origins:
             raise ValueError("'*' is refused because credentials are allowed; list the origins")
         return origins
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy, strict=False)
+        return proxies
 
     @field_validator("jwt_algorithm")
     @classmethod

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 
 from hom.core.errors import bad_user_input
@@ -20,13 +21,20 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 RowT = TypeVar("RowT")
+StatementT = TypeVar("StatementT", bound=Select[Any])
 
 
 @dataclass(frozen=True)
 class SortKey:
     """One column of a keyset ordering; the last key must be unique (usually the id)."""
 
-    column: ColumnElement[Any]
+    column: ColumnElement[Any] | Mapped[Any]
+
+    @property
+    def python_type(self) -> type:
+        expression: ColumnElement[Any] = self.column  # type: ignore[assignment]
+        return expression.type.python_type
+
     descending: bool = False
 
 
@@ -76,7 +84,7 @@ def _plain(value: Any) -> Any:
 def _typed(key: SortKey, value: Any) -> Any:
     if value is None:
         return None
-    python_type = key.column.type.python_type
+    python_type = key.python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
     if python_type is Decimal:
@@ -96,7 +104,7 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnEle
     return or_(*alternatives)
 
 
-def keyset_select(stmt: Select[Any], keys: Sequence[SortKey], request: PageRequest) -> Select[Any]:
+def keyset_select(stmt: StatementT, keys: Sequence[SortKey], request: PageRequest) -> StatementT:
     """The statement for one page: one extra row tells whether there is a next page."""
     ordered = stmt.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
     if request.after is not None:

@@ -1,10 +1,17 @@
-"""Permission classes: every root field declares who may call it (STYLE rule 4)."""
+"""Permission classes: every root field declares who may call it (STYLE rule 4).
+
+The viewer is resolved once per request (`context.viewer()`), never once per field.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from strawberry.permission import BasePermission
+
+from hom.core.errors import forbidden, unauthenticated
+from hom.core.roles import Role
+from hom.core.viewer import Viewer
 
 
 class Public(BasePermission):
@@ -14,3 +21,38 @@ class Public(BasePermission):
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return True
+
+
+async def require_viewer(info: Any) -> Viewer:
+    """The authenticated viewer, or UNAUTHENTICATED."""
+    viewer: Viewer | None = await info.context.viewer()
+    if viewer is None:
+        raise unauthenticated()
+    return viewer
+
+
+class IsAuthenticated(BasePermission):
+    """Any signed-in user."""
+
+    message = "Authentication required"
+
+    async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        await require_viewer(info)
+        return True
+
+
+class _HasRole(BasePermission):
+    roles: tuple[Role, ...] = ()
+    message = "You are not allowed to do this"
+
+    async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        viewer = await require_viewer(info)
+        if not viewer.has_role(*self.roles):
+            raise forbidden()
+        return True
+
+
+def has_role(*roles: Role) -> type[BasePermission]:
+    """A permission for users with one of `roles` (admins always pass)."""
+    name = "HasRole" + "Or".join(role.value.title() for role in roles)
+    return type(name, (_HasRole,), {"roles": roles})

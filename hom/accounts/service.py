@@ -1,0 +1,281 @@
+"""Account rules: registration, verification, passwords, profiles, user management.
+
+Plain async functions over a session; they never commit (the caller's
+transaction does) and never import strawberry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.accounts.account_tokens import consume_token, issue_token
+from hom.accounts.models import TokenPurpose, User
+from hom.accounts.sessions import SessionStore
+from hom.core.columns import utcnow
+from hom.core.errors import DomainError, ErrorCode
+from hom.core.mutations import violated_constraint
+from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.passwords import hash_password, password_problem, verify_password
+from hom.core.roles import Role
+from hom.core.viewer import Viewer
+from hom.notifications import service as notifications
+from hom.notifications.service import MailKind
+
+MAX_NAME_LENGTH = 200
+USER_KEYS = [SortKey(col(User.id))]
+
+
+def normalize_email(email: str, field: str = "email") -> str:
+    """A syntactically valid address (domain lower-cased), else INVALID."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise DomainError(ErrorCode.INVALID, "Enter a valid email address", field) from None
+
+
+def check_password(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise DomainError(ErrorCode.INVALID, problem, field)
+
+
+def check_full_name(full_name: str) -> str:
+    name = " ".join(full_name.split())
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise DomainError(
+            ErrorCode.INVALID, f"Name must be 1-{MAX_NAME_LENGTH} characters", "fullName"
+        )
+    return name
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(timezone: str) -> str:
+    if timezone not in _timezones():
+        raise DomainError(ErrorCode.INVALID, "Unknown time zone", "timezone")
+    return timezone
+
+
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    statement = select(User).where(func.lower(User.email) == email.strip().lower())
+    return (await session.exec(statement)).one_or_none()
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[User | None]:
+    """Batch lookup in the order asked (the users loader)."""
+    rows = await session.exec(select(User).where(col(User.id).in_(ids)))
+    found = {user.id: user for user in rows}
+    return [found.get(user_id) for user_id in ids]
+
+
+async def require_user(session: AsyncSession, user_id: int, field: str = "id") -> User:
+    user = await get_user(session, user_id)
+    if user is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such user", field)
+    return user
+
+
+async def _insert(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        if violated_constraint(error) == "uq_user_account_email_lower":
+            raise DomainError(
+                ErrorCode.ALREADY_EXISTS, "An account with this email exists", "email"
+            ) from None
+        raise
+    return user
+
+
+async def _new_user(
+    session: AsyncSession, email: str, password: str, full_name: str, role: Role
+) -> User:
+    address = normalize_email(email)
+    check_password(password)
+    name = check_full_name(full_name)
+    user = User(email=address, full_name=name, role=role.value, password_hash="")
+    user.password_hash = await hash_password(password)
+    return await _insert(session, user)
+
+
+async def register(session: AsyncSession, email: str, password: str, full_name: str) -> User:
+    """A new customer account, with a verification mail in the outbox."""
+    user = await _new_user(session, email, password, full_name, Role.CUSTOMER)
+    await send_verification(session, user)
+    return user
+
+
+async def send_verification(session: AsyncSession, user: User) -> None:
+    assert user.id is not None
+    token = await issue_token(session, user.id, TokenPurpose.VERIFY_EMAIL)
+    payload = {"user_id": user.id, "full_name": user.full_name, "token": token}
+    await notifications.enqueue_mail(session, MailKind.VERIFY_EMAIL, user.email, payload)
+
+
+async def verify_email(session: AsyncSession, token: str) -> User:
+    user_id = await consume_token(session, token, TokenPurpose.VERIFY_EMAIL)
+    if user_id is None:
+        raise DomainError(ErrorCode.INVALID, "This link is invalid or has expired", "token")
+    user = await require_user(session, user_id)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    await session.flush()
+    return user
+
+
+async def request_password_reset(session: AsyncSession, email: str) -> None:
+    """Mail a reset link if the account exists; the caller learns nothing either way."""
+    user = await find_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    assert user.id is not None
+    token = await issue_token(session, user.id, TokenPurpose.RESET_PASSWORD)
+    payload = {"user_id": user.id, "full_name": user.full_name, "token": token}
+    await notifications.enqueue_mail(session, MailKind.PASSWORD_RESET, user.email, payload)
+
+
+async def reset_password(
+    session: AsyncSession, sessions: SessionStore, token: str, new_password: str
+) -> User:
+    check_password(new_password, "newPassword")
+    user_id = await consume_token(session, token, TokenPurpose.RESET_PASSWORD)
+    if user_id is None:
+        raise DomainError(ErrorCode.INVALID, "This link is invalid or has expired", "token")
+    user = await require_user(session, user_id)
+    user.password_hash = await hash_password(new_password)
+    await session.flush()
+    await sessions.end_all(user_id)
+    return user
+
+
+async def change_password(
+    session: AsyncSession, sessions: SessionStore, viewer: Viewer, current: str, new: str
+) -> User:
+    """Change the viewer's password; every other session of theirs ends."""
+    user = await require_user(session, viewer.user_id)
+    if not (await verify_password(user.password_hash, current)).ok:
+        raise DomainError(
+            ErrorCode.INVALID_CREDENTIALS, "Current password is wrong", "currentPassword"
+        )
+    check_password(new, "newPassword")
+    user.password_hash = await hash_password(new)
+    await session.flush()
+    await sessions.end_all(viewer.user_id, keep_sid=viewer.sid)
+    return user
+
+
+async def update_profile(
+    session: AsyncSession, viewer: Viewer, full_name: str | None, timezone: str | None
+) -> User:
+    user = await require_user(session, viewer.user_id)
+    if full_name is not None:
+        user.full_name = check_full_name(full_name)
+    if timezone is not None:
+        user.timezone = check_timezone(timezone)
+    await session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    password: str
+    full_name: str
+    role: Role
+    email_verified: bool
+
+
+async def create_user(session: AsyncSession, new: NewUser) -> User:
+    """An account made by an admin, with any role, verified or not."""
+    user = await _new_user(session, new.email, new.password, new.full_name, new.role)
+    if new.email_verified:
+        user.email_verified_at = utcnow()
+        await session.flush()
+    else:
+        await send_verification(session, user)
+    return user
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    user_id: int
+    role: Role | None = None
+    is_active: bool | None = None
+    full_name: str | None = None
+
+
+async def update_user(
+    session: AsyncSession, sessions: SessionStore, actor: Viewer, changes: UserChanges
+) -> User:
+    """Admin changes: a role change reaches live sessions at once; deactivation ends them."""
+    user = await require_user(session, changes.user_id)
+    if changes.user_id == actor.user_id and (changes.is_active is False or changes.role):
+        raise DomainError(ErrorCode.INVALID, "You cannot demote or deactivate yourself", "id")
+    if changes.full_name is not None:
+        user.full_name = check_full_name(changes.full_name)
+    if changes.role is not None:
+        user.role = changes.role.value
+    if changes.is_active is not None:
+        user.is_active = changes.is_active
+    await session.flush()
+    if changes.is_active is False:
+        await sessions.end_all(changes.user_id)
+    elif changes.role is not None:
+        await sessions.set_role(changes.user_id, changes.role)
+    return user
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    role: Role | None = None
+    is_active: bool | None = None
+    search: str | None = None
+
+
+async def list_users(
+    session: AsyncSession, filters: UserFilter, request: PageRequest
+) -> Page[User]:
+    statement = select(User)
+    if filters.role is not None:
+        statement = statement.where(col(User.role) == filters.role.value)
+    if filters.is_active is not None:
+        statement = statement.where(col(User.is_active) == filters.is_active)
+    if filters.search:
+        pattern = "%" + _escape_like(filters.search.strip()) + "%"
+        statement = statement.where(
+            or_(col(User.email).ilike(pattern), col(User.full_name).ilike(pattern))
+        )
+    rows = (await session.exec(keyset_select(statement, USER_KEYS, request))).all()
+    return make_page(rows, request, lambda user: (user.id,))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def ensure_admin(session: AsyncSession, email: str, password: str) -> User:
+    """Create the admin, or promote (and re-activate) an existing account."""
+    user = await find_by_email(session, email)
+    if user is None:
+        user = await _new_user(session, email, password, "Administrator", Role.ADMIN)
+    user.role, user.is_active = Role.ADMIN.value, True
+    user.email_verified_at = user.email_verified_at or utcnow()
+    await session.flush()
+    return user
