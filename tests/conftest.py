@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from hom.app import create_app
 from hom.core import migrations
 from hom.core.config import Settings, load_settings
+from hom.core.db import SessionMaker
 from tests.support import (
     LOCAL_DB_URL,
     LOCAL_REDIS_URL,
@@ -135,3 +136,10 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture
+def session_maker(app: Starlette) -> SessionMaker:
+    """The app's own session factory, for factories and for checking state."""
+    maker: SessionMaker = app.state.services.session_maker
+    return maker

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+import uvicorn
 from sqlalchemy.engine import make_url
 
 LOCAL_DB_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -70,17 +75,56 @@ def drop_database(admin_url: str, name: str) -> None:
     asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def bearer(token: str | None) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
 @dataclass
 class GraphQLClient:
-    """`await gql(query, variables)` → the decoded response body."""
+    """`await gql(query, variables, token=…)` → the decoded response body."""
 
     http: httpx.AsyncClient
 
     async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
+        headers = {**bearer(token), **kwargs.pop("headers", {})}
         response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, **kwargs
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            **kwargs,
         )
         body: dict[str, Any] = response.json()
         return body
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port, in a thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "the app failed to start (see the log above)"
+        assert time.monotonic() < deadline, "the app did not start within 60 s"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()

@@ -6,10 +6,7 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +14,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, INSTALL_COMMAND, graphiql_page
 from tests.conftest import make_settings
+from tests.support import live_server
 
 pytestmark = pytest.mark.browser
 
@@ -82,22 +79,8 @@ def server_url(db_url: str, redis_url: str, redis_prefix: str) -> Iterator[str]:
     from hom.app import create_app
 
     settings = make_settings(db_url, redis_url, redis_prefix, graphiql=True)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOCAL_HOST, 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "the app failed to start (see the log above)"
-        assert time.monotonic() < deadline, "the app did not start within 60 s"
-        time.sleep(0.05)
-    yield f"http://{LOCAL_HOST}:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with live_server(create_app(settings)) as url:
+        yield url
 
 
 # -- the browser session ----------------------------------------------------------------------
