@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from hom.accounts.auth_routes import auth_routes
+from hom.accounts.media_routes import media_routes
 from hom.core.config import Settings, get_settings
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
 from hom.core.graphql_view import GraphQLView
@@ -25,7 +26,16 @@ from hom.core.services import Services
 from hom.core.tracing import configure_tracing, shutdown_tracing
 from hom.schema import HomSchema, build_schema
 
-CORS_HEADERS = ["Authorization", "Content-Type", "X-Refresh-Token", "X-Request-ID"]
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "X-Refresh-Token",
+    "X-Request-ID",
+    # Preflight-forcing headers that multipart uploads must carry (see graphql_view).
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "GraphQL-Preflight",
+]
 
 
 async def metrics(request: Request) -> Response:
@@ -79,6 +89,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
         WebSocketRoute("/graphql", view),
         *auth_routes(),
         *health_routes(),
+        *media_routes(settings),
         Route("/metrics", metrics, methods=["GET"]),
         Mount(GRAPHIQL_ASSETS_PATH, app=graphiql_assets_app()),
     ]

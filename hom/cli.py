@@ -94,6 +94,26 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
             err=True,
         )
         sys.exit(1)
+    if settings.admin_email and settings.admin_password:
+        password = settings.admin_password.get_secret_value()
+        asyncio.run(_ensure_admin(settings.db_url, settings.admin_email, password))
+
+
+async def _ensure_admin(db_url: str, email: str, password: str) -> None:
+    """Create or promote the admin named by the settings (or by `hom create-admin`)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from hom.accounts import service
+    from hom.core.db import create_session_maker
+    from hom.core.logging import mask_email
+
+    engine = create_async_engine(db_url)
+    try:
+        async with create_session_maker(engine)() as session, session.begin():
+            user = await service.ensure_admin(session, email, password)
+        log.info("admin ready", user_id=user.id, email=mask_email(user.email))
+    finally:
+        await engine.dispose()
 
 
 async def _database_state(db_url: str) -> migrations.DatabaseState:
@@ -200,3 +220,26 @@ def export_schema(path: str) -> None:
 
     Path(path).write_text(sdl())
     click.echo(f"wrote {path}")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True, help="The admin's email address.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from the command line).",
+)
+def create_admin(email: str, password_stdin: bool) -> None:
+    """Create an admin, or promote an existing account to admin."""
+    from hom.core.errors import DomainError
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    with backing_services(settings_or_exit()) as settings:
+        assert settings.db_url
+        try:
+            asyncio.run(_ensure_admin(settings.db_url, email, password))
+        except DomainError as error:
+            click.echo(f"hom: {error.message}", err=True)
+            sys.exit(2)
+    click.echo(f"admin ready: {email}")

@@ -75,15 +75,22 @@ def db_url(admin_db_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_prefix() -> str:
+def run_prefix() -> str:
+    """Every Redis key of this run starts with it (removed at the end)."""
     return f"hom_test_{uuid.uuid4().hex[:12]}:"
 
 
+@pytest.fixture
+def redis_prefix(run_prefix: str) -> str:
+    """Each test gets its own key space, so counters (throttling) never leak between tests."""
+    return f"{run_prefix}{uuid.uuid4().hex[:8]}:"
+
+
 @pytest.fixture(scope="session", autouse=True)
-async def _clean_redis(redis_url: str, redis_prefix: str) -> AsyncIterator[None]:
+async def _clean_redis(redis_url: str, run_prefix: str) -> AsyncIterator[None]:
     yield
     client = Redis.from_url(redis_url)
-    async for key in client.scan_iter(match=f"{redis_prefix}*", count=500):
+    async for key in client.scan_iter(match=f"{run_prefix}*", count=500):
         await client.delete(key)
     await client.aclose()
 
@@ -110,7 +117,8 @@ def settings_factory(db_url: str, redis_url: str, redis_prefix: str) -> Any:
     """`settings_factory(app_env="prod", …)` → Settings for this run's database and Redis."""
 
     def factory(**overrides: Any) -> Settings:
-        return make_settings(db_url, redis_url, redis_prefix, **overrides)
+        values = {"db_url": db_url, "redis_url": redis_url, "redis_prefix": redis_prefix}
+        return make_settings(**{**values, **overrides})
 
     return factory
 

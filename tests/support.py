@@ -10,14 +10,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import uvicorn
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 LOCAL_DB_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -128,3 +130,37 @@ def live_server(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+@dataclass
+class StatementLog:
+    """The SQL statements an engine sent while `count_statements` was active."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
+    """Record every statement the engine sends to the database (`before_cursor_execute`)."""
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    log = StatementLog()
+
+    def record(
+        connection: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
+        log.statements.append(statement)
+
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(target, "before_cursor_execute", record)

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -22,6 +23,21 @@ from hom.core.services import Services
 from hom.schema import HomSchema
 
 _DB_STATE_KEY = "hom_db"
+# Any of these forces a CORS preflight, so a cross-site form cannot send a multipart mutation.
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight")
+CSRF_MESSAGE = (
+    "Multipart requests need a non-empty Apollo-Require-Preflight, "
+    "X-Apollo-Operation-Name or GraphQL-Preflight header (CSRF protection)"
+)
+
+
+def is_csrf_safe(scope: Scope) -> bool:
+    """False for a multipart POST (a CORS-simple request) without a preflight-forcing header."""
+    headers = Headers(scope=scope)
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if scope.get("method") != "POST" or media_type != "multipart/form-data":
+        return True
+    return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -35,7 +51,7 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """POST JSON and GET queries, `graphql-transport-ws` subscriptions, offline GraphiQL."""
+    """POST JSON or multipart and GET queries, `graphql-transport-ws`, offline GraphiQL."""
 
     websocket_adapter_class = TextWebSocketAdapter
 
@@ -47,10 +63,14 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=settings.effective_cors_origins,
+            multipart_uploads_enabled=True,
         )
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not is_csrf_safe(scope):
+            await PlainTextResponse(CSRF_MESSAGE, status_code=400)(scope, receive, send)
+            return
         try:
             await super().__call__(scope, receive, send)
         finally:

@@ -74,11 +74,11 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server_url(db_url: str, redis_url: str, redis_prefix: str) -> Iterator[str]:
+def server_url(db_url: str, redis_url: str, run_prefix: str) -> Iterator[str]:
     """Run the real app (hom.app.create_app) with uvicorn on a free loopback port."""
     from hom.app import create_app
 
-    settings = make_settings(db_url, redis_url, redis_prefix, graphiql=True)
+    settings = make_settings(db_url, redis_url, run_prefix, graphiql=True)
     with live_server(create_app(settings)) as url:
         yield url
 
