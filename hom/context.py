@@ -53,6 +53,8 @@ class Context:
     keys: RedisKeys
     request_id: str
     loaders: Loaders = field(init=False)
+    # graphql-transport-ws: the `connection_init` payload (browsers cannot set headers).
+    connection_params: dict[str, Any] | None = None
     _viewer: asyncio.Future[Viewer | None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -63,7 +65,14 @@ class Context:
         return SessionStore(self.redis, self.keys, self.settings)
 
     def bearer_token(self) -> str | None:
-        return bearer_token(self.request.headers.get("authorization"))
+        """From the Authorization header, or a websocket's connection_init payload."""
+        header = self.request.headers.get("authorization")
+        if header is None and isinstance(self.connection_params, dict):
+            value = self.connection_params.get("Authorization") or self.connection_params.get(
+                "authorization"
+            )
+            header = value if isinstance(value, str) else None
+        return bearer_token(header)
 
     async def viewer(self) -> Viewer | None:
         """The caller, resolved once per request: token decoded, session and JTI checked."""
