@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from PIL import Image, ImageOps
+from PIL import Image
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
@@ -45,10 +45,22 @@ _UNDECODABLE = (
     SyntaxError,  # Pillow's PNG reader reports broken chunks this way
     EOFError,
     IndexError,
+    KeyError,
+    TypeError,
     struct.error,
 )
 _BOMBS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 TOO_MANY_PIXELS = "The image has too many pixels (at most 4096x4096)"
+EXIF_ORIENTATION = 0x0112
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class InvalidImage(Exception):
@@ -70,6 +82,8 @@ async def change_avatar(
         encoded = await asyncio.to_thread(reencode, data)
     except InvalidImage as error:
         raise DomainError(ErrorCode.INVALID, str(error), "file") from error
+    # Serialises concurrent changes, so each one knows the file it replaces.
+    await session.refresh(user, ["avatar"], with_for_update=True)
     folder = avatar_dir(media_dir)
     name = await asyncio.to_thread(store, folder, encoded)
     previous, user.avatar = user.avatar, name
@@ -104,7 +118,7 @@ def reencode(data: bytes) -> bytes:
             probe.verify()
         with open_checked(data) as image:
             image.load()
-            return encode(ImageOps.exif_transpose(image))
+            return encode(upright(image))
     except _BOMBS as error:
         raise InvalidImage(TOO_MANY_PIXELS) from error
     except _UNDECODABLE as error:
@@ -119,6 +133,14 @@ def open_checked(data: bytes) -> Image.Image:
         image.close()
         raise InvalidImage(TOO_MANY_PIXELS)
     return image
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says."""
+    # Not ImageOps.exif_transpose: it rewrites the EXIF (dropped anyway), which corrupt tags break.
+    orientation: Any = image.getexif().get(EXIF_ORIENTATION)
+    method = UPRIGHT.get(orientation)
+    return image.transpose(method) if method is not None else image
 
 
 def encode(image: Image.Image) -> bytes:

@@ -92,9 +92,11 @@ async def require_user(session: AsyncSession, user_id: int, field: str = "id") -
 
 
 async def _insert(session: AsyncSession, user: User) -> User:
-    session.add(user)
     try:
+        # Added inside the savepoint, so a refused INSERT also expunges the object and the
+        # caller's transaction stays usable (else the next autoflush would retry the INSERT).
         async with session.begin_nested():
+            session.add(user)
             await session.flush()
     except IntegrityError as error:
         if violated_constraint(error) == "uq_user_account_email_lower":

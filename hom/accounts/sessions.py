@@ -45,6 +45,14 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'role', A
 return 1
 """
 
+# Only the owner's session ends: a sid of someone else's session is "not found".
+_END = """
+if redis.call('HGET', KEYS[1], 'uid') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1
+"""
+
 
 class RotationRefused(StrEnum):
     MISSING = "missing"
@@ -89,6 +97,7 @@ class SessionStore:
         self.settings = settings
         self._rotate = redis.register_script(_ROTATE)
         self._set_role = redis.register_script(_SET_ROLE)
+        self._end = redis.register_script(_END)
 
     def _session(self, sid: str) -> str:
         return self.keys("session", sid)
@@ -158,15 +167,16 @@ class SessionStore:
         return Viewer(access.user_id, Role(role), access.sid, access.jti, access.expires_at)
 
     async def end(self, user_id: int, sid: str, access: Claims | None = None) -> bool:
-        """End one session (and revoke the access token presented with it)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._session(sid))
-            pipe.srem(self._user(user_id), sid)
-            if access is not None:
-                ttl = max(access.expires_at - int(time.time()), 1)
-                pipe.set(self._revoked(access.jti), "1", ex=ttl)
-            deleted, *_ = await pipe.execute()
-        return bool(deleted)
+        """End one of the user's sessions (and revoke the access token presented with it).
+
+        False when the user has no session `sid` (another user's sid included).
+        """
+        if access is not None:
+            ttl = max(access.expires_at - int(time.time()), 1)
+            await self.redis.set(self._revoked(access.jti), "1", ex=ttl)
+        keys = [self._session(sid), self._user(user_id)]
+        ended = await self._end(keys=keys, args=[str(user_id), sid])
+        return bool(ended)
 
     async def end_all(self, user_id: int, keep_sid: str | None = None) -> int:
         """End every session of a user (but `keep_sid`); returns how many ended."""

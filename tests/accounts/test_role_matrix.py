@@ -12,6 +12,7 @@ import httpx
 import jwt
 import pytest
 from strawberry.relay import to_base64
+from strawberry.types.base import get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
 from hom.accounts.schema import AccountsMutation, AccountsQuery
@@ -29,7 +30,7 @@ class Expect(Enum):
     FORBIDDEN = "FORBIDDEN"
 
 
-OK, ANON, DENY = Expect.OK, Expect.UNAUTHENTICATED, Expect.FORBIDDEN
+OK, UNAUTH, DENY = Expect.OK, Expect.UNAUTHENTICATED, Expect.FORBIDDEN
 AUTH_CODES = {Expect.UNAUTHENTICATED.value, Expect.FORBIDDEN.value}
 
 # Callers, in the column order of the matrix (None = anonymous).
@@ -37,21 +38,22 @@ CALLERS: tuple[Role | None, ...] = (None, Role.CUSTOMER, Role.STAFF, Role.OPERAT
 
 # SPEC §6 for the accounts root fields.
 # field                   anonymous  CUSTOMER  STAFF  OPERATOR  ADMIN
+# (OK: answers without an auth error; UNAUTH: UNAUTHENTICATED; DENY: FORBIDDEN)
 MATRIX: dict[str, tuple[Expect, Expect, Expect, Expect, Expect]] = {
-    "me":                   (ANON,   OK,       OK,    OK,       OK),
-    "mySessions":           (ANON,   OK,       OK,    OK,       OK),
-    "users":                (ANON,   DENY,     DENY,  DENY,     OK),
-    "user":                 (ANON,   OK,       OK,    OK,       OK),  # of oneself
+    "me":                   (UNAUTH, OK,       OK,    OK,       OK),
+    "mySessions":           (UNAUTH, OK,       OK,    OK,       OK),
+    "users":                (UNAUTH, DENY,     DENY,  DENY,     OK),
+    "user":                 (UNAUTH, OK,       OK,    OK,       OK),  # of oneself
     "register":             (OK,     OK,       OK,    OK,       OK),
     "verifyEmail":          (OK,     OK,       OK,    OK,       OK),
     "requestPasswordReset": (OK,     OK,       OK,    OK,       OK),
     "resetPassword":        (OK,     OK,       OK,    OK,       OK),
-    "changePassword":       (ANON,   OK,       OK,    OK,       OK),
-    "updateProfile":        (ANON,   OK,       OK,    OK,       OK),
-    "uploadAvatar":         (ANON,   OK,       OK,    OK,       OK),
-    "revokeSession":        (ANON,   OK,       OK,    OK,       OK),
-    "createUser":           (ANON,   DENY,     DENY,  DENY,     OK),
-    "updateUser":           (ANON,   DENY,     DENY,  DENY,     OK),
+    "changePassword":       (UNAUTH, OK,       OK,    OK,       OK),
+    "updateProfile":        (UNAUTH, OK,       OK,    OK,       OK),
+    "uploadAvatar":         (UNAUTH, OK,       OK,    OK,       OK),
+    "revokeSession":        (UNAUTH, OK,       OK,    OK,       OK),
+    "createUser":           (UNAUTH, DENY,     DENY,  DENY,     OK),
+    "updateUser":           (UNAUTH, DENY,     DENY,  DENY,     OK),
 }  # fmt: skip
 
 
@@ -153,11 +155,10 @@ def user_global_id(user_id: int | None) -> str:
 
 
 def test_matrix_covers_every_accounts_root_field() -> None:
-    roots = (AccountsQuery, AccountsMutation)
     fields = {
         to_camel_case(f.python_name)
-        for root in roots
-        for f in root.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        for root in (AccountsQuery, AccountsMutation)
+        for f in get_object_definition(root, strict=True).fields
     }
     assert fields == set(MATRIX) == set(OPERATIONS)
 
