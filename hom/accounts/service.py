@@ -21,6 +21,7 @@ from hom.accounts.account_tokens import consume_token, issue_token
 from hom.accounts.models import TokenPurpose, User
 from hom.accounts.sessions import SessionStore
 from hom.core.columns import utcnow
+from hom.core.db import after_commit
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.mutations import violated_constraint
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
@@ -163,7 +164,7 @@ async def reset_password(
     user = await require_user(session, user_id)
     user.password_hash = await hash_password(new_password)
     await session.flush()
-    await sessions.end_all(user_id)
+    await end_sessions(session, sessions, user_id)
     return user
 
 
@@ -179,7 +180,7 @@ async def change_password(
     check_password(new, "newPassword")
     user.password_hash = await hash_password(new)
     await session.flush()
-    await sessions.end_all(viewer.user_id, keep_sid=viewer.sid)
+    await end_sessions(session, sessions, viewer.user_id, keep_sid=viewer.sid)
     return user
 
 
@@ -228,7 +229,8 @@ async def update_user(
 ) -> User:
     """Admin changes: a role change reaches live sessions at once; deactivation ends them."""
     user = await require_user(session, changes.user_id)
-    if changes.user_id == actor.user_id and (changes.is_active is False or changes.role):
+    demotes = changes.role is not None and changes.role is not Role.ADMIN
+    if changes.user_id == actor.user_id and (changes.is_active is False or demotes):
         raise DomainError(ErrorCode.INVALID, "You cannot demote or deactivate yourself", "id")
     if changes.full_name is not None:
         user.full_name = check_full_name(changes.full_name)
@@ -238,10 +240,24 @@ async def update_user(
         user.is_active = changes.is_active
     await session.flush()
     if changes.is_active is False:
-        await sessions.end_all(changes.user_id)
+        await end_sessions(session, sessions, changes.user_id)
     elif changes.role is not None:
-        await sessions.set_role(changes.user_id, changes.role)
+        role = changes.role
+        await sessions.set_role(changes.user_id, role)
+        after_commit(session, lambda: sessions.set_role(changes.user_id, role))
     return user
+
+
+async def end_sessions(
+    session: AsyncSession, sessions: SessionStore, user_id: int, keep_sid: str | None = None
+) -> None:
+    """End the user's sessions now, and again after commit.
+
+    A login racing this transaction still reads the old row and may start a
+    session; the second pass ends that one too.
+    """
+    await sessions.end_all(user_id, keep_sid)
+    after_commit(session, lambda: sessions.end_all(user_id, keep_sid))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -23,6 +23,18 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 SessionMaker = async_sessionmaker[AsyncSession]
+AfterCommit = Callable[[], Awaitable[object]]
+_AFTER_COMMIT = "hom_after_commit"
+
+
+def after_commit(session: AsyncSession, work: AfterCommit) -> None:
+    """Run `work` once the request's transaction has committed (not if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(work)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    for work in session.info.pop(_AFTER_COMMIT, []):
+        await work()
 
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
@@ -74,9 +86,11 @@ class RequestDatabase:
             try:
                 yield session
             except BaseException:
+                session.info.pop(_AFTER_COMMIT, None)
                 await session.rollback()
                 raise
             await session.commit()
+            await _run_after_commit(session)
 
     async def close(self) -> None:
         """Give the connection back to the pool (rolling back any open read transaction)."""

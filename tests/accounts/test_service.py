@@ -310,7 +310,10 @@ async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) ->
 
     async with session_maker() as session, session.begin():
         renamed = await service.update_user(
-            session, store, actor, service.UserChanges(admin.id, full_name=" Chief  Admin ")
+            session,
+            store,
+            actor,
+            service.UserChanges(admin.id, role=Role.ADMIN, full_name=" Chief  Admin "),
         )
         assert renamed.full_name == "Chief Admin"
 

@@ -10,7 +10,13 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hom.core.config import Settings
-from hom.core.db import NAMING_CONVENTION, RequestDatabase, create_engine, create_session_maker
+from hom.core.db import (
+    NAMING_CONVENTION,
+    RequestDatabase,
+    after_commit,
+    create_engine,
+    create_session_maker,
+)
 from tests.support import GraphQLClient
 
 
@@ -94,3 +100,27 @@ async def test_graphql_request_without_database_fields_takes_no_connection(
 def test_constraint_names_follow_the_convention() -> None:
     assert NAMING_CONVENTION["uq"] == "uq_%(table_name)s_%(column_0_N_name)s"
     assert set(NAMING_CONVENTION) == {"ix", "uq", "ck", "fk", "pk"}
+
+
+async def test_after_commit_work_runs_only_after_a_commit(engine: AsyncEngine) -> None:
+    ran: list[str] = []
+
+    async def note(what: str) -> None:
+        ran.append(what)
+
+    db = RequestDatabase(create_session_maker(engine))
+    async with db.transaction() as session:
+        after_commit(session, lambda: note("committed"))
+        assert ran == []
+
+    async def fail() -> None:
+        async with db.transaction() as session:
+            after_commit(session, lambda: note("rolled back"))
+            raise RuntimeError("rule broken")
+
+    with pytest.raises(RuntimeError):
+        await fail()
+    async with db.transaction():
+        pass
+    await db.close()
+    assert ran == ["committed"]
