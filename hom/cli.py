@@ -101,30 +101,26 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
 
 async def _ensure_admin(db_url: str, email: str, password: str) -> None:
     """Create or promote the admin named by the settings (or by `hom create-admin`)."""
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
     from hom.accounts import service
-    from hom.core.db import create_session_maker
+    from hom.core.db import connect_once
     from hom.core.logging import mask_email
 
-    engine = create_async_engine(db_url)
-    try:
-        async with create_session_maker(engine)() as session, session.begin():
-            user = await service.ensure_admin(session, email, password)
-        log.info("admin ready", user_id=user.id, email=mask_email(user.email))
-    finally:
-        await engine.dispose()
+    async with (
+        connect_once(db_url) as connection,
+        AsyncSession(bind=connection, expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        user = await service.ensure_admin(session, email, password)
+    log.info("admin ready", user_id=user.id, email=mask_email(user.email))
 
 
 async def _database_state(db_url: str) -> migrations.DatabaseState:
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from hom.core.db import connect_once
 
-    engine = create_async_engine(db_url)
-    try:
-        async with engine.connect() as connection:
-            return await migrations.database_state(connection)
-    finally:
-        await engine.dispose()
+    async with connect_once(db_url) as connection:
+        return await migrations.database_state(connection)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

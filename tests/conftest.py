@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,32 +34,37 @@ def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("embedded")
 
 
-@pytest.fixture(scope="session")
-def admin_db_url(embedded_dir: Path) -> Iterator[str]:
-    """A PostgreSQL server to create the run's database in: TEST_DB_URL, local, or embedded."""
-    url = configured("TEST_DB_URL", LOCAL_DB_URL, 5432)
+def backing_server(
+    env_name: str, local: str, port: int, start: Callable[[Path], Any], directory: Path
+) -> Iterator[str]:
+    """The server named by `env_name`, else the local one, else an embedded one (stopped after)."""
+    url = configured(env_name, local, port)
     if url:
         yield url
         return
-    from hom.core.embedded import start_embedded_postgres
-
-    service = start_embedded_postgres(embedded_dir)
+    service = start(directory)
     yield service.url
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_db_url(embedded_dir: Path) -> Iterator[str]:
+    """A PostgreSQL server to create the run's database in: TEST_DB_URL, local, or embedded."""
+    from hom.core.embedded import start_embedded_postgres
+
+    yield from backing_server(
+        "TEST_DB_URL", LOCAL_DB_URL, 5432, start_embedded_postgres, embedded_dir
+    )
 
 
 @pytest.fixture(scope="session")
 def redis_url(embedded_dir: Path) -> Iterator[str]:
     """A Redis server: TEST_REDIS_URL, local, or embedded."""
-    url = configured("TEST_REDIS_URL", LOCAL_REDIS_URL, 6379)
-    if url:
-        yield url
-        return
     from hom.core.embedded import start_embedded_redis
 
-    service = start_embedded_redis(embedded_dir)
-    yield service.url
-    service.stop()
+    yield from backing_server(
+        "TEST_REDIS_URL", LOCAL_REDIS_URL, 6379, start_embedded_redis, embedded_dir
+    )
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +75,16 @@ def db_url(admin_db_url: str) -> Iterator[str]:
     try:
         migrations.upgrade(url)
         yield url
+    finally:
+        drop_database(admin_db_url, name)
+
+
+@pytest.fixture
+def fresh_db_url(admin_db_url: str) -> Iterator[str]:
+    """A new, empty (unmigrated) database of this test's own, dropped afterwards."""
+    name = create_database(admin_db_url)
+    try:
+        yield with_database(admin_db_url, name)
     finally:
         drop_database(admin_db_url, name)
 

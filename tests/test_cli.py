@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -19,13 +18,12 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from hom.cli import main
 from hom.core import migrations
+from hom.core.db import connect_once
 from hom.schema import sdl
 from tests.conftest import TEST_SECRET
-from tests.support import create_database, drop_database, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 HOM = Path(sys.executable).with_name("hom")
@@ -46,23 +44,9 @@ def run_hom(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     )
 
 
-@pytest.fixture
-def fresh_db_url(admin_db_url: str) -> Iterator[str]:
-    """A new database with no migrations applied, dropped afterwards."""
-    name = create_database(admin_db_url)
-    try:
-        yield with_database(admin_db_url, name)
-    finally:
-        drop_database(admin_db_url, name)
-
-
 async def revisions(db_url: str) -> set[str]:
-    engine = create_async_engine(db_url)
-    try:
-        async with engine.connect() as connection:
-            return await migrations.current_revisions(connection)
-    finally:
-        await engine.dispose()
+    async with connect_once(db_url) as connection:
+        return await migrations.current_revisions(connection)
 
 
 # --- export-schema and help ---------------------------------------------------------------

@@ -6,7 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,6 +59,17 @@ def _require_url(settings: Settings) -> str:
     if not settings.db_url:
         raise RuntimeError("DB_URL is not set (hom serve starts an embedded PostgreSQL in dev)")
     return settings.db_url
+
+
+@asynccontextmanager
+async def connect_once(db_url: str) -> AsyncIterator[AsyncConnection]:
+    """A single connection for a one-off job (CLI, start-up checks), engine disposed after."""
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            yield connection
+    finally:
+        await engine.dispose()
 
 
 def create_session_maker(engine: AsyncEngine) -> SessionMaker:

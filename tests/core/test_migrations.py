@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import hom.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from hom.core import migrations
-from tests.support import create_database, drop_database, with_database
+from hom.core.db import connect_once
 
 LEFTOVERS = """
 SELECT 'table ' || tablename FROM pg_tables WHERE schemaname = 'public'
@@ -30,23 +27,9 @@ UNION ALL SELECT 'function ' || p.proname FROM pg_proc p
 """
 
 
-@pytest.fixture
-def fresh_db_url(admin_db_url: str) -> Iterator[str]:
-    """A new, empty database of this test's own, dropped afterwards."""
-    name = create_database(admin_db_url)
-    try:
-        yield with_database(admin_db_url, name)
-    finally:
-        drop_database(admin_db_url, name)
-
-
 async def fetch(db_url: str, sql: str) -> list[Any]:
-    engine = create_async_engine(db_url)
-    try:
-        async with engine.connect() as connection:
-            return list((await connection.execute(text(sql))).scalars())
-    finally:
-        await engine.dispose()
+    async with connect_once(db_url) as connection:
+        return list((await connection.execute(text(sql))).scalars())
 
 
 async def versions(db_url: str) -> set[str]:
@@ -62,12 +45,8 @@ def diff_against(connection: Connection) -> list[Any]:
 
 async def schema_diff(db_url: str) -> list[Any]:
     """What autogenerate would put in a new revision: empty when models and migrations agree."""
-    engine = create_async_engine(db_url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(diff_against)
-    finally:
-        await engine.dispose()
+    async with connect_once(db_url) as connection:
+        return await connection.run_sync(diff_against)
 
 
 async def test_upgrade_downgrade_upgrade_round_trips(fresh_db_url: str) -> None:
