@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -20,7 +20,7 @@ from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
 from hom.core.graphql_view import GraphQLView
 from hom.core.health import health_routes
 from hom.core.logging import configure_logging
-from hom.core.metrics import DB_POOL_CHECKED_OUT, DB_POOL_SIZE
+from hom.core.metrics import DB_POOL_CHECKED_OUT, DB_POOL_SIZE, exposition, forget_this_worker
 from hom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from hom.core.services import Services
 from hom.core.tracing import configure_tracing, shutdown_tracing
@@ -42,7 +42,8 @@ async def metrics(request: Request) -> Response:
     pool = request.app.state.services.engine.pool
     DB_POOL_CHECKED_OUT.set(getattr(pool, "checkedout", lambda: 0)())
     DB_POOL_SIZE.set(getattr(pool, "size", lambda: 0)())
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    directory = request.app.state.services.settings.prometheus_multiproc_dir
+    return Response(exposition(directory), media_type=CONTENT_TYPE_LATEST)
 
 
 def middleware(settings: Settings) -> list[Middleware]:
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
         yield
         await services.close()
         shutdown_tracing()
+        forget_this_worker(settings.prometheus_multiproc_dir)
 
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import secrets
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -159,6 +161,7 @@ def serve(
         scheme = "https" if ssl_certfile else "http"
         click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
         _exit_cleanly_on_sigterm()
+        _metrics_for_workers(settings, workers)
         uvicorn.run(
             "hom.app:main_app",
             factory=True,
@@ -181,6 +184,17 @@ def _exit_cleanly_on_sigterm() -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, exit_now)
+
+
+def _metrics_for_workers(settings: Settings, workers: int) -> None:
+    """Several workers count into files in one directory; /metrics adds them up."""
+    if workers < 2 or settings.prometheus_multiproc_dir is not None:
+        return
+    directory = settings.data_dir.resolve() / "metrics" / str(os.getpid())
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 def _share_dev_secret(settings: Settings) -> None:

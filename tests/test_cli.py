@@ -6,9 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -24,18 +22,10 @@ from hom.core import migrations
 from hom.core.db import connect_once
 from hom.schema import sdl
 from tests.conftest import TEST_SECRET
+from tests.serving import HOM, free_port, hom_env, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
-HOM = Path(sys.executable).with_name("hom")
-UNCONFIGURED = ("DB_URL", "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SECRET_KEY", "APP_ENV")
-START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
-
-
-def hom_env(**values: str) -> dict[str, str]:
-    """This environment without any of the app's connection settings, plus `values`."""
-    env = {name: value for name, value in os.environ.items() if name not in UNCONFIGURED}
-    return {**env, **values}
 
 
 def run_hom(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -140,13 +130,6 @@ async def test_migrate_then_downgrade_base(
 # --- `hom serve` with nothing configured ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def pid_in(pidfile: Path) -> int | None:
     with contextlib.suppress(OSError, ValueError, IndexError):
         return int(pidfile.read_text().split()[0])
@@ -191,20 +174,6 @@ def kill_everything(server: subprocess.Popen[bytes], data_dir: Path) -> None:
     for process in embedded_processes(data_dir):
         with contextlib.suppress(psutil.Error):
             process.kill()
-
-
-def wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"hom serve exited early:\n{log.read_text()}"
-        with contextlib.suppress(httpx.TransportError):
-            response = httpx.get(f"{base_url}/health", timeout=2)
-            last = f"{response.status_code} {response.text}"
-            if response.status_code == 200 and set(response.json()["checks"].values()) == {"ok"}:
-                return
-        time.sleep(0.1)
-    pytest.fail(f"/health not ok after {START_TIMEOUT}s ({last}):\n{log.read_text()}")
 
 
 def test_serve_with_nothing_configured_serves_and_stops_cleanly(tmp_path: Path) -> None:

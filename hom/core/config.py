@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     )
     otel_otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otel_service_name: str = Field("hom", alias="OTEL_SERVICE_NAME")
+    # prometheus-client's own variable: set by `hom serve --workers N` for its workers.
+    prometheus_multiproc_dir: Path | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")
     order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
     cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
 

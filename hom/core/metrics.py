@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+from pathlib import Path
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -30,9 +39,19 @@ GRAPHQL_LATENCY = Histogram(
 GRAPHQL_ERRORS = Counter(
     "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
 )
-DB_POOL_CHECKED_OUT = Gauge("hom_db_pool_checked_out", "Database connections in use")
-DB_POOL_SIZE = Gauge("hom_db_pool_size", "Database connections held by the pool")
-DEPENDENCY_UP = Gauge("hom_dependency_up", "1 when the last health check passed", ["dependency"])
+# Gauges say how to combine worker processes in multiprocess mode (`hom serve --workers N`).
+DB_POOL_CHECKED_OUT = Gauge(
+    "hom_db_pool_checked_out", "Database connections in use", multiprocess_mode="livesum"
+)
+DB_POOL_SIZE = Gauge(
+    "hom_db_pool_size", "Database connections held by the pools", multiprocess_mode="livesum"
+)
+DEPENDENCY_UP = Gauge(
+    "hom_dependency_up",
+    "1 when the last health check passed (the worst worker counts)",
+    ["dependency"],
+    multiprocess_mode="livemin",
+)
 
 OTHER = "other"
 ANONYMOUS = "anonymous"
@@ -62,3 +81,18 @@ class BoundedLabels:
 
 
 operation_label = BoundedLabels(limit=300)
+
+
+def exposition(multiprocess_dir: Path | None) -> bytes:
+    """The Prometheus text: this process's metrics, or every worker's summed up."""
+    if multiprocess_dir is None:
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def forget_this_worker(multiprocess_dir: Path | None) -> None:
+    """Drop this process's live gauges when it exits (its counters stay counted)."""
+    if multiprocess_dir is not None:
+        multiprocess.mark_process_dead(os.getpid(), path=str(multiprocess_dir))  # type: ignore[no-untyped-call]

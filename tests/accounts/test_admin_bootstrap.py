@@ -15,7 +15,7 @@ from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from tests.conftest import TEST_SECRET
 from tests.factories import create_user, login, unique_email
-from tests.test_cli import HOM, hom_env
+from tests.serving import HOM, hom_env
 
 
 async def role_of(session_maker: SessionMaker, email: str) -> str | None:
