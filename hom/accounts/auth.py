@@ -49,6 +49,10 @@ async def login(
     if retry_after:
         raise LoginFailed(LoginRefused.THROTTLED, retry_after)
     user = await service.find_by_email(session, email)
+    if user is not None:
+        session.expunge(user)
+    # End the read before hashing (~45 ms of CPU): no pooled connection waits on argon2.
+    await session.rollback()
     checked = await verify_password(user.password_hash if user else None, password)
     if user is None or not checked.ok:
         await throttle.failed(email, client.ip)
@@ -56,10 +60,9 @@ async def login(
     await throttle.succeeded(email)
     if not user.is_active:
         raise LoginFailed(LoginRefused.INACTIVE)
-    if checked.new_hash:
-        user.password_hash = checked.new_hash
-        await session.flush()
     assert user.id is not None
+    if checked.new_hash:
+        await service.set_password_hash(session, user.id, checked.new_hash)
     return await sessions.start(user.id, Role(user.role), client.user_agent, client.ip)
 
 

@@ -53,7 +53,7 @@ async def login(request: Request) -> Response:
     if credentials is None:
         return JSONResponse({"detail": "Form fields `username` and `password` are required"}, 422)
     try:
-        async with services.session_maker() as session, session.begin():
+        async with services.session_maker() as session:
             pair = await auth.login(
                 session,
                 _sessions(services),
@@ -61,6 +61,7 @@ async def login(request: Request) -> Response:
                 *credentials,
                 client_of(request, services),
             )
+            await session.commit()
     except LoginFailed as failure:
         return _refusal(failure)
     return JSONResponse(pair.as_json())

@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -83,6 +83,11 @@ async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[User |
     rows = await session.exec(select(User).where(col(User.id).in_(ids)))
     found = {user.id: user for user in rows}
     return [found.get(user_id) for user_id in ids]
+
+
+async def set_password_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:
+    statement = update(User).where(col(User.id) == user_id).values(password_hash=password_hash)
+    await session.exec(statement)
 
 
 async def require_user(session: AsyncSession, user_id: int, field: str = "id") -> User:
