@@ -22,7 +22,7 @@ from hom.accounts.schema import AccountsMutation, AccountsQuery
 from hom.core.config import Settings
 from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
 from hom.core.limits import LimitedParser, complexity_rules
-from hom.core.scalars import SCALAR_OVERRIDES
+from hom.core.scalars import SCALAR_MAP
 from hom.core.schema_info import CoreQuery
 
 log = structlog.get_logger("hom.graphql")
@@ -74,8 +74,7 @@ def build_schema(
         query=query,
         mutation=mutation,
         extensions=schema_extensions(settings),
-        config=StrawberryConfig(disable_field_suggestions=settings.is_prod),
-        scalar_overrides=SCALAR_OVERRIDES,
+        config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),
     )
 
 

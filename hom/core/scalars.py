@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NewType
+from typing import Any
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from hom.core.errors import bad_user_input
 
@@ -29,12 +30,11 @@ def parse_datetime(value: Any) -> datetime:
     return parsed
 
 
-UtcDateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
+UTC_DATETIME = strawberry.scalar(
     name="DateTime",
     description="An ISO 8601 date-time with an offset; the server answers in UTC.",
     serialize=serialize_datetime,
     parse_value=parse_datetime,
 )
 
-SCALAR_OVERRIDES: dict[object, Any] = {datetime: UtcDateTime}
+SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: UTC_DATETIME}

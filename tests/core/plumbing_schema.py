@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import strawberry
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
@@ -148,6 +149,10 @@ class PlumbingQuery(Query):
     @strawberry.field(permission_classes=[Public])
     def boom(self) -> str:
         raise RuntimeError("secret internals: password=hunter2")
+
+    @strawberry.field(permission_classes=[Public])
+    def echo_time(self, at: datetime) -> datetime:
+        return at
 
     @strawberry.field(permission_classes=[Public])
     def nest(self) -> Nest:

@@ -209,3 +209,13 @@ async def test_lookahead_skips_relations_not_selected(pgql: GraphQLClient) -> No
     body = await pgql("{ books { title ...F } } fragment F on Book { author { name } }")
     assert body["data"]["books"][0] == {"title": "B0", "author": {"name": "A0"}}
     assert COUNTERS.batches == ["authors:3"]
+
+
+async def test_datetimes_need_an_offset_and_come_back_in_utc(pgql: GraphQLClient) -> None:
+    query = "query ($at: DateTime!) { echoTime(at: $at) }"
+    body = await pgql(query, {"at": "2026-05-01T09:00:00+02:00"})
+    assert body["data"] == {"echoTime": "2026-05-01T07:00:00+00:00"}
+    for bad in ("2026-05-01T09:00:00", "yesterday", 12):
+        assert codes(await pgql(query, {"at": bad})) == ["BAD_USER_INPUT"], bad
+    inline = await pgql('{ echoTime(at: "2026-05-01T09:00:00") }')
+    assert codes(inline) in (["BAD_USER_INPUT"], ["GRAPHQL_VALIDATION_FAILED"])
