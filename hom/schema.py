@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from hom.accounts.schema import AccountsMutation, AccountsQuery
+from hom.audit.schema import AuditQuery
 from hom.core.config import Settings
 from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
 from hom.core.limits import LimitedParser, complexity_rules
@@ -29,7 +30,7 @@ log = structlog.get_logger("hom.graphql")
 
 
 @strawberry.type
-class Query(AccountsQuery, CoreQuery):
+class Query(AccountsQuery, AuditQuery, CoreQuery):
     """All read operations."""
 
 

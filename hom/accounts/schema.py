@@ -191,8 +191,12 @@ class AccountsMutation:
         new = service.NewUser(
             input.email, input.password, input.full_name, input.role, input.email_verified
         )
+        viewer = await require_viewer(info)
         return await mutate(
-            info, CreateUserPayload, lambda s: service.create_user(s, new), UserType.from_model
+            info,
+            CreateUserPayload,
+            lambda s: service.create_user(s, new, actor=viewer),
+            UserType.from_model,
         )
 
     @strawberry.mutation(

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.accounts.account_tokens import consume_token, issue_token
 from hom.accounts.models import TokenPurpose, User
 from hom.accounts.sessions import SessionStore
+from hom.audit import service as audit
 from hom.core.columns import utcnow
 from hom.core.db import after_commit
 from hom.core.errors import DomainError, ErrorCode
@@ -210,15 +211,24 @@ class NewUser:
     email_verified: bool
 
 
-async def create_user(session: AsyncSession, new: NewUser) -> User:
-    """An account made by an admin, with any role, verified or not."""
+async def create_user(session: AsyncSession, new: NewUser, actor: Viewer | None = None) -> User:
+    """An account made by an admin, with any role, verified or not (audited)."""
     user = await _new_user(session, new.email, new.password, new.full_name, new.role)
     if new.email_verified:
         user.email_verified_at = utcnow()
         await session.flush()
     else:
         await send_verification(session, user)
+    if actor is not None:
+        assert user.id is not None
+        created = {**_audited(user), "email": user.email}
+        await audit.record(session, actor, "user.create", "User", user.id, created)
     return user
+
+
+def _audited(user: User) -> dict[str, object]:
+    """The fields of a user that admins change, as the audit log shows them."""
+    return {"role": user.role, "isActive": user.is_active, "fullName": user.full_name}
 
 
 @dataclass(frozen=True)
@@ -232,25 +242,39 @@ class UserChanges:
 async def update_user(
     session: AsyncSession, sessions: SessionStore, actor: Viewer, changes: UserChanges
 ) -> User:
-    """Admin changes: a role change reaches live sessions at once; deactivation ends them."""
+    """Admin changes (audited): a role change reaches live sessions at once; deactivation
+    ends them."""
     user = await require_user(session, changes.user_id)
     demotes = changes.role is not None and changes.role is not Role.ADMIN
     if changes.user_id == actor.user_id and (changes.is_active is False or demotes):
         raise DomainError(ErrorCode.INVALID, "You cannot demote or deactivate yourself", "id")
+    before = _audited(user)
+    _apply(user, changes)
+    await session.flush()
+    await audit.record(
+        session, actor, "user.update", "User", changes.user_id, audit.diff(before, _audited(user))
+    )
+    await _propagate(session, sessions, changes)
+    return user
+
+
+def _apply(user: User, changes: UserChanges) -> None:
     if changes.full_name is not None:
         user.full_name = check_full_name(changes.full_name)
     if changes.role is not None:
         user.role = changes.role.value
     if changes.is_active is not None:
         user.is_active = changes.is_active
-    await session.flush()
+
+
+async def _propagate(session: AsyncSession, sessions: SessionStore, changes: UserChanges) -> None:
+    """Deactivation ends the user's sessions; a role change reaches them."""
     if changes.is_active is False:
         await end_sessions(session, sessions, changes.user_id)
     elif changes.role is not None:
         role = changes.role
         await sessions.set_role(changes.user_id, role)
         after_commit(session, lambda: sessions.set_role(changes.user_id, role))
-    return user
 
 
 async def end_sessions(
