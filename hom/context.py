@@ -21,6 +21,7 @@ from hom.core import tokens
 from hom.core.config import Settings
 from hom.core.db import RequestDatabase
 from hom.core.errors import unauthenticated
+from hom.core.rate_limit import RateLimiter
 from hom.core.redis import RedisKeys
 from hom.core.tokens import TokenType
 from hom.core.viewer import Viewer
@@ -63,6 +64,10 @@ class Context:
     @cached_property
     def sessions(self) -> SessionStore:
         return SessionStore(self.redis, self.keys, self.settings)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.redis, self.keys)
 
     def bearer_token(self) -> str | None:
         """From the Authorization header, or a websocket's connection_init payload."""

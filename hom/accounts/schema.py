@@ -14,6 +14,7 @@ from hom.accounts.types import (
     CreateUserPayload,
     RegisterInput,
     RegisterPayload,
+    RequestEmailVerificationPayload,
     RequestPasswordResetPayload,
     ResetPasswordInput,
     ResetPasswordPayload,
@@ -113,11 +114,28 @@ class AccountsMutation:
     async def request_password_reset(
         self, info: strawberry.Info, email: str
     ) -> RequestPasswordResetPayload:
+        limiter = info.context.rate_limiter
+
         async def work(session: AsyncSession) -> bool:
-            await service.request_password_reset(session, email)
+            await service.request_password_reset(session, limiter, email)
             return True
 
         return await mutate(info, RequestPasswordResetPayload, work, bool)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Mail yourself a new verification link (a few per hour).",
+    )
+    async def request_email_verification(
+        self, info: strawberry.Info
+    ) -> RequestEmailVerificationPayload:
+        viewer, limiter = await require_viewer(info), info.context.rate_limiter
+        return await mutate(
+            info,
+            RequestEmailVerificationPayload,
+            lambda s: service.resend_verification(s, limiter, viewer),
+            UserType.from_model,
+        )
 
     @strawberry.mutation(permission_classes=[Public], description="Set a new password by token.")
     async def reset_password(

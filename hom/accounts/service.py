@@ -27,12 +27,14 @@ from hom.core.errors import DomainError, ErrorCode
 from hom.core.mutations import violated_constraint
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.core.passwords import hash_password, password_problem, verify_password
+from hom.core.rate_limit import RateLimiter, anonymized
 from hom.core.roles import Role
 from hom.core.viewer import Viewer
 from hom.notifications import service as notifications
 from hom.notifications.service import MailKind
 
 MAX_NAME_LENGTH = 200
+MAIL_LIMIT = (3, 3600)  # mails per address (or user), per window in seconds
 USER_KEYS = [SortKey(col(User.id))]
 
 
@@ -139,6 +141,17 @@ async def send_verification(session: AsyncSession, user: User) -> None:
     await notifications.enqueue_mail(session, MailKind.VERIFY_EMAIL, user.email, payload)
 
 
+async def resend_verification(session: AsyncSession, limiter: RateLimiter, viewer: Viewer) -> User:
+    """A fresh verification mail for the viewer, unless already verified or asked too often."""
+    user = await require_user(session, viewer.user_id)
+    if user.email_verified_at is not None:
+        raise DomainError(ErrorCode.INVALID, "Your email address is already verified")
+    if not await limiter.allow("verify_mail", str(viewer.user_id), *MAIL_LIMIT):
+        raise DomainError(ErrorCode.RATE_LIMITED, "Too many mails asked for; try again later")
+    await send_verification(session, user)
+    return user
+
+
 async def verify_email(session: AsyncSession, token: str) -> User:
     user_id = await consume_token(session, token, TokenPurpose.VERIFY_EMAIL)
     if user_id is None:
@@ -149,8 +162,13 @@ async def verify_email(session: AsyncSession, token: str) -> User:
     return user
 
 
-async def request_password_reset(session: AsyncSession, email: str) -> None:
-    """Mail a reset link if the account exists; the caller learns nothing either way."""
+async def request_password_reset(session: AsyncSession, limiter: RateLimiter, email: str) -> None:
+    """Mail a reset link if the account exists; the caller learns nothing either way.
+
+    At most a few mails per address per hour, so nobody can flood an inbox.
+    """
+    if not await limiter.allow("reset_mail", anonymized(email), *MAIL_LIMIT):
+        return
     user = await find_by_email(session, email)
     if user is None or not user.is_active:
         return

@@ -152,6 +152,11 @@ class VerifyEmailPayload(UserPayload):
 
 
 @strawberry.type
+class RequestEmailVerificationPayload(UserPayload):
+    pass
+
+
+@strawberry.type
 class ResetPasswordPayload(UserPayload):
     pass
 

@@ -24,6 +24,7 @@ class ErrorCode(Enum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CANCELLATION_WINDOW_CLOSED = "CANCELLATION_WINDOW_CLOSED"
     INVENTORY_CHECK_OPEN = "INVENTORY_CHECK_OPEN"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @strawberry.type(description="A business rule refused the mutation; nothing was changed.")

@@ -54,6 +54,7 @@ MATRIX: dict[str, tuple[Expect, Expect, Expect, Expect, Expect]] = {
     "revokeSession":        (UNAUTH, OK,       OK,    OK,       OK),
     "createUser":           (UNAUTH, DENY,     DENY,  DENY,     OK),
     "updateUser":           (UNAUTH, DENY,     DENY,  DENY,     OK),
+    "requestEmailVerification": (UNAUTH, OK,   OK,    OK,       OK),
 }  # fmt: skip
 
 
@@ -130,6 +131,9 @@ OPERATIONS: dict[str, Operation] = {
                 "role": "STAFF",
             }
         },
+    ),
+    "requestEmailVerification": Operation(
+        f"mutation {{ requestEmailVerification {USER_PAYLOAD} }}", no_variables
     ),
     "updateUser": Operation(
         f"mutation ($input: UpdateUserInput!) {{ updateUser(input: $input) {USER_PAYLOAD} }}",
