@@ -100,5 +100,5 @@ class Context:
             raise unauthenticated("Authentication is unavailable right now") from None
         if viewer is None:
             raise unauthenticated("This session has ended")
-        structlog.contextvars.bind_contextvars(user_id=viewer.user_id)
+        self.request.state.user_id = viewer.user_id
         return viewer

@@ -16,6 +16,9 @@ from hom.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from hom.core.tracing import span
 
 REQUEST_ID_HEADER = "x-request-id"
+# Set by whoever authenticates the request. Not a context variable: resolvers run in
+# tasks of their own, whose context changes never reach this middleware.
+USER_ID_STATE_KEY = "user_id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 log = structlog.get_logger("hom.request")
 
@@ -78,6 +81,7 @@ class RequestContextMiddleware:
             path=scope.get("path"),
             status=status,
             duration_ms=round(seconds * 1000, 2),
+            user_id=scope.get("state", {}).get(USER_ID_STATE_KEY),
         )
 
 
