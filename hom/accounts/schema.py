@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
 
 from hom.accounts import avatars, service
+from hom.accounts.export import export_user_data
 from hom.accounts.types import (
     ChangePasswordInput,
     ChangePasswordPayload,
@@ -61,6 +63,16 @@ class AccountsQuery:
         viewer = await require_viewer(info)
         found = await info.context.sessions.list(viewer.user_id)
         return [SessionType.from_info(session, viewer.sid) for session in found]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Everything stored about you, as one JSON document (no secrets).",
+    )
+    async def export_my_data(self, info: strawberry.Info) -> JSON:
+        viewer = await require_viewer(info)
+        async with info.context.db.session() as session:
+            data = await export_user_data(session, info.context.sessions, viewer)
+        return JSON(data)
 
     @strawberry.field(permission_classes=[ADMIN], description="All users (admins).")
     async def users(

@@ -75,3 +75,26 @@ async def list_entries(
             statement = statement.where(condition)
     rows = (await session.exec(keyset_select(statement, AUDIT_KEYS, request))).all()
     return make_page(rows, request, lambda entry: (entry.id,))
+
+
+async def entries_of_user(session: AsyncSession, user_id: int) -> list[AuditEntry]:
+    """Every entry the user made or that is about their account, oldest first."""
+    statement = (
+        select(AuditEntry)
+        .where(
+            (col(AuditEntry.actor_id) == user_id)
+            | ((col(AuditEntry.entity) == "User") & (col(AuditEntry.entity_id) == str(user_id)))
+        )
+        .order_by(col(AuditEntry.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+def entry_export(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "action": entry.action,
+        "entity": entry.entity,
+        "entityId": entry.entity_id,
+        "changes": entry.changes,
+        "at": entry.at.isoformat() if entry.at else None,
+    }

@@ -55,6 +55,7 @@ MATRIX: dict[str, tuple[Expect, Expect, Expect, Expect, Expect]] = {
     "createUser":           (UNAUTH, DENY,     DENY,  DENY,     OK),
     "updateUser":           (UNAUTH, DENY,     DENY,  DENY,     OK),
     "requestEmailVerification": (UNAUTH, OK,   OK,    OK,       OK),
+    "exportMyData":         (UNAUTH, OK,       OK,    OK,       OK),
 }  # fmt: skip
 
 
@@ -132,6 +133,7 @@ OPERATIONS: dict[str, Operation] = {
             }
         },
     ),
+    "exportMyData": Operation("query { exportMyData }", no_variables),
     "requestEmailVerification": Operation(
         f"mutation {{ requestEmailVerification {USER_PAYLOAD} }}", no_variables
     ),

@@ -1,0 +1,62 @@
+"""`exportMyData`: everything stored about the caller, as one JSON document.
+
+Secrets are left out (password hash, token hashes); each domain adds its section here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.accounts import service
+from hom.accounts.models import User
+from hom.accounts.sessions import SessionInfo, SessionStore
+from hom.audit import service as audit
+from hom.core.viewer import Viewer
+
+
+def _iso(value: datetime | int | None) -> str | None:
+    if isinstance(value, int):
+        value = datetime.fromtimestamp(value, UTC)
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _profile(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "fullName": user.full_name,
+        "role": user.role,
+        "isActive": user.is_active,
+        "emailVerifiedAt": _iso(user.email_verified_at),
+        "timezone": user.timezone,
+        "avatar": user.avatar,
+        "createdAt": _iso(user.created_at),
+        "updatedAt": _iso(user.updated_at),
+    }
+
+
+def _session(info: SessionInfo) -> dict[str, Any]:
+    return {
+        "userAgent": info.user_agent,
+        "ip": info.ip,
+        "createdAt": _iso(info.created_at),
+        "lastUsedAt": _iso(info.last_used_at),
+    }
+
+
+async def export_user_data(
+    session: AsyncSession, sessions: SessionStore, viewer: Viewer
+) -> dict[str, Any]:
+    user = await service.require_user(session, viewer.user_id)
+    entries = await audit.entries_of_user(session, viewer.user_id)
+    return {
+        "exportedAt": _iso(datetime.now(UTC)),
+        "profile": _profile(user),
+        "sessions": [_session(info) for info in await sessions.list(viewer.user_id)],
+        "auditLog": [
+            {**audit.entry_export(entry), "byYou": entry.actor_id == viewer.user_id}
+            for entry in entries
+        ],
+    }

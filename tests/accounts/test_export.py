@@ -1,0 +1,46 @@
+"""exportMyData: everything stored about the caller, and nothing secret."""
+
+from __future__ import annotations
+
+import httpx
+from sqlmodel import select
+from strawberry.relay import to_base64
+
+from hom.accounts.models import AccountToken, User
+from hom.core.db import SessionMaker
+from hom.core.roles import Role
+from tests.factories import login_tokens, signed_in
+from tests.support import GraphQLClient, error_codes
+
+EXPORT = "{ exportMyData }"
+UPDATE = "mutation ($input: UpdateUserInput!) { updateUser(input: $input) { user { role } } }"
+
+
+async def test_export_has_profile_sessions_and_audit_but_no_secrets(
+    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    user, tokens = await signed_in(client, session_maker)
+    await login_tokens(client, user.email)  # a second device
+    _, admin = await signed_in(client, session_maker, Role.ADMIN)
+    promote = {"input": {"id": to_base64("User", user.id), "role": "STAFF"}}
+    assert (await gql(UPDATE, promote, token=admin.access_token))["data"]["updateUser"]["user"]
+
+    data = (await gql(EXPORT, token=tokens.access_token))["data"]["exportMyData"]
+    assert data["profile"]["email"] == user.email
+    assert data["profile"]["role"] == "STAFF"
+    assert len(data["sessions"]) == 2
+    (change,) = [e for e in data["auditLog"] if e["action"] == "user.update"]
+    assert change["changes"] == {"role": {"from": "CUSTOMER", "to": "STAFF"}}
+    assert change["byYou"] is False
+
+    text = str(data)
+    async with session_maker() as session:
+        stored = (await session.exec(select(User).where(User.id == user.id))).one()
+        token_hashes = (await session.exec(select(AccountToken.token_hash))).all()
+    assert stored.password_hash not in text
+    assert "password" not in text.lower()
+    assert not any(token_hash in text for token_hash in token_hashes)
+
+
+async def test_export_needs_a_signed_in_user(gql: GraphQLClient) -> None:
+    assert error_codes(await gql(EXPORT)) == ["UNAUTHENTICATED"]
