@@ -14,7 +14,7 @@ from hom.core import tokens
 from hom.core.config import Settings
 from hom.core.passwords import verify_password
 from hom.core.roles import Role
-from hom.core.tokens import Claims, InvalidToken, TokenType
+from hom.core.tokens import InvalidToken, TokenType
 
 
 class LoginRefused(StrEnum):
@@ -94,7 +94,6 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 __all__ = [
-    "Claims",
     "Client",
     "InvalidToken",
     "LoginFailed",

@@ -33,7 +33,7 @@ def unauthorized(detail: str) -> JSONResponse:
 
 
 def client_of(request: Request, services: Services) -> Client:
-    proxies = parse_networks(services.settings.trusted_proxies)
+    proxies = parse_networks(tuple(services.settings.trusted_proxies))
     return Client(client_ip(request, proxies), request.headers.get("user-agent", ""))
 
 

@@ -14,13 +14,15 @@ from hom.accounts import service
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionInfo, SessionStore
 from hom.audit import service as audit
+from hom.core.scalars import serialize_datetime
 from hom.core.viewer import Viewer
 
 
 def _iso(value: datetime | int | None) -> str | None:
+    """Like the DateTime scalar; epoch seconds (sessions in Redis) too."""
     if isinstance(value, int):
         value = datetime.fromtimestamp(value, UTC)
-    return value.astimezone(UTC).isoformat() if value else None
+    return serialize_datetime(value) if value else None
 
 
 def _profile(user: User) -> dict[str, Any]:

@@ -71,6 +71,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     sid: str
+    refresh_jti: str
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -120,12 +121,11 @@ class SessionStore:
         """A new session (device) with its first token pair."""
         sid = tokens.new_id()
         pair = self._pair(user_id, sid)
-        refresh = tokens.decode(self.settings, pair.refresh_token, TokenType.REFRESH)
         now = str(int(time.time()))
         fields: dict[EncodableT, EncodableT] = {
             "uid": str(user_id),
             "role": role.value,
-            "rjti": refresh.jti,
+            "rjti": pair.refresh_jti,
             "created_at": now,
             "last_used_at": now,
             "ua": user_agent[:200],
@@ -143,14 +143,19 @@ class SessionStore:
         access = tokens.issue(self.settings, TokenType.ACCESS, user_id, sid)
         refresh = tokens.issue(self.settings, TokenType.REFRESH, user_id, sid)
         expires_in = access.claims.expires_at - access.claims.issued_at
-        return TokenPair(access.token, refresh.token, expires_in, sid)
+        return TokenPair(access.token, refresh.token, expires_in, sid, refresh.claims.jti)
 
     async def rotate(self, refresh: Claims) -> TokenPair:
         """Exchange a refresh token for a new pair; reuse of an old one ends the session."""
         pair = self._pair(refresh.user_id, refresh.sid)
-        new_jti = tokens.decode(self.settings, pair.refresh_token, TokenType.REFRESH).jti
         keys = [self._session(refresh.sid), self._user(refresh.user_id)]
-        args: list[EncodableT] = [refresh.jti, new_jti, int(time.time()), self._ttl, refresh.sid]
+        args: list[EncodableT] = [
+            refresh.jti,
+            pair.refresh_jti,
+            int(time.time()),
+            self._ttl,
+            refresh.sid,
+        ]
         outcome = await self._rotate(keys=keys, args=args)
         if outcome in (RotationRefused.MISSING.value, RotationRefused.REUSE.value):
             raise SessionError(RotationRefused(outcome))

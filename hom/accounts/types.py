@@ -11,7 +11,6 @@ from strawberry import relay
 from hom.accounts import loaders
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionInfo
-from hom.core.errors import UserError
 from hom.core.mutations import Payload
 from hom.core.roles import Role
 
@@ -194,6 +193,3 @@ class RequestPasswordResetPayload(Payload):
 @strawberry.type
 class RevokeSessionPayload(Payload):
     revoked_session_id: strawberry.ID | None = None
-
-
-__all__ = ["UserError"]

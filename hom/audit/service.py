@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit.models import AuditEntry
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.scalars import serialize_datetime
 from hom.core.viewer import Viewer
 
 AUDIT_KEYS = [SortKey(col(AuditEntry.id), descending=True)]
@@ -96,5 +97,5 @@ def entry_export(entry: AuditEntry) -> dict[str, Any]:
         "entity": entry.entity,
         "entityId": entry.entity_id,
         "changes": entry.changes,
-        "at": entry.at.isoformat() if entry.at else None,
+        "at": serialize_datetime(entry.at) if entry.at else None,
     }

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from starlette.requests import HTTPConnection
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(values: Sequence[str]) -> list[Network]:
-    return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
+@lru_cache(maxsize=8)
+def parse_networks(values: tuple[str, ...]) -> tuple[Network, ...]:
+    """Parsed once per distinct setting, not on every request."""
+    return tuple(
+        ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()
+    )
 
 
 def _trusted(address: str, proxies: Sequence[Network]) -> bool:

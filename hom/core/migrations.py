@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -32,9 +33,11 @@ def downgrade(db_url: str, revision: str) -> None:
     command.downgrade(alembic_config(db_url), revision)
 
 
-def head_revisions() -> set[str]:
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The revisions the code expects; read from disk once (health probes ask often)."""
     script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return set(script.get_heads())
+    return frozenset(script.get_heads())
 
 
 @dataclass(frozen=True)
