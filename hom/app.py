@@ -15,16 +15,19 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from hom.accounts.auth_routes import auth_routes
 from hom.accounts.media_routes import media_routes
+from hom.accounts.sessions import SessionStore
+from hom.context import context_factory
 from hom.core.config import Settings, get_settings
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
-from hom.core.graphql_view import GraphQLView
+from hom.core.graphql.schema import HomSchema
+from hom.core.graphql.view import GraphQLView
 from hom.core.health import health_routes
 from hom.core.logging import configure_logging
 from hom.core.metrics import DB_POOL_CHECKED_OUT, DB_POOL_SIZE, exposition, forget_this_worker
 from hom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from hom.core.services import Services
 from hom.core.tracing import configure_tracing, shutdown_tracing
-from hom.schema import HomSchema, build_schema
+from hom.schema import build_schema
 
 CORS_HEADERS = [
     "Authorization",
@@ -77,7 +80,10 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
     """The ASGI app; `schema` is replaceable for tests of the GraphQL plumbing."""
     settings = settings or get_settings()
     services = Services.create(settings)
-    view = GraphQLView(schema or build_schema(settings), services)
+    authenticate = SessionStore(services.redis, services.keys, settings).viewer
+    view = GraphQLView(
+        schema or build_schema(settings), settings, context_factory(services, authenticate)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -98,23 +98,31 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
         sys.exit(1)
     if settings.admin_email and settings.admin_password:
         password = settings.admin_password.get_secret_value()
-        asyncio.run(_ensure_admin(settings.db_url, settings.admin_email, password))
+        asyncio.run(_ensure_admin(settings, settings.admin_email, password))
 
 
-async def _ensure_admin(db_url: str, email: str, password: str) -> None:
-    """Create or promote the admin named by the settings (or by `hom create-admin`)."""
-    from sqlmodel.ext.asyncio.session import AsyncSession
+async def _ensure_admin(settings: Settings, email: str, password: str) -> None:
+    """Create or promote the admin named by the settings (or by `hom create-admin`).
 
+    A promoted account's live sessions get the role once the change is committed.
+    """
     from hom.accounts import service
-    from hom.core.db import connect_once
+    from hom.accounts.sessions import SessionStore
+    from hom.core.db import sessions_once
     from hom.core.logging import mask_email
+    from hom.core.redis import RedisKeys, create_redis
+    from hom.core.unit_of_work import unit_of_work
 
-    async with (
-        connect_once(db_url) as connection,
-        AsyncSession(bind=connection, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        user = await service.ensure_admin(session, email, password)
+    assert settings.db_url
+    redis = create_redis(settings)
+    sessions = SessionStore(redis, RedisKeys(settings.redis_prefix), settings)
+    try:
+        async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
+            user = await service.ensure_admin(
+                session, sessions=sessions, email=email, password=password
+            )
+    finally:
+        await redis.aclose()
     log.info("admin ready", user_id=user.id, email=mask_email(user.email))
 
 
@@ -248,7 +256,7 @@ def create_admin(email: str, password_stdin: bool) -> None:
     with backing_services(settings_or_exit()) as settings:
         assert settings.db_url
         try:
-            asyncio.run(_ensure_admin(settings.db_url, email, password))
+            asyncio.run(_ensure_admin(settings, email, password))
         except DomainError as error:
             click.echo(f"hom: {error.message}", err=True)
             sys.exit(2)

@@ -1,33 +1,40 @@
-"""The per-request context every resolver sees."""
+"""The per-request context every resolver sees: infrastructure only.
+
+Settings, the request's database handle, Redis and its key builder, the
+request's DataLoaders and the viewer. Domains build their own stores from it;
+how a bearer token becomes a viewer is handed in by the app (accounts knows).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, TypeVar
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
-from hom.accounts.auth import bearer_token
-from hom.accounts.sessions import SessionStore
 from hom.core import tokens
 from hom.core.config import Settings
 from hom.core.db import RequestDatabase
-from hom.core.errors import unauthenticated
-from hom.core.rate_limit import RateLimiter
+from hom.core.graphql.errors import unauthenticated
 from hom.core.redis import RedisKeys
-from hom.core.tokens import TokenType
-from hom.core.viewer import Viewer
+from hom.core.services import Services
+from hom.core.tokens import Claims, TokenType
+from hom.core.viewer import ANONYMOUS, Reader, Viewer
 
 log = structlog.get_logger("hom.auth")
 LoaderT = TypeVar("LoaderT", bound=DataLoader[Any, Any])
+KeyT = TypeVar("KeyT")
+ValueT = TypeVar("ValueT")
+# The viewer behind valid access-token claims, or None when its session has ended.
+Authenticate = Callable[[Claims], Awaitable[Viewer | None]]
 
 
 class Loaders:
@@ -35,14 +42,28 @@ class Loaders:
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        self._made: dict[Callable[[Context], Any], Any] = {}
+        self._made: dict[tuple[Any, ...], Any] = {}
 
-    def get(self, factory: Callable[[Context], LoaderT]) -> LoaderT:
-        """The request's loader made by `factory(context)`; one per factory per request."""
-        loader = self._made.get(factory)
+    def get(self, factory: Callable[..., LoaderT], *args: Any) -> LoaderT:
+        """The request's loader made by `factory(context, *args)`; one per factory and args."""
+        self._context.db.ensure_not_held("Using a loader")
+        key = (factory, *args)
+        loader = self._made.get(key)
         if loader is None:
-            loader = self._made[factory] = factory(self._context)
+            loader = self._made[key] = factory(self._context, *args)
         return loader
+
+
+def session_loader(
+    context: Context, fetch: Callable[[AsyncSession, Sequence[KeyT]], Awaitable[list[ValueT]]]
+) -> DataLoader[KeyT, ValueT]:
+    """A DataLoader whose batches run `fetch(session, keys)` on the request's session."""
+
+    async def load(keys: Sequence[KeyT]) -> list[ValueT]:
+        async with context.db.session() as session:
+            return await fetch(session, keys)
+
+    return DataLoader(load_fn=load)
 
 
 @dataclass
@@ -53,6 +74,7 @@ class Context:
     redis: Redis
     keys: RedisKeys
     request_id: str
+    authenticate: Authenticate
     loaders: Loaders = field(init=False)
     # graphql-transport-ws: the `connection_init` payload (browsers cannot set headers).
     connection_params: dict[str, Any] | None = None
@@ -60,14 +82,6 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self)
-
-    @cached_property
-    def sessions(self) -> SessionStore:
-        return SessionStore(self.redis, self.keys, self.settings)
-
-    @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(self.redis, self.keys)
 
     def bearer_token(self) -> str | None:
         """From the Authorization header, or a websocket's connection_init payload."""
@@ -77,13 +91,18 @@ class Context:
                 "authorization"
             )
             header = value if isinstance(value, str) else None
-        return bearer_token(header)
+        return tokens.bearer_token(header)
 
     async def viewer(self) -> Viewer | None:
         """The caller, resolved once per request: token decoded, session and JTI checked."""
         if self._viewer is None:
             self._viewer = asyncio.ensure_future(self._resolve_viewer())
         return await asyncio.shield(self._viewer)
+
+    async def reader(self) -> Reader:
+        """Whom this response is read by (for visibility rules)."""
+        viewer = await self.viewer()
+        return viewer.reader if viewer is not None else ANONYMOUS
 
     async def _resolve_viewer(self) -> Viewer | None:
         token = self.bearer_token()
@@ -94,7 +113,7 @@ class Context:
         except tokens.InvalidToken:
             raise unauthenticated("Invalid or expired access token") from None
         try:
-            viewer = await self.sessions.viewer(claims)
+            viewer = await self.authenticate(claims)
         except RedisError:
             log.warning("redis unavailable: authenticated fields fail closed")
             raise unauthenticated("Authentication is unavailable right now") from None
@@ -102,3 +121,25 @@ class Context:
             raise unauthenticated("This session has ended")
         self.request.state.user_id = viewer.user_id
         return viewer
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+def context_factory(
+    services: Services, authenticate: Authenticate
+) -> Callable[[Request | WebSocket], Context]:
+    """How the GraphQL view makes each request's context."""
+
+    def make(request: Request | WebSocket) -> Context:
+        return Context(
+            settings=services.settings,
+            request=request,
+            db=RequestDatabase(services.session_maker),
+            redis=services.redis,
+            keys=services.keys,
+            request_id=getattr(request.state, "request_id", ""),
+            authenticate=authenticate,
+        )
+
+    return make

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-import structlog
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
 
 from hom.accounts.schema import AccountsMutation, AccountsQuery
 from hom.audit.schema import AuditQuery
 from hom.core.config import Settings
-from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
-from hom.core.limits import LimitedParser, complexity_rules
-from hom.core.scalars import SCALAR_MAP
-from hom.core.schema_info import CoreQuery
-
-log = structlog.get_logger("hom.graphql")
+from hom.core.graphql.schema import HomSchema, make_schema
+from hom.core.graphql.server_info import CoreQuery
 
 
 @strawberry.type
@@ -39,48 +24,16 @@ class Mutation(AccountsMutation):
     """All write operations."""
 
 
-class HomSchema(strawberry.Schema):
-    """Logs only unexpected errors (with traceback); client errors are not server faults."""
-
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        for error in errors:
-            if error_code(error) == "INTERNAL_SERVER_ERROR":
-                log.error("unexpected error", path=error.path, exc_info=error.original_error)
-
-
-def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """The request pipeline: observe, code errors, parse and validate with limits and caches.
-
-    Factories, not instances: Strawberry gives each request its own extension objects.
-    """
-    rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
-    extensions: list[Callable[[], SchemaExtension]] = [
-        OperationObserver,
-        partial(ErrorPolicy, mask=settings.is_prod),
-        partial(LimitedParser, max_tokens=settings.max_tokens),
-        partial(AddValidationRules, rules),
-        partial(ValidationCache, maxsize=512),
-    ]
-    if settings.is_prod:
-        extensions.append(DisableIntrospection)
-    return extensions
-
-
 def build_schema(
-    settings: Settings, query: type[Any] = Query, mutation: type[Any] | None = Mutation
+    settings: Settings,
+    query: type[Any] = Query,
+    mutation: type[Any] | None = Mutation,
+    types: Iterable[type[Any]] = (),
 ) -> HomSchema:
-    return HomSchema(
-        query=query,
-        mutation=mutation,
-        extensions=schema_extensions(settings),
-        config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),
-    )
+    """The schema; tests of the plumbing swap in their own root types."""
+    return make_schema(settings, query, mutation, types)
 
 
 def sdl() -> str:
     """The schema as SDL, as checked in at `schema.graphql`."""
-    from hom.core.config import Settings
-
     return build_schema(Settings()).as_str() + "\n"

@@ -10,8 +10,8 @@ import httpx
 
 from hom.accounts import service
 from hom.accounts.models import User
-from hom.core.db import SessionMaker
 from hom.core.roles import Role
+from hom.core.unit_of_work import SessionMaker, unit_of_work
 
 PASSWORD = "correct horse battery"
 
@@ -30,9 +30,15 @@ async def create_user(
     active: bool = True,
     full_name: str = "Test User",
 ) -> User:
-    new = service.NewUser(email or unique_email(), password, full_name, role, verified)
-    async with session_maker() as session, session.begin():
-        user = await service.create_user(session, new)
+    new = service.NewUser(
+        email=email or unique_email(),
+        password=password,
+        full_name=full_name,
+        role=role,
+        email_verified=verified,
+    )
+    async with unit_of_work(session_maker) as session:
+        user = await service.create_user(session, new=new)
         user.is_active = active
     return user
 

@@ -119,7 +119,7 @@ async def _register(http: httpx.AsyncClient, server: Served, email: str) -> str:
 async def stored(session_maker: SessionMaker, email: str) -> tuple[bool, bool]:
     """Whether the user and its verification mail exist (they must come together)."""
     async with session_maker() as session:
-        user = await service.find_by_email(session, email)
+        user = await service.find_by_email(session, email=email)
         mails = await session.exec(select(OutboxMessage).where(OutboxMessage.recipient == email))
         return user is not None, mails.first() is not None
 

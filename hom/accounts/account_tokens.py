@@ -11,7 +11,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.accounts.models import AccountToken, TokenPurpose
-from hom.core.columns import utcnow
+from hom.core.clock import utcnow
 
 LIFETIMES = {
     TokenPurpose.VERIFY_EMAIL: timedelta(hours=48),
@@ -23,7 +23,7 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def issue_token(session: AsyncSession, user_id: int, purpose: TokenPurpose) -> str:
+async def issue_token(session: AsyncSession, *, user_id: int, purpose: TokenPurpose) -> str:
     """A new token for the user; only its hash is stored, the raw value goes into the mail."""
     raw = secrets.token_urlsafe(32)
     expires_at = utcnow() + LIFETIMES[purpose]
@@ -36,7 +36,7 @@ async def issue_token(session: AsyncSession, user_id: int, purpose: TokenPurpose
     return raw
 
 
-async def consume_token(session: AsyncSession, raw: str, purpose: TokenPurpose) -> int | None:
+async def consume_token(session: AsyncSession, *, raw: str, purpose: TokenPurpose) -> int | None:
     """Use a token once: the user id it was for, or None if unknown, used or expired."""
     statement = (
         update(AccountToken)

@@ -13,6 +13,8 @@ from hom.accounts.sessions import SessionStore
 from hom.accounts.throttle import LoginThrottle
 from hom.core.client_ip import client_ip, parse_networks
 from hom.core.services import Services
+from hom.core.tokens import bearer_token
+from hom.core.unit_of_work import unit_of_work
 
 REFRESH_HEADER = "x-refresh-token"
 WRONG_CREDENTIALS = "Incorrect email or password"
@@ -53,15 +55,15 @@ async def login(request: Request) -> Response:
     if credentials is None:
         return JSONResponse({"detail": "Form fields `username` and `password` are required"}, 422)
     try:
-        async with services.session_maker() as session:
+        async with unit_of_work(services.session_maker) as session:
             pair = await auth.login(
                 session,
-                _sessions(services),
-                LoginThrottle(services.redis, services.keys),
-                *credentials,
-                client_of(request, services),
+                sessions=_sessions(services),
+                throttle=LoginThrottle(services.redis, services.keys),
+                email=credentials[0],
+                password=credentials[1],
+                client=client_of(request, services),
             )
-            await session.commit()
     except LoginFailed as failure:
         return _refusal(failure)
     return JSONResponse(pair.as_json())
@@ -83,7 +85,9 @@ async def refresh(request: Request) -> Response:
     services = _services(request)
     token = request.headers.get(REFRESH_HEADER, "")
     try:
-        pair = await auth.refresh(services.settings, _sessions(services), token)
+        pair = await auth.refresh(
+            settings=services.settings, sessions=_sessions(services), refresh_token=token
+        )
     except (InvalidToken, SessionError):
         return unauthorized("Invalid or expired refresh token")
     return JSONResponse(pair.as_json())
@@ -91,13 +95,13 @@ async def refresh(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     services = _services(request)
-    access = auth.bearer_token(request.headers.get("authorization"))
+    access = bearer_token(request.headers.get("authorization"))
     try:
         await auth.logout(
-            services.settings,
-            _sessions(services),
-            access or "",
-            request.headers.get(REFRESH_HEADER, ""),
+            settings=services.settings,
+            sessions=_sessions(services),
+            access_token=access or "",
+            refresh_token=request.headers.get(REFRESH_HEADER, ""),
         )
     except InvalidToken:
         return unauthorized("Invalid or expired tokens")

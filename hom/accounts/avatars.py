@@ -9,20 +9,19 @@ import secrets
 import struct
 import tempfile
 import warnings
-from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import structlog
 from PIL import Image
-from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 
 from hom.accounts import service
 from hom.accounts.models import User
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.unit_of_work import after_commit, after_rollback
 from hom.core.viewer import Viewer
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
@@ -73,10 +72,10 @@ def avatar_dir(media_dir: Path) -> Path:
 
 
 async def change_avatar(
-    session: AsyncSession, media_dir: Path, viewer: Viewer, upload: Any
+    session: AsyncSession, *, media_dir: Path, viewer: Viewer, upload: Any
 ) -> User:
     """Replace the viewer's avatar; the old file goes once the change is committed."""
-    user = await service.require_user(session, viewer.user_id)
+    user = await service.require_user(session, user_id=viewer.user_id)
     data = await read_upload(upload)
     try:
         encoded = await asyncio.to_thread(reencode, data)
@@ -87,11 +86,8 @@ async def change_avatar(
     folder = avatar_dir(media_dir)
     name = await asyncio.to_thread(store, folder, encoded)
     previous, user.avatar = user.avatar, name
-    after_outcome(
-        session,
-        on_commit=lambda: remove_avatar(folder, previous),
-        on_rollback=lambda: remove_avatar(folder, name),
-    )
+    after_commit(session, lambda: remove_avatar(folder, previous))
+    after_rollback(session, lambda: remove_avatar(folder, name))
     await session.flush()
     return user
 
@@ -176,24 +172,5 @@ def remove_avatar(folder: Path, name: str | None) -> None:
         return
     try:
         (folder / name).unlink(missing_ok=True)
-    except OSError as error:  # runs inside commit/rollback: must not fail the request
+    except OSError as error:  # the change is settled either way; a stray file is harmless
         log.warning("avatar_remove_failed", avatar=name, error=str(error))
-
-
-def after_outcome(
-    session: AsyncSession, on_commit: Callable[[], None], on_rollback: Callable[[], None]
-) -> None:
-    """Run exactly one callback when the session's current transaction ends."""
-    settled = False
-
-    def settle(callback: Callable[[], None]) -> Callable[[Any], None]:
-        def listener(_: Any) -> None:
-            nonlocal settled
-            if not settled:
-                settled = True
-                callback()
-
-        return listener
-
-    event.listen(session.sync_session, "after_commit", settle(on_commit))
-    event.listen(session.sync_session, "after_rollback", settle(on_rollback))

@@ -14,7 +14,7 @@ from hom.accounts import service
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionInfo, SessionStore
 from hom.audit import service as audit
-from hom.core.scalars import serialize_datetime
+from hom.core.clock import iso_utc
 from hom.core.viewer import Viewer
 
 
@@ -22,7 +22,7 @@ def _iso(value: datetime | int | None) -> str | None:
     """Like the DateTime scalar; epoch seconds (sessions in Redis) too."""
     if isinstance(value, int):
         value = datetime.fromtimestamp(value, UTC)
-    return serialize_datetime(value) if value else None
+    return iso_utc(value) if value else None
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -49,10 +49,10 @@ def _session(info: SessionInfo) -> dict[str, Any]:
 
 
 async def export_user_data(
-    session: AsyncSession, sessions: SessionStore, viewer: Viewer
+    session: AsyncSession, *, sessions: SessionStore, viewer: Viewer
 ) -> dict[str, Any]:
-    user = await service.require_user(session, viewer.user_id)
-    entries = await audit.entries_of_user(session, viewer.user_id)
+    user = await service.require_user(session, user_id=viewer.user_id)
+    entries = await audit.entries_of_user(session, user_id=viewer.user_id)
     return {
         "exportedAt": _iso(datetime.now(UTC)),
         "profile": _profile(user),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.file_uploads import Upload
@@ -9,6 +11,8 @@ from strawberry.scalars import JSON
 
 from hom.accounts import avatars, service
 from hom.accounts.export import export_user_data
+from hom.accounts.models import User
+from hom.accounts.sessions import SessionStore
 from hom.accounts.types import (
     ChangePasswordInput,
     ChangePasswordPayload,
@@ -30,23 +34,35 @@ from hom.accounts.types import (
     UserFilter,
     UserType,
     VerifyEmailPayload,
+    user_id_of,
 )
-from hom.core.errors import DomainError, ErrorCode, bad_user_input, forbidden
-from hom.core.mutations import mutate
+from hom.core.errors import DomainError, ErrorCode
+from hom.core.graphql.payloads import UserError, mutate
+from hom.core.graphql.permissions import IsAdmin, IsAuthenticated, Public, require_viewer
+from hom.core.graphql.relations import present_one, present_page
+from hom.core.graphql.relay import Connection
+from hom.core.graphql.visibility import present, present_all
 from hom.core.pagination import page_request
-from hom.core.permissions import IsAuthenticated, Public, has_role, require_viewer
-from hom.core.relay import Connection, parse_global_id
-from hom.core.roles import Role
-
-ADMIN = has_role(Role.ADMIN)
+from hom.core.rate_limit import RateLimiter
+from hom.core.viewer import Reader
 
 
-def user_id_of(global_id: str, argument: str = "id") -> int:
-    """The database id inside a User's global id (anything else is BAD_USER_INPUT)."""
-    decoded = parse_global_id(global_id, argument)
-    if decoded.type_name != "User" or not decoded.node_id.isdigit():
-        raise bad_user_input(f"`{argument}` is not a User id", argument)
-    return int(decoded.node_id)
+def session_store(info: strawberry.Info) -> SessionStore:
+    context = info.context
+    return SessionStore(context.redis, context.keys, context.settings)
+
+
+def rate_limiter(info: strawberry.Info) -> RateLimiter:
+    return RateLimiter(info.context.redis, info.context.keys)
+
+
+def shown_to(reader: Reader) -> Callable[[User], UserType | None]:
+    return lambda user: present(reader, UserType, user)
+
+
+def shown_to_owner(user: User) -> UserType | None:
+    """For mutations that prove ownership without a session (registering, a mailed token)."""
+    return present(Reader(user_id=user.id), UserType, user)
 
 
 @strawberry.type
@@ -55,14 +71,16 @@ class AccountsQuery:
     async def me(self, info: strawberry.Info) -> UserType:
         viewer = await require_viewer(info)
         async with info.context.db.session() as session:
-            user = await service.require_user(session, viewer.user_id)
-        return UserType.from_model(user)
+            user = await service.require_user(session, user_id=viewer.user_id)
+        shown = await present_one(info, UserType, user)
+        assert shown is not None, "your own account is always visible to you"
+        return shown
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="Your signed-in devices.")
     async def my_sessions(self, info: strawberry.Info) -> list[SessionType]:
         viewer = await require_viewer(info)
-        found = await info.context.sessions.list(viewer.user_id)
-        return [SessionType.from_info(session, viewer.sid) for session in found]
+        found = await session_store(info).list(viewer.user_id, current_sid=viewer.sid)
+        return present_all(viewer.reader, SessionType, found)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -71,10 +89,10 @@ class AccountsQuery:
     async def export_my_data(self, info: strawberry.Info) -> JSON:
         viewer = await require_viewer(info)
         async with info.context.db.session() as session:
-            data = await export_user_data(session, info.context.sessions, viewer)
+            data = await export_user_data(session, sessions=session_store(info), viewer=viewer)
         return JSON(data)
 
-    @strawberry.field(permission_classes=[ADMIN], description="All users (admins).")
+    @strawberry.field(permission_classes=[IsAdmin], description="All users (admins).")
     async def users(
         self,
         info: strawberry.Info,
@@ -84,22 +102,23 @@ class AccountsQuery:
     ) -> Connection[UserType]:
         request = page_request(first, after, service.USER_KEYS)
         criteria = filter or UserFilter()
-        filters = service.UserFilter(criteria.role, criteria.is_active, criteria.search)
+        filters = service.UserFilter(
+            role=criteria.role, is_active=criteria.is_active, search=criteria.search
+        )
         async with info.context.db.session() as session:
-            page = await service.list_users(session, filters, request)
-        return Connection.from_page(page, [UserType.from_model(user) for user in page.rows])
+            page = await service.list_users(session, filters=filters, request=request)
+        connection: Connection[UserType] = await present_page(info, UserType, page)
+        return connection
 
     @strawberry.field(
-        permission_classes=[IsAuthenticated], description="A user: yourself, or anyone for admins."
+        permission_classes=[IsAuthenticated],
+        description="An account by its User (or Person) id: yours, or anyone's for admins.",
     )
     async def user(self, info: strawberry.Info, id: strawberry.ID) -> UserType | None:
-        viewer = await require_viewer(info)
         user_id = user_id_of(id)
-        if not viewer.is_admin and user_id != viewer.user_id:
-            raise forbidden()
         async with info.context.db.session() as session:
-            user = await service.get_user(session, user_id)
-        return UserType.from_model(user) if user else None
+            user = await service.get_user(session, user_id=user_id)
+        return await present_one(info, UserType, user)
 
 
 @strawberry.type
@@ -109,14 +128,19 @@ class AccountsMutation:
         return await mutate(
             info,
             RegisterPayload,
-            lambda s: service.register(s, input.email, input.password, input.full_name),
-            UserType.from_model,
+            lambda s: service.register(
+                s, email=input.email, password=input.password, full_name=input.full_name
+            ),
+            shown_to_owner,
         )
 
     @strawberry.mutation(permission_classes=[Public], description="Confirm an email address.")
     async def verify_email(self, info: strawberry.Info, token: str) -> VerifyEmailPayload:
         return await mutate(
-            info, VerifyEmailPayload, lambda s: service.verify_email(s, token), UserType.from_model
+            info,
+            VerifyEmailPayload,
+            lambda s: service.verify_email(s, token=token),
+            shown_to_owner,
         )
 
     @strawberry.mutation(
@@ -126,10 +150,10 @@ class AccountsMutation:
     async def request_password_reset(
         self, info: strawberry.Info, email: str
     ) -> RequestPasswordResetPayload:
-        limiter = info.context.rate_limiter
+        limiter = rate_limiter(info)
 
         async def work(session: AsyncSession) -> bool:
-            await service.request_password_reset(session, limiter, email)
+            await service.request_password_reset(session, limiter=limiter, email=email)
             return True
 
         return await mutate(info, RequestPasswordResetPayload, work, bool)
@@ -141,24 +165,26 @@ class AccountsMutation:
     async def request_email_verification(
         self, info: strawberry.Info
     ) -> RequestEmailVerificationPayload:
-        viewer, limiter = await require_viewer(info), info.context.rate_limiter
+        viewer, limiter = await require_viewer(info), rate_limiter(info)
         return await mutate(
             info,
             RequestEmailVerificationPayload,
-            lambda s: service.resend_verification(s, limiter, viewer),
-            UserType.from_model,
+            lambda s: service.resend_verification(s, limiter=limiter, viewer=viewer),
+            shown_to(viewer.reader),
         )
 
     @strawberry.mutation(permission_classes=[Public], description="Set a new password by token.")
     async def reset_password(
         self, info: strawberry.Info, input: ResetPasswordInput
     ) -> ResetPasswordPayload:
-        sessions = info.context.sessions
+        sessions = session_store(info)
         return await mutate(
             info,
             ResetPasswordPayload,
-            lambda s: service.reset_password(s, sessions, input.token, input.new_password),
-            UserType.from_model,
+            lambda s: service.reset_password(
+                s, sessions=sessions, token=input.token, new_password=input.new_password
+            ),
+            shown_to_owner,
         )
 
     @strawberry.mutation(
@@ -168,14 +194,18 @@ class AccountsMutation:
     async def change_password(
         self, info: strawberry.Info, input: ChangePasswordInput
     ) -> ChangePasswordPayload:
-        viewer, sessions = await require_viewer(info), info.context.sessions
+        viewer, sessions = await require_viewer(info), session_store(info)
         return await mutate(
             info,
             ChangePasswordPayload,
             lambda s: service.change_password(
-                s, sessions, viewer, input.current_password, input.new_password
+                s,
+                sessions=sessions,
+                viewer=viewer,
+                current_password=input.current_password,
+                new_password=input.new_password,
             ),
-            UserType.from_model,
+            shown_to(viewer.reader),
         )
 
     @strawberry.mutation(permission_classes=[IsAuthenticated], description="Edit your profile.")
@@ -186,8 +216,10 @@ class AccountsMutation:
         return await mutate(
             info,
             UpdateProfilePayload,
-            lambda s: service.update_profile(s, viewer, input.full_name, input.timezone),
-            UserType.from_model,
+            lambda s: service.update_profile(
+                s, viewer=viewer, full_name=input.full_name, timezone=input.timezone
+            ),
+            shown_to(viewer.reader),
         )
 
     @strawberry.mutation(
@@ -200,8 +232,8 @@ class AccountsMutation:
         return await mutate(
             info,
             UploadAvatarPayload,
-            lambda s: avatars.change_avatar(s, media_dir, viewer, file),
-            UserType.from_model,
+            lambda s: avatars.change_avatar(s, media_dir=media_dir, viewer=viewer, upload=file),
+            shown_to(viewer.reader),
         )
 
     @strawberry.mutation(
@@ -211,35 +243,42 @@ class AccountsMutation:
         self, info: strawberry.Info, id: strawberry.ID
     ) -> RevokeSessionPayload:
         viewer = await require_viewer(info)
-        if not await info.context.sessions.end(viewer.user_id, str(id)):
+        if not await session_store(info).end(viewer.user_id, str(id)):
             error = DomainError(ErrorCode.NOT_FOUND, "No such session", "id")
-            return RevokeSessionPayload(errors=[error.to_user_error()])
+            return RevokeSessionPayload(errors=[UserError.of(error)])
         return RevokeSessionPayload(revoked_session_id=id)
 
-    @strawberry.mutation(permission_classes=[ADMIN], description="Create a user (admins).")
+    @strawberry.mutation(permission_classes=[IsAdmin], description="Create a user (admins).")
     async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> CreateUserPayload:
         new = service.NewUser(
-            input.email, input.password, input.full_name, input.role, input.email_verified
+            email=input.email,
+            password=input.password,
+            full_name=input.full_name,
+            role=input.role,
+            email_verified=input.email_verified,
         )
         viewer = await require_viewer(info)
         return await mutate(
             info,
             CreateUserPayload,
-            lambda s: service.create_user(s, new, actor=viewer),
-            UserType.from_model,
+            lambda s: service.create_user(s, new=new, actor=viewer),
+            shown_to(viewer.reader),
         )
 
     @strawberry.mutation(
-        permission_classes=[ADMIN], description="Change a user's role, name or active flag."
+        permission_classes=[IsAdmin], description="Change a user's role, name or active flag."
     )
     async def update_user(self, info: strawberry.Info, input: UpdateUserInput) -> UpdateUserPayload:
-        viewer, sessions = await require_viewer(info), info.context.sessions
+        viewer, sessions = await require_viewer(info), session_store(info)
         changes = service.UserChanges(
-            user_id_of(input.id), input.role, input.is_active, input.full_name
+            user_id=user_id_of(input.id),
+            role=input.role,
+            is_active=input.is_active,
+            full_name=input.full_name,
         )
         return await mutate(
             info,
             UpdateUserPayload,
-            lambda s: service.update_user(s, sessions, viewer, changes),
-            UserType.from_model,
+            lambda s: service.update_user(s, sessions=sessions, actor=viewer, changes=changes),
+            shown_to(viewer.reader),
         )

@@ -21,14 +21,14 @@ from hom.accounts.account_tokens import consume_token, issue_token
 from hom.accounts.models import TokenPurpose, User
 from hom.accounts.sessions import SessionStore
 from hom.audit import service as audit
-from hom.core.columns import utcnow
-from hom.core.db import after_commit
+from hom.core.clock import utcnow
+from hom.core.db import violated_constraint
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.mutations import violated_constraint
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.core.passwords import hash_password, password_problem, verify_password
 from hom.core.rate_limit import RateLimiter, anonymized
 from hom.core.roles import Role
+from hom.core.unit_of_work import after_commit
 from hom.core.viewer import Viewer
 from hom.notifications import service as notifications
 from hom.notifications.service import MailKind
@@ -36,9 +36,13 @@ from hom.notifications.service import MailKind
 MAX_NAME_LENGTH = 200
 MAIL_LIMIT = (3, 3600)  # mails per address (or user), per window in seconds
 USER_KEYS = [SortKey(col(User.id))]
+TOKEN_MAILS = {
+    TokenPurpose.VERIFY_EMAIL: MailKind.VERIFY_EMAIL,
+    TokenPurpose.RESET_PASSWORD: MailKind.PASSWORD_RESET,
+}
 
 
-def normalize_email(email: str, field: str = "email") -> str:
+def normalize_email(email: str, *, field: str = "email") -> str:
     """A syntactically valid address (domain lower-cased), else INVALID."""
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
@@ -46,7 +50,7 @@ def normalize_email(email: str, field: str = "email") -> str:
         raise DomainError(ErrorCode.INVALID, "Enter a valid email address", field) from None
 
 
-def check_password(password: str, field: str = "password") -> None:
+def check_password(password: str, *, field: str = "password") -> None:
     problem = password_problem(password)
     if problem:
         raise DomainError(ErrorCode.INVALID, problem, field)
@@ -56,7 +60,7 @@ def check_full_name(full_name: str) -> str:
     name = " ".join(full_name.split())
     if not name or len(name) > MAX_NAME_LENGTH:
         raise DomainError(
-            ErrorCode.INVALID, f"Name must be 1-{MAX_NAME_LENGTH} characters", "fullName"
+            ErrorCode.INVALID, f"Name must be 1-{MAX_NAME_LENGTH} characters", "full_name"
         )
     return name
 
@@ -72,29 +76,29 @@ def check_timezone(timezone: str) -> str:
     return timezone
 
 
-async def find_by_email(session: AsyncSession, email: str) -> User | None:
+async def find_by_email(session: AsyncSession, *, email: str) -> User | None:
     statement = select(User).where(func.lower(User.email) == email.strip().lower())
     return (await session.exec(statement)).one_or_none()
 
 
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
+async def get_user(session: AsyncSession, *, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[User | None]:
+async def users_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[User | None]:
     """Batch lookup in the order asked (the users loader)."""
     rows = await session.exec(select(User).where(col(User.id).in_(ids)))
     found = {user.id: user for user in rows}
     return [found.get(user_id) for user_id in ids]
 
 
-async def set_password_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:
+async def set_password_hash(session: AsyncSession, *, user_id: int, password_hash: str) -> None:
     statement = update(User).where(col(User.id) == user_id).values(password_hash=password_hash)
     await session.exec(statement)
 
 
-async def require_user(session: AsyncSession, user_id: int, field: str = "id") -> User:
-    user = await get_user(session, user_id)
+async def require_user(session: AsyncSession, *, user_id: int, field: str = "id") -> User:
+    user = await get_user(session, user_id=user_id)
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such user", field)
     return user
@@ -117,7 +121,7 @@ async def _insert(session: AsyncSession, user: User) -> User:
 
 
 async def _new_user(
-    session: AsyncSession, email: str, password: str, full_name: str, role: Role
+    session: AsyncSession, *, email: str, password: str, full_name: str, role: Role
 ) -> User:
     address = normalize_email(email)
     check_password(password)
@@ -127,91 +131,106 @@ async def _new_user(
     return await _insert(session, user)
 
 
-async def register(session: AsyncSession, email: str, password: str, full_name: str) -> User:
+async def register(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
     """A new customer account, with a verification mail in the outbox."""
-    user = await _new_user(session, email, password, full_name, Role.CUSTOMER)
-    await send_verification(session, user)
+    user = await _new_user(
+        session, email=email, password=password, full_name=full_name, role=Role.CUSTOMER
+    )
+    await send_verification(session, user=user)
     return user
 
 
-async def send_verification(session: AsyncSession, user: User) -> None:
+async def send_verification(session: AsyncSession, *, user: User) -> None:
+    await _mail_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL)
+
+
+async def _mail_token(session: AsyncSession, *, user: User, purpose: TokenPurpose) -> None:
+    """Issue a single-use token and mail it to the user (in the same transaction)."""
     assert user.id is not None
-    token = await issue_token(session, user.id, TokenPurpose.VERIFY_EMAIL)
+    token = await issue_token(session, user_id=user.id, purpose=purpose)
     payload = {"user_id": user.id, "full_name": user.full_name, "token": token}
-    await notifications.enqueue_mail(session, MailKind.VERIFY_EMAIL, user.email, payload)
+    await notifications.enqueue_mail(
+        session, kind=TOKEN_MAILS[purpose], recipient=user.email, payload=payload
+    )
 
 
-async def resend_verification(session: AsyncSession, limiter: RateLimiter, viewer: Viewer) -> User:
+async def resend_verification(
+    session: AsyncSession, *, limiter: RateLimiter, viewer: Viewer
+) -> User:
     """A fresh verification mail for the viewer, unless already verified or asked too often."""
-    user = await require_user(session, viewer.user_id)
+    user = await require_user(session, user_id=viewer.user_id)
     if user.email_verified_at is not None:
         raise DomainError(ErrorCode.INVALID, "Your email address is already verified")
     if not await limiter.allow("verify_mail", str(viewer.user_id), *MAIL_LIMIT):
         raise DomainError(ErrorCode.RATE_LIMITED, "Too many mails asked for; try again later")
-    await send_verification(session, user)
+    await send_verification(session, user=user)
     return user
 
 
-async def verify_email(session: AsyncSession, token: str) -> User:
-    user_id = await consume_token(session, token, TokenPurpose.VERIFY_EMAIL)
+async def verify_email(session: AsyncSession, *, token: str) -> User:
+    user_id = await consume_token(session, raw=token, purpose=TokenPurpose.VERIFY_EMAIL)
     if user_id is None:
         raise DomainError(ErrorCode.INVALID, "This link is invalid or has expired", "token")
-    user = await require_user(session, user_id)
+    user = await require_user(session, user_id=user_id)
     user.email_verified_at = user.email_verified_at or utcnow()
     await session.flush()
     return user
 
 
-async def request_password_reset(session: AsyncSession, limiter: RateLimiter, email: str) -> None:
+async def request_password_reset(
+    session: AsyncSession, *, limiter: RateLimiter, email: str
+) -> None:
     """Mail a reset link if the account exists; the caller learns nothing either way.
 
     At most a few mails per address per hour, so nobody can flood an inbox.
     """
     if not await limiter.allow("reset_mail", anonymized(email), *MAIL_LIMIT):
         return
-    user = await find_by_email(session, email)
+    user = await find_by_email(session, email=email)
     if user is None or not user.is_active:
         return
-    assert user.id is not None
-    token = await issue_token(session, user.id, TokenPurpose.RESET_PASSWORD)
-    payload = {"user_id": user.id, "full_name": user.full_name, "token": token}
-    await notifications.enqueue_mail(session, MailKind.PASSWORD_RESET, user.email, payload)
+    await _mail_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD)
 
 
 async def reset_password(
-    session: AsyncSession, sessions: SessionStore, token: str, new_password: str
+    session: AsyncSession, *, sessions: SessionStore, token: str, new_password: str
 ) -> User:
-    check_password(new_password, "newPassword")
-    user_id = await consume_token(session, token, TokenPurpose.RESET_PASSWORD)
+    check_password(new_password, field="new_password")
+    user_id = await consume_token(session, raw=token, purpose=TokenPurpose.RESET_PASSWORD)
     if user_id is None:
         raise DomainError(ErrorCode.INVALID, "This link is invalid or has expired", "token")
-    user = await require_user(session, user_id)
+    user = await require_user(session, user_id=user_id)
     user.password_hash = await hash_password(new_password)
     await session.flush()
-    await end_sessions(session, sessions, user_id)
+    await end_sessions(session, sessions=sessions, user_id=user_id)
     return user
 
 
 async def change_password(
-    session: AsyncSession, sessions: SessionStore, viewer: Viewer, current: str, new: str
+    session: AsyncSession,
+    *,
+    sessions: SessionStore,
+    viewer: Viewer,
+    current_password: str,
+    new_password: str,
 ) -> User:
     """Change the viewer's password; every other session of theirs ends."""
-    user = await require_user(session, viewer.user_id)
-    if not (await verify_password(user.password_hash, current)).ok:
+    user = await require_user(session, user_id=viewer.user_id)
+    if not (await verify_password(user.password_hash, current_password)).ok:
         raise DomainError(
-            ErrorCode.INVALID_CREDENTIALS, "Current password is wrong", "currentPassword"
+            ErrorCode.INVALID_CREDENTIALS, "Current password is wrong", "current_password"
         )
-    check_password(new, "newPassword")
-    user.password_hash = await hash_password(new)
+    check_password(new_password, field="new_password")
+    user.password_hash = await hash_password(new_password)
     await session.flush()
-    await end_sessions(session, sessions, viewer.user_id, keep_sid=viewer.sid)
+    await end_sessions(session, sessions=sessions, user_id=viewer.user_id, keep_sid=viewer.sid)
     return user
 
 
 async def update_profile(
-    session: AsyncSession, viewer: Viewer, full_name: str | None, timezone: str | None
+    session: AsyncSession, *, viewer: Viewer, full_name: str | None, timezone: str | None
 ) -> User:
-    user = await require_user(session, viewer.user_id)
+    user = await require_user(session, user_id=viewer.user_id)
     if full_name is not None:
         user.full_name = check_full_name(full_name)
     if timezone is not None:
@@ -220,7 +239,7 @@ async def update_profile(
     return user
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewUser:
     email: str
     password: str
@@ -229,27 +248,35 @@ class NewUser:
     email_verified: bool
 
 
-async def create_user(session: AsyncSession, new: NewUser, actor: Viewer | None = None) -> User:
+async def create_user(session: AsyncSession, *, new: NewUser, actor: Viewer | None = None) -> User:
     """An account made by an admin, with any role, verified or not (audited)."""
-    user = await _new_user(session, new.email, new.password, new.full_name, new.role)
+    user = await _new_user(
+        session, email=new.email, password=new.password, full_name=new.full_name, role=new.role
+    )
     if new.email_verified:
         user.email_verified_at = utcnow()
         await session.flush()
     else:
-        await send_verification(session, user)
+        await send_verification(session, user=user)
     if actor is not None:
         assert user.id is not None
-        created = {**_audited(user), "email": user.email}
-        await audit.record(session, actor, "user.create", "User", user.id, created)
+        await audit.record(
+            session,
+            actor=actor,
+            action="user.create",
+            entity="User",
+            entity_id=user.id,
+            changes={**_audited(user), "email": user.email},
+        )
     return user
 
 
 def _audited(user: User) -> dict[str, object]:
     """The fields of a user that admins change, as the audit log shows them."""
-    return {"role": user.role, "isActive": user.is_active, "fullName": user.full_name}
+    return {"role": user.role, "is_active": user.is_active, "full_name": user.full_name}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UserChanges:
     user_id: int
     role: Role | None = None
@@ -258,11 +285,11 @@ class UserChanges:
 
 
 async def update_user(
-    session: AsyncSession, sessions: SessionStore, actor: Viewer, changes: UserChanges
+    session: AsyncSession, *, sessions: SessionStore, actor: Viewer, changes: UserChanges
 ) -> User:
     """Admin changes (audited): a role change reaches live sessions at once; deactivation
     ends them."""
-    user = await require_user(session, changes.user_id)
+    user = await require_user(session, user_id=changes.user_id)
     demotes = changes.role is not None and changes.role is not Role.ADMIN
     if changes.user_id == actor.user_id and (changes.is_active is False or demotes):
         raise DomainError(ErrorCode.INVALID, "You cannot demote or deactivate yourself", "id")
@@ -270,9 +297,14 @@ async def update_user(
     _apply(user, changes)
     await session.flush()
     await audit.record(
-        session, actor, "user.update", "User", changes.user_id, audit.diff(before, _audited(user))
+        session,
+        actor=actor,
+        action="user.update",
+        entity="User",
+        entity_id=changes.user_id,
+        changes=audit.diff(before, _audited(user)),
     )
-    await _propagate(session, sessions, changes)
+    await _propagate(session, sessions=sessions, changes=changes)
     return user
 
 
@@ -285,10 +317,12 @@ def _apply(user: User, changes: UserChanges) -> None:
         user.is_active = changes.is_active
 
 
-async def _propagate(session: AsyncSession, sessions: SessionStore, changes: UserChanges) -> None:
+async def _propagate(
+    session: AsyncSession, *, sessions: SessionStore, changes: UserChanges
+) -> None:
     """Deactivation ends the user's sessions; a role change reaches them."""
     if changes.is_active is False:
-        await end_sessions(session, sessions, changes.user_id)
+        await end_sessions(session, sessions=sessions, user_id=changes.user_id)
     elif changes.role is not None:
         role = changes.role
         await sessions.set_role(changes.user_id, role)
@@ -296,7 +330,7 @@ async def _propagate(session: AsyncSession, sessions: SessionStore, changes: Use
 
 
 async def end_sessions(
-    session: AsyncSession, sessions: SessionStore, user_id: int, keep_sid: str | None = None
+    session: AsyncSession, *, sessions: SessionStore, user_id: int, keep_sid: str | None = None
 ) -> None:
     """End the user's sessions now, and again after commit.
 
@@ -307,7 +341,7 @@ async def end_sessions(
     after_commit(session, lambda: sessions.end_all(user_id, keep_sid))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UserFilter:
     role: Role | None = None
     is_active: bool | None = None
@@ -315,7 +349,7 @@ class UserFilter:
 
 
 async def list_users(
-    session: AsyncSession, filters: UserFilter, request: PageRequest
+    session: AsyncSession, *, filters: UserFilter, request: PageRequest
 ) -> Page[User]:
     statement = select(User)
     if filters.role is not None:
@@ -335,12 +369,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def ensure_admin(session: AsyncSession, email: str, password: str) -> User:
-    """Create the admin, or promote (and re-activate) an existing account."""
-    user = await find_by_email(session, email)
+async def ensure_admin(
+    session: AsyncSession, *, sessions: SessionStore, email: str, password: str
+) -> User:
+    """Create the admin, or promote (and re-activate) an existing account.
+
+    A promoted account's live sessions get the role once the promotion is committed.
+    """
+    user = await find_by_email(session, email=email)
     if user is None:
-        user = await _new_user(session, email, password, "Administrator", Role.ADMIN)
+        user = await _new_user(
+            session, email=email, password=password, full_name="Administrator", role=Role.ADMIN
+        )
     user.role, user.is_active = Role.ADMIN.value, True
     user.email_verified_at = user.email_verified_at or utcnow()
     await session.flush()
+    user_id = user.id
+    assert user_id is not None
+    after_commit(session, lambda: sessions.set_role(user_id, Role.ADMIN))
     return user

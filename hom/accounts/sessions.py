@@ -85,10 +85,12 @@ class TokenPair:
 @dataclass(frozen=True)
 class SessionInfo:
     sid: str
+    user_id: int
     user_agent: str
     ip: str
     created_at: int
     last_used_at: int
+    current: bool = False  # the session the request was made with
 
 
 class SessionStore:
@@ -194,14 +196,16 @@ class SessionStore:
             ended, _ = await pipe.execute()
         return int(ended)
 
-    async def list(self, user_id: int) -> list[SessionInfo]:
+    async def list(self, user_id: int, current_sid: str | None = None) -> list[SessionInfo]:
         """The user's live sessions, newest first (forgetting ones that expired)."""
         sids = sorted(await self._sids(user_id))
         async with self.redis.pipeline(transaction=False) as pipe:
             for sid in sids:
                 pipe.hgetall(self._session(sid))
             found = await pipe.execute()
-        live = [_info(sid, data) for sid, data in zip(sids, found, strict=True) if data]
+        live = [
+            _info(sid, data, current_sid) for sid, data in zip(sids, found, strict=True) if data
+        ]
         dead = [sid for sid, data in zip(sids, found, strict=True) if not data]
         if dead:
             await self.redis.srem(self._user(user_id), *dead)
@@ -213,9 +217,11 @@ class SessionStore:
             await self._set_role(keys=[self._session(sid)], args=[role.value])
 
 
-def _info(sid: str, data: dict[str, str]) -> SessionInfo:
+def _info(sid: str, data: dict[str, str], current_sid: str | None) -> SessionInfo:
     return SessionInfo(
         sid=sid,
+        user_id=int(data.get("uid", 0)),
+        current=sid == current_sid,
         user_agent=data.get("ua", ""),
         ip=data.get("ip", ""),
         created_at=int(data.get("created_at", 0)),

@@ -7,27 +7,83 @@ from datetime import UTC, datetime
 
 import strawberry
 from strawberry import relay
+from strawberry.relay import to_base64
 
-from hom.accounts import loaders
+from hom.accounts.loaders import user_by_id
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionInfo
-from hom.core.mutations import Payload
+from hom.core.graphql.payloads import Payload
+from hom.core.graphql.relations import prefetch, to_one
+from hom.core.graphql.relay import decode_id
+from hom.core.graphql.visibility import personal, present, visible_to
 from hom.core.roles import Role
+from hom.core.viewer import Reader
 
 strawberry.enum(Role, name="Role", description="What a user may do.")
 AVATAR_URL_PREFIX = "/media/avatars/"
 
 
-@strawberry.type(name="User", description="An account.")
+def avatar_url(user: User) -> str | None:
+    return AVATAR_URL_PREFIX + user.avatar if user.avatar else None
+
+
+@strawberry.type(
+    name="Person",
+    description=(
+        "Someone's public face: what other objects show of the people they point at "
+        "(an owner, a staff member). Its id names the same account as a User id."
+    ),
+)
+class PersonType:
+    id: strawberry.ID
+    full_name: str
+    avatar_url: str | None
+    user_id: strawberry.Private[int]
+    account: UserType | None = to_one(
+        key="user_id",
+        loader=user_by_id,
+        target=lambda: UserType,
+        description="Their account with its private fields: for themselves and admins, else null.",
+    )
+
+    @classmethod
+    def from_model(cls, user: User) -> PersonType:
+        assert user.id is not None
+        return cls(
+            id=strawberry.ID(to_base64("Person", str(user.id))),
+            full_name=user.full_name,
+            avatar_url=avatar_url(user),
+            user_id=user.id,
+        )
+
+
+PERSON_ID_TYPES = ("User", "Person")
+
+
+def user_id_of(global_id: str, argument: str = "id") -> int:
+    """The account a User or Person id names (anything else is BAD_USER_INPUT)."""
+    return decode_id(global_id, *PERSON_ID_TYPES, argument=argument)
+
+
+def own_account(reader: Reader, user: User) -> bool:
+    """An account's private fields are for its owner and for admins."""
+    return reader.is_user_or_admin(user.id)
+
+
+@visible_to(own_account)
+@strawberry.type(
+    name="User",
+    description="An account, with its private fields: readable by its owner and by admins.",
+)
 class UserType(relay.Node):
     user_id: relay.NodeID[int]
-    email: str
+    email: str = personal()
     full_name: str
-    role: Role
-    is_active: bool
-    email_verified: bool
-    email_verified_at: datetime | None
-    timezone: str
+    role: Role = personal()
+    is_active: bool = personal()
+    email_verified: bool = personal()
+    email_verified_at: datetime | None = personal()
+    timezone: str = personal()
     avatar_url: str | None
     created_at: datetime
 
@@ -44,7 +100,7 @@ class UserType(relay.Node):
             email_verified=user.email_verified_at is not None,
             email_verified_at=user.email_verified_at,
             timezone=user.timezone,
-            avatar_url=AVATAR_URL_PREFIX + user.avatar if user.avatar else None,
+            avatar_url=avatar_url(user),
             created_at=user.created_at,
         )
 
@@ -52,37 +108,37 @@ class UserType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
-        """Users are visible to themselves and to admins only."""
-        viewer = await info.context.viewer()
         ids = [int(node_id) for node_id in node_ids]
-        if viewer is None:
-            return [None for _ in ids]
-        visible = [i if viewer.is_admin or i == viewer.user_id else None for i in ids]
-        found = await info.context.loaders.get(loaders.user_by_id).load_many(
-            [i for i in visible if i is not None]
-        )
-        by_id = {user.id: user for user in found if user is not None}
-        return [cls.from_model(by_id[i]) if i in by_id else None for i in ids]
+        reader = await info.context.reader()
+        found = await info.context.loaders.get(user_by_id).load_many(ids)
+        users = [present(reader, cls, user) for user in found]
+        await prefetch(info, [user for user in users if user is not None], type_name="User")
+        return users
 
 
+def own_session(reader: Reader, session: SessionInfo) -> bool:
+    return reader.is_user_or_admin(session.user_id)
+
+
+@visible_to(own_session)
 @strawberry.type(name="Session", description="A signed-in device: one refresh-token family.")
 class SessionType:
     id: strawberry.ID
-    user_agent: str
-    ip: str
+    user_agent: str = personal()
+    ip: str = personal()
     created_at: datetime
     last_used_at: datetime
     current: bool
 
     @classmethod
-    def from_info(cls, session: SessionInfo, current_sid: str) -> SessionType:
+    def from_model(cls, session: SessionInfo) -> SessionType:
         return cls(
             id=strawberry.ID(session.sid),
             user_agent=session.user_agent,
             ip=session.ip,
             created_at=datetime.fromtimestamp(session.created_at, UTC),
             last_used_at=datetime.fromtimestamp(session.last_used_at, UTC),
-            current=session.sid == current_sid,
+            current=session.current,
         )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from hom.accounts.schema import ADMIN, user_id_of
-from hom.audit import loaders, service
+from hom.accounts.types import user_id_of
+from hom.audit import service
 from hom.audit.types import AuditEntryType, AuditFilter
+from hom.core.graphql.permissions import IsAdmin
+from hom.core.graphql.relations import present_page
+from hom.core.graphql.relay import Connection
 from hom.core.pagination import page_request
-from hom.core.relay import Connection
 
 
 def _filters(criteria: AuditFilter | None) -> service.AuditFilter:
@@ -16,19 +18,19 @@ def _filters(criteria: AuditFilter | None) -> service.AuditFilter:
         return service.AuditFilter()
     actor_id = user_id_of(criteria.actor_id, "filter.actorId") if criteria.actor_id else None
     return service.AuditFilter(
-        actor_id,
-        criteria.action,
-        criteria.entity,
-        criteria.entity_id,
-        criteria.since,
-        criteria.until,
+        actor_id=actor_id,
+        action=criteria.action,
+        entity=criteria.entity,
+        entity_id=criteria.entity_id,
+        since=criteria.since,
+        until=criteria.until,
     )
 
 
 @strawberry.type
 class AuditQuery:
     @strawberry.field(
-        permission_classes=[ADMIN], description="Every admin and operator change, newest first."
+        permission_classes=[IsAdmin], description="Every admin and operator change, newest first."
     )
     async def audit_log(
         self,
@@ -39,7 +41,6 @@ class AuditQuery:
     ) -> Connection[AuditEntryType]:
         request = page_request(first, after, service.AUDIT_KEYS)
         async with info.context.db.session() as session:
-            page = await service.list_entries(session, _filters(filter), request)
-        nodes = [AuditEntryType.from_model(entry) for entry in page.rows]
-        await loaders.with_relations(info, nodes, ("edges", "node"))
-        return Connection.from_page(page, nodes)
+            page = await service.list_entries(session, filters=_filters(filter), request=request)
+        connection: Connection[AuditEntryType] = await present_page(info, AuditEntryType, page)
+        return connection

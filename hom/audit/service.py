@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit.models import AuditEntry
+from hom.core.clock import iso_utc
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
-from hom.core.scalars import serialize_datetime
 from hom.core.viewer import Viewer
 
 AUDIT_KEYS = [SortKey(col(AuditEntry.id), descending=True)]
@@ -20,6 +20,7 @@ AUDIT_KEYS = [SortKey(col(AuditEntry.id), descending=True)]
 
 async def record(
     session: AsyncSession,
+    *,
     actor: Viewer,
     action: str,
     entity: str,
@@ -48,7 +49,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuditFilter:
     actor_id: int | None = None
     action: str | None = None
@@ -59,7 +60,7 @@ class AuditFilter:
 
 
 async def list_entries(
-    session: AsyncSession, filters: AuditFilter, request: PageRequest
+    session: AsyncSession, *, filters: AuditFilter, request: PageRequest
 ) -> Page[AuditEntry]:
     """Newest first."""
     statement = select(AuditEntry)
@@ -78,7 +79,14 @@ async def list_entries(
     return make_page(rows, request, lambda entry: (entry.id,))
 
 
-async def entries_of_user(session: AsyncSession, user_id: int) -> list[AuditEntry]:
+async def entries_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[AuditEntry | None]:
+    """Batch lookup in the order asked (the entries loader)."""
+    rows = await session.exec(select(AuditEntry).where(col(AuditEntry.id).in_(ids)))
+    found = {entry.id: entry for entry in rows}
+    return [found.get(entry_id) for entry_id in ids]
+
+
+async def entries_of_user(session: AsyncSession, *, user_id: int) -> list[AuditEntry]:
     """Every entry the user made or that is about their account, oldest first."""
     statement = (
         select(AuditEntry)
@@ -97,5 +105,5 @@ def entry_export(entry: AuditEntry) -> dict[str, Any]:
         "entity": entry.entity,
         "entityId": entry.entity_id,
         "changes": entry.changes,
-        "at": serialize_datetime(entry.at) if entry.at else None,
+        "at": iso_utc(entry.at) if entry.at else None,
     }

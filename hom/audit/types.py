@@ -9,20 +9,35 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from hom.accounts.types import UserType
+from hom.accounts.loaders import user_by_id
+from hom.accounts.types import PersonType
+from hom.audit.loaders import audit_entry_by_id
 from hom.audit.models import AuditEntry
+from hom.core.graphql.relations import prefetch, to_one
+from hom.core.graphql.visibility import personal, present, visible_to
+from hom.core.viewer import Reader
 
 
-@strawberry.type(name="AuditEntry", description="One admin or operator change.")
+def admins_only(reader: Reader, entry: AuditEntry) -> bool:
+    return reader.is_admin
+
+
+@visible_to(admins_only)
+@strawberry.type(name="AuditEntry", description="One admin or operator change (admins only).")
 class AuditEntryType(relay.Node):
     entry_id: relay.NodeID[int]
     action: str
     entity: str
     entity_id: str
-    changes: JSON
+    changes: JSON = personal("What changed: `{field: {from, to}}`, or the created values.")
     at: datetime
     actor_id: strawberry.Private[int | None]
-    actor: UserType | None = strawberry.field(default=None, description="Who made the change.")
+    actor: PersonType | None = to_one(
+        key="actor_id",
+        loader=user_by_id,
+        target=lambda: PersonType,
+        description="Who made the change (null once their account is gone).",
+    )
 
     @classmethod
     def from_model(cls, entry: AuditEntry) -> AuditEntryType:
@@ -42,14 +57,12 @@ class AuditEntryType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AuditEntryType | None]:
-        """Admins only; the actor is prefetched like in `auditLog`."""
-        from hom.audit import loaders
-
-        viewer = await info.context.viewer()
+        reader = await info.context.reader()
         ids = [int(node_id) for node_id in node_ids]
-        if viewer is None or not viewer.is_admin:
-            return [None for _ in ids]
-        return await loaders.entries_with_relations(info, ids)
+        found = await info.context.loaders.get(audit_entry_by_id).load_many(ids)
+        entries = [present(reader, cls, entry) for entry in found]
+        await prefetch(info, [entry for entry in entries if entry], type_name="AuditEntry")
+        return entries
 
 
 @strawberry.input

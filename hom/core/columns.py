@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, func
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def id_column() -> Any:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -17,6 +19,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.config import Settings
+from hom.core.unit_of_work import SessionMaker, transaction
 
 # Conventional constraint names, so migrations and autogenerate agree on them.
 NAMING_CONVENTION = {
@@ -27,20 +30,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
-
-SessionMaker = async_sessionmaker[AsyncSession]
-AfterCommit = Callable[[], Awaitable[object]]
-_AFTER_COMMIT = "hom_after_commit"
-
-
-def after_commit(session: AsyncSession, work: AfterCommit) -> None:
-    """Run `work` once the request's transaction has committed (not if it rolls back)."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(work)
-
-
-async def _run_after_commit(session: AsyncSession) -> None:
-    for work in session.info.pop(_AFTER_COMMIT, []):
-        await work()
 
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
@@ -63,7 +52,7 @@ def _require_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def connect_once(db_url: str) -> AsyncIterator[AsyncConnection]:
-    """A single connection for a one-off job (CLI, start-up checks), engine disposed after."""
+    """A single connection for a one-off job (start-up checks), engine disposed after."""
     engine = create_async_engine(db_url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
@@ -72,15 +61,41 @@ async def connect_once(db_url: str) -> AsyncIterator[AsyncConnection]:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def sessions_once(db_url: str) -> AsyncIterator[SessionMaker]:
+    """Sessions for a one-off job (a CLI command): no pool kept, engine disposed after."""
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        yield create_session_maker(engine)
+    finally:
+        await engine.dispose()
+
+
 def create_session_maker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint an INSERT/UPDATE broke (asyncpg), if any."""
+    cause = getattr(error.orig, "__cause__", None)
+    return getattr(cause, "constraint_name", None)
+
+
+class SessionReentered(RuntimeError):
+    """The request's session was asked for while this code path already holds it."""
+
+
+# The request database whose session the current task (and the tasks it starts) holds.
+_holding: ContextVar[RequestDatabase | None] = ContextVar("hom_holding_session", default=None)
 
 
 class RequestDatabase:
     """One request's database access: one lazily opened session, one coroutine at a time.
 
     The session checks out a pooled connection only on its first statement, so a
-    request that never touches the database never costs one.
+    request that never touches the database never costs one. Asking for the
+    session while holding it (a nested block, or awaiting a loader inside a
+    block: the loader would wait for the block forever) raises SessionReentered.
     """
 
     def __init__(self, session_maker: SessionMaker) -> None:
@@ -88,26 +103,36 @@ class RequestDatabase:
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def held_here(self) -> bool:
+        """True inside this request's session block (and in work started from it)."""
+        return _holding.get() is self
+
+    def ensure_not_held(self, what: str) -> None:
+        if self.held_here:
+            raise SessionReentered(
+                f"{what} inside a `db.session()`/`db.transaction()` block would wait for that "
+                "block forever; leave the block before loading related objects"
+            )
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Exclusive use of the request's session for reads."""
+        self.ensure_not_held("Entering the request's session again")
         async with self._lock:
             if self._session is None:
                 self._session = self._session_maker()
-            yield self._session
+            token = _holding.set(self)
+            try:
+                yield self._session
+            finally:
+                _holding.reset(token)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block succeeds, rolls back on any error."""
-        async with self.session() as session:
-            try:
-                yield session
-            except BaseException:
-                session.info.pop(_AFTER_COMMIT, None)
-                await session.rollback()
-                raise
-            await session.commit()
-            await _run_after_commit(session)
+        """The request's unit of work (commit on success, rollback on any error)."""
+        async with self.session() as session, transaction(session):
+            yield session
 
     async def close(self) -> None:
         """Give the connection back to the pool (rolling back any open read transaction)."""

@@ -1,16 +1,19 @@
-"""Error vocabulary: business errors for payloads, top-level errors for the rest (SPEC §5)."""
+"""The error vocabulary of the rules (SPEC §5), free of any API framework.
+
+Services raise these; the GraphQL edge turns a `DomainError` into a payload's
+`UserError` (mutations) or a coded top-level error (queries), and an
+`InvalidInput` into `BAD_USER_INPUT`. Field names here are snake_case; the
+edge spells them the way its clients do.
+"""
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any
-
-import strawberry
-from graphql import GraphQLError
+from enum import StrEnum
 
 
-@strawberry.enum(description="Why a mutation did not do what was asked.")
-class ErrorCode(Enum):
+class ErrorCode(StrEnum):
+    """Why a rule refused an operation."""
+
     INVALID = "INVALID"
     NOT_FOUND = "NOT_FOUND"
     ALREADY_EXISTS = "ALREADY_EXISTS"
@@ -27,15 +30,8 @@ class ErrorCode(Enum):
     RATE_LIMITED = "RATE_LIMITED"
 
 
-@strawberry.type(description="A business rule refused the mutation; nothing was changed.")
-class UserError:
-    field: str | None = strawberry.field(description="The input field at fault, if any.")
-    message: str
-    code: ErrorCode
-
-
 class DomainError(Exception):
-    """Raised by services when a business rule refuses an operation."""
+    """A business rule refused an operation; `field` (snake_case) names the input at fault."""
 
     def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -43,37 +39,11 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
-    def to_user_error(self) -> UserError:
-        return UserError(field=self.field, message=self.message, code=self.code)
 
+class InvalidInput(Exception):
+    """An argument is malformed (a bad cursor, an id of the wrong type): BAD_USER_INPUT."""
 
-class TopLevelCode:
-    """`extensions.code` values of top-level GraphQL errors."""
-
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-
-
-class CodedError(GraphQLError):
-    """A GraphQL error that is meant for the client, with its `extensions.code`."""
-
-    def __init__(self, message: str, code: str, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": code, **extensions})
-
-
-def bad_user_input(message: str, argument: str | None = None) -> CodedError:
-    extra = {"argument": argument} if argument else {}
-    return CodedError(message, TopLevelCode.BAD_USER_INPUT, **extra)
-
-
-def unauthenticated(message: str = "Authentication required") -> CodedError:
-    return CodedError(message, TopLevelCode.UNAUTHENTICATED)
-
-
-def forbidden(message: str = "You are not allowed to do this") -> CodedError:
-    return CodedError(message, TopLevelCode.FORBIDDEN)
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.argument = argument

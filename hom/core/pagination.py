@@ -1,4 +1,8 @@
-"""Keyset pagination: opaque cursors over the sort key, `first`/`after` checked (SPEC §5)."""
+"""Keyset pagination: opaque cursors over the sort key, `first`/`after` checked (SPEC §5).
+
+One page of a list (`keyset_select` + `make_page`), or one page per parent in a
+single statement (`pages_by_parent`: a nested connection under a list).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import Mapped
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Mapped, aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.core.errors import bad_user_input
+from hom.core.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -56,7 +61,7 @@ def page_request(first: int | None, after: str | None, keys: Sequence[SortKey]) 
     """Check the client's arguments; a bad one is BAD_USER_INPUT, never a silent clamp."""
     size = DEFAULT_PAGE_SIZE if first is None else first
     if size < 0 or size > MAX_PAGE_SIZE:
-        raise bad_user_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}", "first")
+        raise InvalidInput(f"`first` must be between 0 and {MAX_PAGE_SIZE}", "first")
     return PageRequest(first=size, after=decode_cursor(after, keys) if after else None)
 
 
@@ -74,7 +79,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> tuple[Any, ...]:
             raise ValueError("cursor shape")
         return tuple(_typed(key, value) for key, value in zip(keys, values, strict=True))
     except (ValueError, TypeError, UnicodeError, binascii.Error, ArithmeticError):
-        raise bad_user_input("`after` is not a cursor of this list", "after") from None
+        raise InvalidInput("`after` is not a cursor of this list", "after") from None
 
 
 def _plain(value: Any) -> Any:
@@ -104,9 +109,13 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnEle
     return or_(*alternatives)
 
 
+def _order(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+    return [k.column.desc() if k.descending else k.column.asc() for k in keys]
+
+
 def keyset_select(stmt: StatementT, keys: Sequence[SortKey], request: PageRequest) -> StatementT:
     """The statement for one page: one extra row tells whether there is a next page."""
-    ordered = stmt.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
+    ordered = stmt.order_by(*_order(keys))
     if request.after is not None:
         ordered = ordered.where(after_condition(keys, request.after))
     return ordered.limit(request.first + 1)
@@ -121,3 +130,41 @@ def make_page(rows: Sequence[RowT], request: PageRequest, key_values: Any) -> Pa
         has_next_page=len(rows) > request.first,
         has_previous_page=request.after is not None,
     )
+
+
+async def pages_by_parent(
+    session: AsyncSession,
+    model: type[RowT],
+    stmt: Select[Any],
+    parent: ColumnElement[Any] | Mapped[Any],
+    keys: Sequence[SortKey],
+    request: PageRequest,
+) -> dict[Any, Page[RowT]]:
+    """A page of `model` rows for each parent in ONE statement (a window over the parent key).
+
+    `stmt` selects `model` restricted to the parents wanted; the result maps each
+    parent key that has rows to its page (in key order, with cursors).
+    """
+    if request.after is not None:
+        stmt = stmt.where(after_condition(keys, request.after))
+    position = func.row_number().over(partition_by=parent, order_by=_order(keys))
+    ranked = stmt.add_columns(position.label("page_position")).subquery()
+    rows_of = aliased(model, ranked)
+    paged = (
+        select(rows_of, ranked.c[_column_name(parent)])
+        .where(ranked.c.page_position <= request.first + 1)
+        .order_by(ranked.c[_column_name(parent)], ranked.c.page_position)
+    )
+    grouped: dict[Any, list[RowT]] = {}
+    for row, parent_key in (await session.execute(paged)).all():
+        grouped.setdefault(parent_key, []).append(row)
+    return {key: make_page(rows, request, _key_values(keys)) for key, rows in grouped.items()}
+
+
+def _column_name(column: ColumnElement[Any] | Mapped[Any]) -> str:
+    return str(column.key)  # type: ignore[union-attr]
+
+
+def _key_values(keys: Sequence[SortKey]) -> Any:
+    names = [_column_name(key.column) for key in keys]
+    return lambda row: tuple(getattr(row, name) for name in names)

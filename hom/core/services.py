@@ -8,9 +8,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hom.core.config import Settings
-from hom.core.db import SessionMaker, create_engine, create_session_maker
+from hom.core.db import create_engine, create_session_maker
 from hom.core.redis import RedisKeys, create_redis
 from hom.core.tracing import instrument_engine
+from hom.core.unit_of_work import SessionMaker
 
 
 @dataclass

@@ -96,3 +96,11 @@ def decode(settings: Settings, token: str, expected: TokenType) -> Claims:
 def _secret(settings: Settings) -> str:
     assert settings.jwt_secret is not None, "settings are checked at start-up"
     return settings.jwt_secret.get_secret_value()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

@@ -1,10 +1,31 @@
-"""Who is calling: resolved once per request from the bearer token."""
+"""Who is calling (the viewer), and whom a response is read by (the reader)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from hom.core.roles import Role
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whom a response is for: what visibility rules decide on.
+
+    Usually the signed-in viewer; for a mutation that proved ownership without a
+    session (registering, a mailed token), the account it acted on.
+    """
+
+    user_id: int | None = None
+    is_admin: bool = False
+
+    def is_user(self, user_id: int | None) -> bool:
+        return self.user_id is not None and self.user_id == user_id
+
+    def is_user_or_admin(self, user_id: int | None) -> bool:
+        return self.is_admin or self.is_user(user_id)
+
+
+ANONYMOUS = Reader()
 
 
 @dataclass(frozen=True)
@@ -21,3 +42,7 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def reader(self) -> Reader:
+        return Reader(self.user_id, self.is_admin)

@@ -15,7 +15,7 @@ class MailKind:
 
 
 async def enqueue_mail(
-    session: AsyncSession, kind: str, recipient: str, payload: dict[str, Any]
+    session: AsyncSession, *, kind: str, recipient: str, payload: dict[str, Any]
 ) -> OutboxMessage:
     """Queue a mail; it is sent by the worker only if the surrounding transaction commits."""
     message = OutboxMessage(kind=kind, recipient=recipient, payload=payload)

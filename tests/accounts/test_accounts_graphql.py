@@ -18,6 +18,7 @@ from strawberry.relay import to_base64
 from hom.accounts.models import AccountToken, TokenPurpose, User
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
+from hom.core.unit_of_work import unit_of_work
 from hom.notifications.models import OutboxMessage
 from hom.notifications.service import MailKind
 from tests.factories import (
@@ -326,7 +327,7 @@ async def test_reset_password_with_expired_token_is_invalid(
     user = await create_user(session_maker)
     await gql(REQUEST_RESET, {"email": user.email})
     token = await mailed_token(session_maker, MailKind.PASSWORD_RESET, user.email)
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         await session.exec(
             update(AccountToken)
             .where(col(AccountToken.user_id) == user.id)

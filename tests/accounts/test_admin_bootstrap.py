@@ -20,7 +20,7 @@ from tests.serving import HOM, hom_env
 
 async def role_of(session_maker: SessionMaker, email: str) -> str | None:
     async with session_maker() as session:
-        user = await service.find_by_email(session, email)
+        user = await service.find_by_email(session, email=email)
     return user.role if user else None
 
 

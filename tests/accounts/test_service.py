@@ -17,6 +17,7 @@ from hom.accounts import service
 from hom.accounts.account_tokens import consume_token, issue_token
 from hom.accounts.models import AccountToken, TokenPurpose, User
 from hom.accounts.sessions import SessionStore
+from hom.core import tokens
 from hom.core.db import SessionMaker
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.pagination import PageRequest
@@ -29,6 +30,8 @@ from hom.core.passwords import (
     verify_password,
 )
 from hom.core.roles import Role
+from hom.core.tokens import TokenType
+from hom.core.unit_of_work import unit_of_work
 from hom.core.viewer import Viewer
 from hom.notifications.models import OutboxMessage
 from hom.notifications.service import MailKind
@@ -101,8 +104,8 @@ def test_password_bounds(length: int, acceptable: bool) -> None:
         service.check_password(password)
         return
     with pytest.raises(DomainError) as refused:
-        service.check_password(password, "newPassword")
-    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "newPassword")
+        service.check_password(password, field="new_password")
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "new_password")
 
 
 def test_password_length_counts_characters_not_bytes() -> None:
@@ -136,7 +139,7 @@ def test_check_full_name(raw: str, cleaned: str) -> None:
 def test_check_full_name_refuses(raw: str) -> None:
     with pytest.raises(DomainError) as refused:
         service.check_full_name(raw)
-    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "fullName")
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "full_name")
 
 
 # --- passwords --------------------------------------------------------------------------------
@@ -177,7 +180,7 @@ async def test_login_rehashes_a_hash_with_old_parameters(
 ) -> None:
     user = await create_user(session_maker)
     weak = WEAK_HASHER.hash(PASSWORD)
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         await session.exec(update(User).where(col(User.id) == user.id).values(password_hash=weak))
 
     # A wrong password leaves the old hash alone.
@@ -203,7 +206,9 @@ async def test_register_writes_user_and_mail_in_one_transaction(
 ) -> None:
     email = unique_email("svc")
     async with session_maker() as session:  # never committed: closing rolls back
-        user = await service.register(session, email.upper(), PASSWORD, " New  Customer ")
+        user = await service.register(
+            session, email=email.upper(), password=PASSWORD, full_name=" New  Customer "
+        )
         assert user.id is not None
         assert (user.role, user.full_name, user.is_active) == ("CUSTOMER", "New Customer", True)
         assert user.email_verified_at is None
@@ -216,20 +221,22 @@ async def test_register_writes_user_and_mail_in_one_transaction(
 
     # Rolled back: neither the user nor the mail nor the token exist.
     async with session_maker() as session:
-        assert await service.find_by_email(session, email) is None
-        assert await consume_token(session, token, TokenPurpose.VERIFY_EMAIL) is None
+        assert await service.find_by_email(session, email=email) is None
+        assert await consume_token(session, raw=token, purpose=TokenPurpose.VERIFY_EMAIL) is None
 
 
 async def test_duplicate_email_is_already_exists_and_the_transaction_goes_on(
     session_maker: SessionMaker,
 ) -> None:
     existing = await create_user(session_maker)
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         with pytest.raises(DomainError) as refused:
-            await service.register(session, existing.email.upper(), PASSWORD, "Twin")
+            await service.register(
+                session, email=existing.email.upper(), password=PASSWORD, full_name="Twin"
+            )
         assert (refused.value.code, refused.value.field) == (ErrorCode.ALREADY_EXISTS, "email")
         # The failed INSERT was a savepoint: the surrounding transaction still works.
-        found = await service.find_by_email(session, f"  {existing.email.upper()} ")
+        found = await service.find_by_email(session, email=f"  {existing.email.upper()} ")
         assert found is not None
         assert found.id == existing.id
 
@@ -240,7 +247,7 @@ async def test_find_by_email_is_case_insensitive(session_maker: SessionMaker) ->
     assert user.email.endswith("@example.com")
     async with session_maker() as session:
         for variant in (user.email, user.email.lower(), user.email.upper()):
-            found = await service.find_by_email(session, variant)
+            found = await service.find_by_email(session, email=variant)
             assert found is not None
             assert found.id == user.id
 
@@ -250,11 +257,11 @@ async def test_account_tokens_are_single_use_purpose_bound_and_expire(
 ) -> None:
     user = await create_user(session_maker)
     assert user.id is not None
-    async with session_maker() as session, session.begin():
-        verify = await issue_token(session, user.id, TokenPurpose.VERIFY_EMAIL)
-        reset = await issue_token(session, user.id, TokenPurpose.RESET_PASSWORD)
-        expired = await issue_token(session, user.id, TokenPurpose.RESET_PASSWORD)
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
+        verify = await issue_token(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
+        reset = await issue_token(session, user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD)
+        expired = await issue_token(session, user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD)
+    async with unit_of_work(session_maker) as session:
         stored = (
             await session.exec(select(AccountToken).where(AccountToken.user_id == user.id))
         ).all()
@@ -267,13 +274,21 @@ async def test_account_tokens_are_single_use_purpose_bound_and_expire(
             .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
 
-    async with session_maker() as session, session.begin():
-        assert await consume_token(session, verify, TokenPurpose.RESET_PASSWORD) is None
-        assert await consume_token(session, verify, TokenPurpose.VERIFY_EMAIL) == user.id
-        assert await consume_token(session, verify, TokenPurpose.VERIFY_EMAIL) is None
-        assert await consume_token(session, expired, TokenPurpose.RESET_PASSWORD) is None
-        assert await consume_token(session, reset, TokenPurpose.RESET_PASSWORD) == user.id
-        assert await consume_token(session, "unknown", TokenPurpose.RESET_PASSWORD) is None
+    async with unit_of_work(session_maker) as session:
+        assert await consume_token(session, raw=verify, purpose=TokenPurpose.RESET_PASSWORD) is None
+        assert (
+            await consume_token(session, raw=verify, purpose=TokenPurpose.VERIFY_EMAIL) == user.id
+        )
+        assert await consume_token(session, raw=verify, purpose=TokenPurpose.VERIFY_EMAIL) is None
+        assert (
+            await consume_token(session, raw=expired, purpose=TokenPurpose.RESET_PASSWORD) is None
+        )
+        assert (
+            await consume_token(session, raw=reset, purpose=TokenPurpose.RESET_PASSWORD) == user.id
+        )
+        assert (
+            await consume_token(session, raw="unknown", purpose=TokenPurpose.RESET_PASSWORD) is None
+        )
 
 
 async def test_verify_email_keeps_the_first_verification_time(
@@ -281,14 +296,14 @@ async def test_verify_email_keeps_the_first_verification_time(
 ) -> None:
     user = await create_user(session_maker, verified=False)
     assert user.id is not None
-    async with session_maker() as session, session.begin():
-        first = await issue_token(session, user.id, TokenPurpose.VERIFY_EMAIL)
-        second = await issue_token(session, user.id, TokenPurpose.VERIFY_EMAIL)
-    async with session_maker() as session, session.begin():
-        verified_at = (await service.verify_email(session, first)).email_verified_at
+    async with unit_of_work(session_maker) as session:
+        first = await issue_token(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
+        second = await issue_token(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
+    async with unit_of_work(session_maker) as session:
+        verified_at = (await service.verify_email(session, token=first)).email_verified_at
     assert verified_at is not None
-    async with session_maker() as session, session.begin():
-        assert (await service.verify_email(session, second)).email_verified_at == verified_at
+    async with unit_of_work(session_maker) as session:
+        assert (await service.verify_email(session, token=second)).email_verified_at == verified_at
 
 
 async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) -> None:
@@ -300,42 +315,55 @@ async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) ->
     actor = admin_viewer(admin)
 
     for refused_change in (
-        service.UserChanges(admin.id, is_active=False),
-        service.UserChanges(admin.id, role=Role.STAFF),
+        service.UserChanges(user_id=admin.id, is_active=False),
+        service.UserChanges(user_id=admin.id, role=Role.STAFF),
     ):
-        async with session_maker() as session, session.begin():
+        async with unit_of_work(session_maker) as session:
             with pytest.raises(DomainError) as refused:
-                await service.update_user(session, store, actor, refused_change)
+                await service.update_user(
+                    session, sessions=store, actor=actor, changes=refused_change
+                )
             assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "id")
 
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         renamed = await service.update_user(
             session,
-            store,
-            actor,
-            service.UserChanges(admin.id, role=Role.ADMIN, full_name=" Chief  Admin "),
+            sessions=store,
+            actor=actor,
+            changes=service.UserChanges(
+                user_id=admin.id, role=Role.ADMIN, full_name=" Chief  Admin "
+            ),
         )
         assert renamed.full_name == "Chief Admin"
 
     pair = await store.start(other.id, Role.CUSTOMER, "test", "127.0.0.1")
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         await service.update_user(
-            session, store, actor, service.UserChanges(other.id, role=Role.STAFF)
+            session,
+            sessions=store,
+            actor=actor,
+            changes=service.UserChanges(user_id=other.id, role=Role.STAFF),
         )
     (live,) = await store.list(other.id)
     assert live.sid == pair.sid
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         await service.update_user(
-            session, store, actor, service.UserChanges(other.id, is_active=False)
+            session,
+            sessions=store,
+            actor=actor,
+            changes=service.UserChanges(user_id=other.id, is_active=False),
         )
     assert await store.list(other.id) == []
     changed = await stored_user(session_maker, other.id)
     assert (changed.role, changed.is_active) == ("STAFF", False)
 
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         with pytest.raises(DomainError) as missing:
             await service.update_user(
-                session, store, actor, service.UserChanges(2**62, full_name="Nobody")
+                session,
+                sessions=store,
+                actor=actor,
+                changes=service.UserChanges(user_id=2**62, full_name="Nobody"),
             )
         assert (missing.value.code, missing.value.field) == (ErrorCode.NOT_FOUND, "id")
 
@@ -349,7 +377,7 @@ async def test_list_users_filters_and_escapes_like_patterns(session_maker: Sessi
 
     async def names(filters: service.UserFilter) -> list[str]:
         async with session_maker() as session:
-            found = await service.list_users(session, filters, page)
+            found = await service.list_users(session, filters=filters, request=page)
         return [user.full_name for user in found.rows]
 
     assert await names(service.UserFilter(search=tag)) == [
@@ -367,12 +395,16 @@ async def test_list_users_filters_and_escapes_like_patterns(session_maker: Sessi
 
     async with session_maker() as session:
         first = await service.list_users(
-            session, service.UserFilter(search=tag), PageRequest(first=2, after=None)
+            session,
+            filters=service.UserFilter(search=tag),
+            request=PageRequest(first=2, after=None),
         )
         assert [u.id for u in first.rows] == [percent.id, underscore.id]
         assert first.has_next_page
         rest = await service.list_users(
-            session, service.UserFilter(search=tag), PageRequest(first=2, after=(underscore.id,))
+            session,
+            filters=service.UserFilter(search=tag),
+            request=PageRequest(first=2, after=(underscore.id,)),
         )
         assert [u.id for u in rest.rows] == [plain.id]
         assert not rest.has_next_page
@@ -381,24 +413,43 @@ async def test_list_users_filters_and_escapes_like_patterns(session_maker: Sessi
 # --- ensure_admin -----------------------------------------------------------------------------
 
 
-async def test_ensure_admin_creates_a_verified_admin(session_maker: SessionMaker) -> None:
+async def test_ensure_admin_creates_a_verified_admin(
+    app: Starlette, session_maker: SessionMaker
+) -> None:
+    store = sessions_of(app)
     email = unique_email("admin")
-    async with session_maker() as session, session.begin():
-        created = await service.ensure_admin(session, email, "admin password 1")
+    async with unit_of_work(session_maker) as session:
+        created = await service.ensure_admin(
+            session, sessions=store, email=email, password="admin password 1"
+        )
     stored = await stored_user(session_maker, created.id)
     assert (stored.email, stored.role, stored.is_active) == (email, "ADMIN", True)
     assert stored.email_verified_at is not None
     assert (await verify_password(stored.password_hash, "admin password 1")).ok
 
-    async with session_maker() as session, session.begin():
-        again = await service.ensure_admin(session, email.upper(), "admin password 1")
+    async with unit_of_work(session_maker) as session:
+        again = await service.ensure_admin(
+            session, sessions=store, email=email.upper(), password="admin password 1"
+        )
     assert again.id == created.id
 
 
-async def test_ensure_admin_promotes_an_existing_customer(session_maker: SessionMaker) -> None:
+async def test_ensure_admin_promotes_an_existing_customer(
+    app: Starlette, session_maker: SessionMaker
+) -> None:
+    store = sessions_of(app)
     customer = await create_user(session_maker, verified=False, active=False)
-    async with session_maker() as session, session.begin():
-        promoted = await service.ensure_admin(session, customer.email, "admin password 1")
+    assert customer.id is not None
+    live = await store.start(customer.id, Role.CUSTOMER, "test", "127.0.0.1")
+    claims = tokens.decode(app.state.services.settings, live.access_token, TokenType.ACCESS)
+    async with unit_of_work(session_maker) as session:
+        promoted = await service.ensure_admin(
+            session, sessions=store, email=customer.email, password="admin password 1"
+        )
+        assert (await store.viewer(claims)).role is Role.CUSTOMER  # type: ignore[union-attr]
+    viewer = await store.viewer(claims)
+    assert viewer is not None
+    assert viewer.role is Role.ADMIN, "the live session got the role after the commit"
 
     assert promoted.id == customer.id
     stored = await stored_user(session_maker, customer.id)
@@ -410,10 +461,11 @@ async def test_ensure_admin_promotes_an_existing_customer(session_maker: Session
 
 
 async def test_ensure_admin_refuses_a_bad_password_for_a_new_account(
-    session_maker: SessionMaker,
+    app: Starlette, session_maker: SessionMaker
 ) -> None:
+    store = sessions_of(app)
     email = unique_email("admin")
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         with pytest.raises(DomainError) as refused:
-            await service.ensure_admin(session, email, "short")
+            await service.ensure_admin(session, sessions=store, email=email, password="short")
         assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "password")

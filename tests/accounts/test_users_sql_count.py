@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from hom.accounts.models import User
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
+from hom.core.unit_of_work import unit_of_work
 from tests.factories import PASSWORD, login_tokens, signed_in
 from tests.support import GraphQLClient, count_statements
 
@@ -45,7 +46,7 @@ async def insert_users(session_maker: SessionMaker, count: int) -> list[User]:
         )
         for index in range(count)
     ]
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         session.add_all(users)
     return users
 

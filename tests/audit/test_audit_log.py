@@ -12,6 +12,7 @@ from strawberry.relay import from_base64, to_base64
 from hom.audit.models import AuditEntry
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
+from hom.core.unit_of_work import unit_of_work
 from tests.factories import signed_in, unique_email
 from tests.support import GraphQLClient, count_statements, error_codes
 
@@ -21,7 +22,7 @@ UPDATE = """mutation ($input: UpdateUserInput!) {
   updateUser(input: $input) { user { id } errors { code } } }"""
 LOG = """query ($filter: AuditFilter, $first: Int) {
   auditLog(filter: $filter, first: $first) {
-    edges { node { id action entity entityId changes at actor { id email } } }
+    edges { node { id action entity entityId changes at actor { fullName account { email } } } }
     pageInfo { hasNextPage }
   }
 }"""
@@ -66,9 +67,9 @@ async def test_admin_changes_leave_entries_with_their_actor(
     assert update["action"] == "user.update"
     assert update["changes"] == {
         "role": {"from": "CUSTOMER", "to": "OPERATOR"},
-        "isActive": {"from": True, "to": False},
+        "is_active": {"from": True, "to": False},
     }
-    assert update["actor"]["email"] == admin.email
+    assert update["actor"] == {"fullName": admin.full_name, "account": {"email": admin.email}}
     assert update["at"].endswith("+00:00")
 
 
@@ -98,7 +99,7 @@ async def test_only_admins_read_the_log(
 
 
 async def seed_entries(session_maker: SessionMaker, actor_ids: list[int], count: int) -> None:
-    async with session_maker() as session, session.begin():
+    async with unit_of_work(session_maker) as session:
         for n in range(count):
             actor_id = actor_ids[n % len(actor_ids)]
             session.add(
@@ -118,7 +119,7 @@ async def test_statements_do_not_grow_with_the_page(
             body = await gql(LOG, {"filter": {"action": "test.seed"}, "first": first}, token=token)
         edges = body["data"]["auditLog"]["edges"]
         assert len(edges) == first
-        assert all(edge["node"]["actor"]["email"] for edge in edges)
+        assert all(edge["node"]["actor"]["account"]["email"] for edge in edges)
         counts.append(len(log.statements))
     assert counts[0] == counts[1] == 2, counts  # the page, then one batch of actors
 
@@ -129,9 +130,14 @@ async def test_node_resolves_an_entry_for_admins_only(
     admin, tokens = await signed_in(client, session_maker, Role.ADMIN)
     user_id = await create_user(gql, tokens.access_token)
     (entry,) = await entries_for(gql, tokens.access_token, database_id(user_id))
-    query = "query ($id: ID!) { node(id: $id) { ... on AuditEntry { action actor { email } } } }"
+    query = """query ($id: ID!) {
+      node(id: $id) { ... on AuditEntry { action actor { account { email } } } }
+    }"""
     body = await gql(query, {"id": entry["id"]}, token=tokens.access_token)
-    assert body["data"]["node"] == {"action": "user.create", "actor": {"email": admin.email}}
+    assert body["data"]["node"] == {
+        "action": "user.create",
+        "actor": {"account": {"email": admin.email}},
+    }
     _, customer = await signed_in(client, session_maker)
     body = await gql(query, {"id": entry["id"]}, token=customer.access_token)
     assert body["data"]["node"] is None

@@ -13,7 +13,7 @@ from hom.core.config import Settings
 from hom.core.db import (
     NAMING_CONVENTION,
     RequestDatabase,
-    after_commit,
+    SessionReentered,
     create_engine,
     create_session_maker,
 )
@@ -102,25 +102,27 @@ def test_constraint_names_follow_the_convention() -> None:
     assert set(NAMING_CONVENTION) == {"ix", "uq", "ck", "fk", "pk"}
 
 
-async def test_after_commit_work_runs_only_after_a_commit(engine: AsyncEngine) -> None:
-    ran: list[str] = []
-
-    async def note(what: str) -> None:
-        ran.append(what)
-
+async def test_entering_the_session_twice_raises_instead_of_hanging(engine: AsyncEngine) -> None:
     db = RequestDatabase(create_session_maker(engine))
-    async with db.transaction() as session:
-        after_commit(session, lambda: note("committed"))
-        assert ran == []
-
-    async def fail() -> None:
-        async with db.transaction() as session:
-            after_commit(session, lambda: note("rolled back"))
-            raise RuntimeError("rule broken")
-
-    with pytest.raises(RuntimeError):
-        await fail()
-    async with db.transaction():
+    async with db.session():
+        with pytest.raises(SessionReentered, match="would wait for that block forever"):
+            async with db.session():
+                pass
+    async with db.transaction():  # and the handle is still usable
         pass
     await db.close()
-    assert ran == ["committed"]
+
+
+async def test_work_started_inside_the_block_cannot_take_the_session(engine: AsyncEngine) -> None:
+    db = RequestDatabase(create_session_maker(engine))
+
+    async def read() -> int:
+        async with db.session() as session:
+            return int((await session.exec(text("SELECT 1"))).scalar_one())
+
+    async with db.session():
+        inner = asyncio.ensure_future(read())
+        with pytest.raises(SessionReentered):
+            await asyncio.wait_for(inner, timeout=30)
+    assert await read() == 1
+    await db.close()

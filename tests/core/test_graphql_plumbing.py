@@ -1,20 +1,15 @@
-"""The GraphQL pipeline through HTTP: limits, error codes and masking, paging, look-ahead."""
+"""The GraphQL pipeline through HTTP: limits, error codes and masking, paging, ids."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 from strawberry.relay import to_base64
 
-from hom.app import create_app
 from hom.core.config import Settings
-from hom.schema import build_schema
-from tests.conftest import open_client
-from tests.core.plumbing_schema import COUNTERS, CREATE_STATEMENTS, PlumbingQuery
+from tests.core.plumbing_schema import COUNTERS, CREATE_STATEMENTS, plumbing_client
 from tests.support import GraphQLClient, admin_execute
 
 SettingsFactory = Callable[..., Settings]
@@ -28,11 +23,6 @@ async def items_table(db_url: str) -> AsyncIterator[None]:
     await admin_execute(db_url, "DROP SCHEMA testing CASCADE")
 
 
-async def plumbing_client(settings: Settings) -> tuple[Starlette, httpx.AsyncClient]:
-    app = create_app(settings, schema=build_schema(settings, query=PlumbingQuery))
-    return app, await open_client(app)
-
-
 @pytest.fixture(params=["dev", "prod"])
 async def env_gql(
     request: pytest.FixtureRequest, settings_factory: SettingsFactory
@@ -40,14 +30,6 @@ async def env_gql(
     app, http = await plumbing_client(settings_factory(app_env=request.param))
     async with http:
         yield request.param, GraphQLClient(http)
-    await app.state.services.close()
-
-
-@pytest.fixture
-async def pgql(settings: Settings) -> AsyncIterator[GraphQLClient]:
-    app, http = await plumbing_client(settings)
-    async with http:
-        yield GraphQLClient(http)
     await app.state.services.close()
 
 
@@ -180,35 +162,8 @@ async def test_node_resolves_global_ids(pgql: GraphQLClient) -> None:
         "name": first["name"],
     }
     assert (await pgql(query, {"id": to_base64("Item", 999_999)}))["data"]["node"] is None
-    assert (await pgql(query, {"id": to_base64("Nope", 1)}))["data"]["node"] is None
-    assert codes(await pgql(query, {"id": "not-an-id"})) == ["BAD_USER_INPUT"]
-
-
-BOOKS = """{ books { title author { name } reviews { stars reviewer { name } } } }"""
-
-
-async def test_lookahead_prefetches_one_batch_per_relation(pgql: GraphQLClient) -> None:
-    COUNTERS.batches.clear()
-    body = await pgql(BOOKS)
-    books = body["data"]["books"]
-    assert len(books) == 50
-    assert books[4] == {
-        "title": "B4",
-        "author": {"name": "A1"},
-        "reviews": [
-            {"stars": 1, "reviewer": {"name": "R0"}},
-            {"stars": 2, "reviewer": {"name": "R1"}},
-        ],
-    }
-    # Authors and reviewers share one loader: A0-A2 first, then R0-R1 for the nested level.
-    assert sorted(COUNTERS.batches) == ["authors:2", "authors:3", "reviews:50"]
-
-
-async def test_lookahead_skips_relations_not_selected(pgql: GraphQLClient) -> None:
-    COUNTERS.batches.clear()
-    body = await pgql("{ books { title ...F } } fragment F on Book { author { name } }")
-    assert body["data"]["books"][0] == {"title": "B0", "author": {"name": "A0"}}
-    assert COUNTERS.batches == ["authors:3"]
+    for foreign in (to_base64("Nope", 1), "not-an-id", to_base64("Item", "abc")):
+        assert await pgql(query, {"id": foreign}) == {"data": {"node": None}}
 
 
 async def test_datetimes_need_an_offset_and_come_back_in_utc(pgql: GraphQLClient) -> None:

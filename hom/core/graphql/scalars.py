@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from hom.core.errors import bad_user_input
-
-
-def serialize_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
+from hom.core.clock import iso_utc
+from hom.core.graphql.errors import bad_user_input
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -33,7 +28,7 @@ def parse_datetime(value: Any) -> datetime:
 UTC_DATETIME = strawberry.scalar(
     name="DateTime",
     description="An ISO 8601 date-time with an offset; the server answers in UTC.",
-    serialize=serialize_datetime,
+    serialize=iso_utc,
     parse_value=parse_datetime,
 )
 

@@ -7,31 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from hom.core.errors import TopLevelCode
-from hom.core.limits import is_token_limit
+from hom.core.graphql.errors import TopLevelCode, error_code, rule_extensions
 from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
 from hom.core.tracing import span
 
 MASKED_MESSAGE = "Internal server error"
-
-
-def error_code(error: GraphQLError) -> str:
-    """The `extensions.code` an error has or should have."""
-    code = (error.extensions or {}).get("code")
-    if isinstance(code, str):
-        return code
-    if isinstance(error, GraphQLSyntaxError):
-        if is_token_limit(error):
-            return TopLevelCode.QUERY_TOO_COMPLEX
-        return TopLevelCode.GRAPHQL_PARSE_FAILED
-    if error.path is None and error.message.startswith("Variable '$"):
-        return TopLevelCode.BAD_USER_INPUT
-    if error.original_error is None and error.path is None:
-        return TopLevelCode.GRAPHQL_VALIDATION_FAILED
-    return TopLevelCode.INTERNAL_SERVER_ERROR
 
 
 def request_id_of(context: Any) -> str | None:
@@ -53,7 +36,11 @@ class ErrorPolicy(SchemaExtension):
 
     def _present(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
         code = error_code(error)
-        extensions = {**(error.extensions or {}), "code": code}
+        extensions = {
+            **(error.extensions or {}),
+            **(rule_extensions(error.original_error) or {}),
+            "code": code,
+        }
         message = error.message
         if code == TopLevelCode.INTERNAL_SERVER_ERROR:
             extensions["request_id"] = request_id

@@ -6,8 +6,8 @@ from importlib.metadata import version
 
 import strawberry
 
-from hom.core.permissions import Public
-from hom.core.relay import Node, resolve_node
+from hom.core.graphql.permissions import Public
+from hom.core.graphql.relay import Node, resolve_node
 
 VERSION = version("hom")
 

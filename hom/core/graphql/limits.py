@@ -19,20 +19,15 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from hom.core.errors import TopLevelCode
+from hom.core.graphql.errors import TopLevelCode
 
 PARSE_CACHE_SIZE = 512
-TOKEN_LIMIT_MARK = "tokens. Parsing aborted"  # noqa: S105 - not a secret
 
 
 @lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_limited(query: str, max_tokens: int) -> DocumentNode:
     """Parse once per distinct query text, refusing documents over the token limit."""
     return parse(query, max_tokens=max_tokens)
-
-
-def is_token_limit(error: GraphQLError) -> bool:
-    return TOKEN_LIMIT_MARK in error.message
 
 
 class LimitedParser(SchemaExtension):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -17,13 +17,11 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from hom.context import Context
-from hom.core.db import RequestDatabase
+from hom.core.config import Settings
 from hom.core.graphiql import graphiql_page
-from hom.core.services import Services
-from hom.schema import HomSchema
+from hom.core.graphql.schema import HomSchema
 
-_DB_STATE_KEY = "hom_db"
+_CONTEXT_STATE_KEY = "hom_context"
 # Any of these forces a CORS preflight, so a cross-site form cannot send a multipart mutation.
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight")
 CSRF_MESSAGE = (
@@ -41,6 +39,15 @@ def is_csrf_safe(scope: Scope) -> bool:
     return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
 
 
+class RequestContext(Protocol):
+    """What the view needs of a request's context: to release it when the request ends."""
+
+    async def close(self) -> None: ...
+
+
+ContextFactory = Callable[[Request | WebSocket], RequestContext]
+
+
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws speaks text frames; our JSON encoder returns bytes."""
 
@@ -51,13 +58,12 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(GraphQL[Any, None]):
     """POST JSON or multipart and GET queries, `graphql-transport-ws`, offline GraphiQL."""
 
     websocket_adapter_class = TextWebSocketAdapter
 
-    def __init__(self, schema: HomSchema, services: Services) -> None:
-        settings = services.settings
+    def __init__(self, schema: HomSchema, settings: Settings, make_context: ContextFactory) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -66,7 +72,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.effective_cors_origins,
             multipart_uploads_enabled=True,
         )
-        self.services = services
+        self.make_context = make_context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_csrf_safe(scope):
@@ -75,9 +81,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            db = scope.get("state", {}).pop(_DB_STATE_KEY, None)
-            if db is not None:
-                await db.close()
+            context = scope.get("state", {}).pop(_CONTEXT_STATE_KEY, None)
+            if context is not None:
+                await context.close()
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """Strawberry's parser, with a `map` that does not fit `operations` a 400, not a 500."""
@@ -88,18 +94,10 @@ class GraphQLView(GraphQL[Context, None]):
         except (AttributeError, TypeError, ValueError, IndexError) as error:
             raise HTTPException(400, "The multipart `map` does not match `operations`") from error
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        services = self.services
-        db = RequestDatabase(services.session_maker)
-        request.state.hom_db = db
-        return Context(
-            settings=services.settings,
-            request=request,
-            db=db,
-            redis=services.redis,
-            keys=services.keys,
-            request_id=getattr(request.state, "request_id", ""),
-        )
+    async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
+        context = self.make_context(request)
+        setattr(request.state, _CONTEXT_STATE_KEY, context)
+        return context
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_page())

@@ -9,7 +9,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from hom.core.errors import forbidden, unauthenticated
+from hom.core.graphql.errors import forbidden, unauthenticated
 from hom.core.roles import Role
 from hom.core.viewer import Viewer
 
@@ -56,3 +56,6 @@ def has_role(*roles: Role) -> type[BasePermission]:
     """A permission for users with one of `roles` (admins always pass)."""
     name = "HasRole" + "Or".join(role.value.title() for role in roles)
     return type(name, (_HasRole,), {"roles": roles})
+
+
+IsAdmin = has_role(Role.ADMIN)

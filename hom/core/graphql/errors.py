@@ -1,0 +1,85 @@
+"""Top-level GraphQL errors and their `extensions.code` (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.utils.str_converters import to_camel_case
+
+from hom.core.errors import DomainError, InvalidInput
+
+TOKEN_LIMIT_MARK = "tokens. Parsing aborted"  # noqa: S105 - not a secret
+
+
+def is_token_limit(error: GraphQLError) -> bool:
+    return TOKEN_LIMIT_MARK in error.message
+
+
+class TopLevelCode:
+    """`extensions.code` values of top-level GraphQL errors."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class CodedError(GraphQLError):
+    """A GraphQL error that is meant for the client, with its `extensions.code`."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+def bad_user_input(message: str, argument: str | None = None) -> CodedError:
+    extra = {"argument": argument} if argument else {}
+    return CodedError(message, TopLevelCode.BAD_USER_INPUT, **extra)
+
+
+def unauthenticated(message: str = "Authentication required") -> CodedError:
+    return CodedError(message, TopLevelCode.UNAUTHENTICATED)
+
+
+def forbidden(message: str = "You are not allowed to do this") -> CodedError:
+    return CodedError(message, TopLevelCode.FORBIDDEN)
+
+
+def api_name(path: str | None) -> str | None:
+    """A snake_case path as clients spell it: `filter.actor_id` → `filter.actorId`."""
+    if path is None:
+        return None
+    return ".".join(to_camel_case(part) for part in path.split("."))
+
+
+def rule_extensions(original: BaseException | None) -> dict[str, Any] | None:
+    """The extensions a refusal by the rules carries when it surfaces as a top-level error."""
+    if isinstance(original, DomainError):
+        field = api_name(original.field)
+        return {"code": original.code.value, **({"field": field} if field else {})}
+    if isinstance(original, InvalidInput):
+        argument = api_name(original.argument)
+        return {"code": TopLevelCode.BAD_USER_INPUT, **({"argument": argument} if argument else {})}
+    return None
+
+
+def error_code(error: GraphQLError) -> str:
+    """The `extensions.code` an error has or should have."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    coded = rule_extensions(error.original_error)
+    if coded is not None:
+        return str(coded["code"])
+    if isinstance(error, GraphQLSyntaxError):
+        if is_token_limit(error):
+            return TopLevelCode.QUERY_TOO_COMPLEX
+        return TopLevelCode.GRAPHQL_PARSE_FAILED
+    if error.path is None and error.message.startswith("Variable '$"):
+        return TopLevelCode.BAD_USER_INPUT
+    if error.original_error is None and error.path is None:
+        return TopLevelCode.GRAPHQL_VALIDATION_FAILED
+    return TopLevelCode.INTERNAL_SERVER_ERROR

@@ -1,0 +1,87 @@
+"""Relay: the `Node` interface, global ids decoded in one place, cursor connections (SPEC §5)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+from strawberry.relay import GlobalID, GlobalIDValueError, PageInfo
+
+from hom.core.graphql.errors import bad_user_input
+from hom.core.pagination import Page
+
+NodeT = TypeVar("NodeT")
+
+Node = relay.Node
+# Database ids are bigint identities: 1 … 2^63 - 1, written without sign or leading zeros.
+_DATABASE_ID = re.compile(r"[1-9][0-9]{0,18}")
+_MAX_DATABASE_ID = 2**63 - 1
+
+
+@strawberry.type(description="An object in a list, with the cursor that points at it.")
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="One page of a list, with `first`/`after` keyset paging.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[Any], nodes: list[NodeT | None]) -> Connection[NodeT]:
+        """Wrap converted nodes (in page order) with their cursors; None nodes are left out."""
+        pairs = zip(page.cursors, nodes, strict=True)
+        edges = [Edge(cursor=cursor, node=node) for cursor, node in pairs if node is not None]
+        info = PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
+        return cls(edges=edges, page_info=info)
+
+
+def database_id(global_id: str, *type_names: str) -> int | None:
+    """The database id inside an opaque id of one of `type_names`; None for anything else."""
+    try:
+        decoded = GlobalID.from_id(global_id)
+    except GlobalIDValueError:
+        return None
+    if decoded.type_name not in type_names or not _DATABASE_ID.fullmatch(decoded.node_id):
+        return None
+    number = int(decoded.node_id)
+    return number if number <= _MAX_DATABASE_ID else None
+
+
+def decode_id(global_id: str, *type_names: str, argument: str = "id") -> int:
+    """The database id an argument names; a malformed or foreign id is BAD_USER_INPUT."""
+    number = database_id(global_id, *type_names)
+    if number is None:
+        raise bad_user_input(f"`{argument}` is not an id of a {' or '.join(type_names)}", argument)
+    return number
+
+
+async def resolve_node(info: strawberry.Info, global_id: str) -> Node | None:
+    """The object a global id names, or null when no such type, object, or id shape exists."""
+    try:
+        type_name = GlobalID.from_id(global_id).type_name
+    except GlobalIDValueError:
+        return None
+    node_type = _node_type(info, type_name)
+    number = database_id(global_id, type_name)
+    if node_type is None or number is None:
+        return None
+    found = node_type.resolve_nodes(info=info, node_ids=[str(number)], required=False)
+    nodes = await found if inspect.isawaitable(found) else found
+    return next(iter(nodes), None)
+
+
+def _node_type(info: strawberry.Info, type_name: str) -> type[Node] | None:
+    type_def = info.schema.get_type_by_name(type_name)
+    origin = getattr(type_def, "origin", None)
+    return origin if isinstance(origin, type) and issubclass(origin, Node) else None

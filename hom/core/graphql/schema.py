@@ -1,0 +1,71 @@
+"""The Strawberry schema class and its request pipeline (extensions, limits, caches)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from hom.core.config import Settings
+from hom.core.graphql.errors import error_code
+from hom.core.graphql.extensions import ErrorPolicy, OperationObserver
+from hom.core.graphql.limits import LimitedParser, complexity_rules
+from hom.core.graphql.scalars import SCALAR_MAP
+
+log = structlog.get_logger("hom.graphql")
+
+
+class HomSchema(strawberry.Schema):
+    """Logs only unexpected errors (with traceback); client errors are not server faults."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if error_code(error) == "INTERNAL_SERVER_ERROR":
+                log.error("unexpected error", path=error.path, exc_info=error.original_error)
+
+
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The request pipeline: observe, code errors, parse and validate with limits and caches.
+
+    Factories, not instances: Strawberry gives each request its own extension objects.
+    """
+    rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
+    extensions: list[Callable[[], SchemaExtension]] = [
+        OperationObserver,
+        partial(ErrorPolicy, mask=settings.is_prod),
+        partial(LimitedParser, max_tokens=settings.max_tokens),
+        partial(AddValidationRules, rules),
+        partial(ValidationCache, maxsize=512),
+    ]
+    if settings.is_prod:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+def make_schema(
+    settings: Settings,
+    query: type[Any],
+    mutation: type[Any] | None,
+    types: Iterable[type[Any]] = (),
+) -> HomSchema:
+    return HomSchema(
+        query=query,
+        mutation=mutation,
+        types=list(types),
+        extensions=schema_extensions(settings),
+        config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),
+    )
