@@ -27,6 +27,7 @@ from tests.support import (
 )
 
 TEST_SECRET = "test-secret-" + "x" * 40
+pytest_plugins = ["tests.plumbing_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from hom.core.pagination import page_request
 def _filters(criteria: AuditFilter | None) -> service.AuditFilter:
     if criteria is None:
         return service.AuditFilter()
-    actor_id = user_id_of(criteria.actor_id, "filter.actorId") if criteria.actor_id else None
+    actor = criteria.actor_id
+    actor_id = None if actor is None else user_id_of(actor, "filter.actorId")
     return service.AuditFilter(
         actor_id=actor_id,
         action=criteria.action,

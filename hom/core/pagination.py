@@ -156,7 +156,7 @@ async def pages_by_parent(
         .order_by(ranked.c[_column_name(parent)], ranked.c.page_position)
     )
     grouped: dict[Any, list[RowT]] = {}
-    for row, parent_key in (await session.execute(paged)).all():
+    for row, parent_key in (await session.exec(paged)).all():  # type: ignore[call-overload]
         grouped.setdefault(parent_key, []).append(row)
     return {key: make_page(rows, request, _key_values(keys)) for key, rows in grouped.items()}
 

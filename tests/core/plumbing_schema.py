@@ -34,7 +34,7 @@ from hom.core.graphql.payloads import Payload, mutate
 from hom.core.graphql.permissions import IsAdmin, Public, require_viewer
 from hom.core.graphql.relations import connection, prefetch, present_page, to_many, to_one
 from hom.core.graphql.relay import Connection
-from hom.core.graphql.visibility import present
+from hom.core.graphql.visibility import present, present_all
 from hom.core.pagination import (
     Page,
     PageRequest,
@@ -227,11 +227,11 @@ class RecordEntryPayload(Payload):
     entry: AuditEntryType | None = None
 
 
-async def writers_page(info: strawberry.Info, first: int | None) -> Page[User]:
+async def writers_page(info: strawberry.Info, tag: str, first: int | None) -> Page[User]:
     request = page_request(first, None, WRITER_KEYS)
-    statement = select(User).where(col(User.full_name).startswith("Writer"))
+    statement = select(User).where(col(User.full_name).startswith(f"Writer {tag}"))
     async with info.context.db.session() as session:
-        rows = (await session.exec(keyset_select(statement, WRITER_KEYS, request))).all()
+        rows = (await session.exec(keyset_select(statement, WRITER_KEYS, request))).scalars().all()
     return make_page(rows, request, lambda user: (user.id,))
 
 
@@ -297,18 +297,28 @@ class PlumbingQuery(Query):
             return 1
 
     @strawberry.field(permission_classes=[IsAdmin])
-    async def writers(self, info: strawberry.Info, first: int | None = None) -> Connection[Writer]:
-        connection: Connection[Writer] = await present_page(
-            info, Writer, await writers_page(info, first)
-        )
+    async def writers(
+        self, info: strawberry.Info, tag: str, first: int | None = None
+    ) -> Connection[Writer]:
+        page = await writers_page(info, tag, first)
+        connection: Connection[Writer] = await present_page(info, Writer, page)
         return connection
 
     @strawberry.field(permission_classes=[IsAdmin], description="`writers` without prefetch.")
     async def writers_unprefetched(
-        self, info: strawberry.Info, first: int | None = None
+        self, info: strawberry.Info, tag: str, first: int | None = None
     ) -> Connection[Writer]:
-        page = await writers_page(info, first)
+        page = await writers_page(info, tag, first)
         return Connection.from_page(page, [Writer.from_model(user) for user in page.rows])
+
+    @strawberry.field(permission_classes=[Public], description="Everyone's public face.")
+    async def people(self, info: strawberry.Info, tag: str) -> list[PersonType]:
+        statement = select(User).where(col(User.full_name).startswith(f"Writer {tag}"))
+        async with info.context.db.session() as session:
+            users = (await session.exec(statement.order_by(col(User.id)))).scalars().all()
+        found = present_all(await info.context.reader(), PersonType, users)
+        await prefetch(info, found)
+        return found
 
 
 @strawberry.type

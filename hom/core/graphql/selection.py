@@ -29,6 +29,7 @@ from graphql import (
     get_named_type,
     is_abstract_type,
 )
+from graphql.execution.values import VariableValues
 
 Info = GraphQLResolveInfo[Any]
 
@@ -48,7 +49,7 @@ class SelectedField:
     @cached_property
     def arguments(self) -> dict[str, Any]:
         """Coerced argument values by their GraphQL names."""
-        return get_argument_values(self.definition, self.nodes[0], self.info.variable_values)
+        return get_argument_values(self.definition, self.nodes[0], variables_of(self.info))
 
     def selection(self, type_name: str | None = None) -> Selection:
         """What is selected under this field (on `type_name` when the field is abstract)."""
@@ -143,11 +144,18 @@ class Selection:
 def _included(info: Info, node: Any) -> bool:
     if not node.directives:
         return True
-    skip = get_directive_values(GraphQLSkipDirective, node, info.variable_values)
+    variables = variables_of(info)
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
     if skip and skip["if"]:
         return False
-    include = get_directive_values(GraphQLIncludeDirective, node, info.variable_values)
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
     return not (include and not include["if"])
+
+
+def variables_of(info: Info) -> VariableValues:
+    """The operation's coerced variables (Strawberry's executor hands over a plain dict)."""
+    values: Any = info.variable_values
+    return values if isinstance(values, VariableValues) else VariableValues({}, dict(values or {}))
 
 
 def _object_type(info: Info, output_type: Any, type_name: str | None) -> GraphQLObjectType | None:

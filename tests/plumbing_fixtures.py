@@ -1,4 +1,4 @@
-"""Fixtures for the plumbing tests: the app with the plumbing schema."""
+"""Fixtures of the plumbing schema (tests/core/plumbing_schema.py), for any test."""
 
 from __future__ import annotations
 
