@@ -156,7 +156,7 @@ async def test_welcome_explains_signing_in_and_its_query_runs(gql: GraphQLClient
     welcome = welcome_document()
     for needle in ("H.O.M", "POST /auth/login", "username", "password", "access_token"):
         assert needle in welcome
-    assert '"Authorization": "Bearer <your access_token>"' in welcome
+    assert '{"Authorization": "Bearer <access_token>"}' in welcome
     assert "Headers tab" in welcome
     body = await gql(welcome)
     assert "errors" not in body
