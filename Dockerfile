@@ -6,21 +6,15 @@
 #   docker run --rm -p 8000:8000 -e APP_ENV=staging -e DB_URL=... -e REDIS_URL=... \
 #     -e JWT_SECRET=... hom-backend
 #
-# Stages: `graphiql` installs the playground's JS/CSS from graphiql/package-lock.json,
-# `builder` installs the locked Python dependencies with uv, `runtime` gets only Python,
-# the virtualenv, the code and the assets (no uv, no npm, no compilers).
+# Stages: `builder` installs the locked Python dependencies with uv, `runtime` gets only
+# Python, the virtualenv and the code (no uv, no compilers). The playground's JS/CSS ship
+# inside the package (hom/core/vendor/graphiql), so no npm is involved.
 # The same image runs `hom worker` and `hom migrate` (override the command).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # uv as a pinned image, so the build uses the same uv that wrote uv.lock.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
-
-# -- GraphiQL assets: integrity-checked by npm ci against the lock file -------------------
-FROM node:20-bookworm-slim AS graphiql
-WORKDIR /graphiql
-COPY graphiql/package.json graphiql/package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
 
 # -- Python dependencies and the project, from uv.lock ------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
@@ -41,8 +35,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY pyproject.toml uv.lock README.md alembic.ini ./
 COPY hom ./hom
 COPY migrations ./migrations
-# The project is installed editable on purpose: hom finds migrations/, alembic.ini and
-# graphiql/node_modules relative to its source tree (/app), which the runtime keeps.
+# The project is installed editable on purpose: hom finds migrations/ and alembic.ini
+# relative to its source tree (/app), which the runtime keeps.
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-group embedded \
  && /app/.venv/bin/python -m compileall -q hom migrations
@@ -63,7 +57,6 @@ RUN groupadd --system --gid 10001 hom \
  && install -d -o hom -g hom -m 0750 /var/lib/hom /var/lib/hom/media
 # Code and dependencies stay root-owned: the app can read them, not change them.
 COPY --from=builder /app /app
-COPY --from=graphiql /graphiql/node_modules /app/graphiql/node_modules
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,15 @@ from typing import Any
 import pytest
 import yaml
 
+import hom
 from hom.core.config import Settings
-from hom.core.graphiql import graphiql_page
+from hom.core.graphiql import (
+    ASSETS_DIR,
+    WELCOME_FILE,
+    graphiql_page,
+    pinned_assets,
+    strawberry_page,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -219,7 +227,7 @@ def test_dockerfile_passes_hadolint() -> None:
 def test_dockerfile_builds_a_slim_non_root_image_that_serves() -> None:
     stages = dockerfile_stages()
     final = stages[-1]
-    assert len(stages) >= 3, "multi-stage: assets, build, runtime"
+    assert len(stages) >= 3, "multi-stage: uv, build, runtime"
     assert re.match(r"FROM \$\{PYTHON_IMAGE\}|FROM python:3\.11-slim", final[0]), final[0]
     assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in DOCKERFILE.read_text()
     user = [line.split()[1] for line in final if line.startswith("USER ")]
@@ -237,9 +245,8 @@ def test_dockerfile_installs_from_the_locks_without_embedded_or_build_tools() ->
     for line in syncs:
         for flag in ("--locked", "--no-dev", "--no-group embedded"):
             assert flag in line, f"{flag} missing: {line}"
-    assert any("npm ci" in line for stage in stages for line in stage)
+    assert not any("npm" in line for stage in stages for line in stage), "assets ship in hom/"
     final = "\n".join(stages[-1])
-    assert "/app/graphiql/node_modules" in final, "GraphiQL assets baked in where hom looks"
     for tool in ("apt-get", "gcc", "build-essential", "pip install", "/uv", "npm"):
         assert tool not in final, f"{tool} in the runtime stage"
 
@@ -268,8 +275,22 @@ def test_dockerignore_keeps_the_context_to_what_the_dockerfile_copies() -> None:
             if line.startswith("COPY ") and "--from=" not in line:
                 for source in line.split()[1:-1]:
                     assert source.rstrip("/") in included, f"{source} is not in the context"
-    for secret in (".env", ".git", ".venv", "graphiql/node_modules", ".hom", "media"):
+    for secret in (".env", ".git", ".venv", "node_modules", ".hom", "media"):
         assert secret not in included
+
+
+def test_the_wheel_ships_the_playground(tmp_path: Path) -> None:
+    """`uv build` (sdist, then the wheel from it) carries the GraphiQL files and welcome."""
+    uv = os.environ.get("UV") or require_tool("uv", "pip install uv")
+    assert_ok(run(uv, "build", "--quiet", "--out-dir", str(tmp_path)))
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+    package = Path(hom.__file__).parent
+    expected = [ASSETS_DIR / asset.ref for asset in pinned_assets(strawberry_page())]
+    for path in [*expected, WELCOME_FILE, ASSETS_DIR / "provenance.json"]:
+        name = path.relative_to(package.parent).as_posix()
+        assert sizes.get(name) == path.stat().st_size, f"{name} is not in {wheel.name}"
 
 
 # -- Compose -----------------------------------------------------------------------------
@@ -500,8 +521,8 @@ def test_ci_lints_tests_with_services_and_checks_the_schema() -> None:
     assert {"postgres", "redis"} <= set(test["services"])
     assert {"TEST_DB_URL", "TEST_REDIS_URL"} <= set(test["env"])
     script = job_script(test)
-    assert_contains(script, "chromium", "caddy", "npm ci --prefix graphiql")
-    assert_contains(script, "npm ci --prefix tools/lint")
+    assert_contains(script, "chromium", "caddy", "npm ci --prefix tools/lint")
+    assert "--prefix graphiql" not in script, "the GraphiQL assets ship in the package"
 
 
 def test_ci_pushes_the_image_and_deploys_staging_from_main_only() -> None:

@@ -1,10 +1,14 @@
-"""GraphiQL playground whose JS/CSS come from our own origin, so it works offline (SPEC §5)."""
+"""The GraphiQL playground, served entirely from our own origin so it works offline (SPEC §5).
+
+The page is Strawberry's own, with two changes: the files it loads from unpkg come from
+GRAPHIQL_ASSETS_PATH instead (the package ships them in vendor/graphiql/, refreshed by
+tools/graphiql/refresh.py; the browser still checks Strawberry's integrity hashes), and
+the editor opens on H.O.M's welcome document instead of GraphiQL's generic one.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import logging
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,11 +20,9 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp
 from strawberry.http.ides import get_graphql_ide_html
 
-logger = logging.getLogger(__name__)
-
 GRAPHIQL_ASSETS_PATH = "/graphiql-assets"
-NODE_MODULES = Path(__file__).resolve().parents[2] / "graphiql" / "node_modules"
-INSTALL_COMMAND = "npm ci --prefix graphiql"
+ASSETS_DIR = Path(__file__).parent / "vendor" / "graphiql"
+WELCOME_FILE = Path(__file__).with_name("graphiql_welcome.graphql")
 CDN_PREFIX = "https://unpkg.com/"
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -30,16 +32,28 @@ _CDN_URL = re.compile(r'(?:src|href)\s*=\s*"(https://unpkg\.com/[^"]+)"', re.IGN
 _INTEGRITY = re.compile(r'integrity\s*=\s*"([^"]+)"', re.IGNORECASE)
 # "@scope/name@1.2.3/dist/file.js" or "name@1.2.3/file.js"
 _PACKAGE_REF = re.compile(r"^(?P<pkg>(?:@[\w.-]+/)?[\w.-]+)@(?P<ver>[\w.+-]+)/(?P<file>[\w./-]+)$")
+# Strawberry's page opens on this constant unless the URL carries a `?q=` document.
+_EXAMPLE_QUERY = re.compile(r"(const EXAMPLE_QUERY = )`[^`]*`;")
+
+
+class PlaygroundError(RuntimeError):
+    """Strawberry's page is no longer shaped the way this module rewrites it."""
 
 
 @dataclass(frozen=True)
 class Asset:
-    """One file that Strawberry's page loads from the CDN, pinned by an SRI hash."""
+    """One file that Strawberry's page loads from unpkg, pinned by an SRI hash."""
 
     cdn_url: str
-    ref: str  # "<pkg>@<ver>/<file>", the path under GRAPHIQL_ASSETS_PATH
-    relative_path: str  # "<pkg>/<file>", the path under node_modules
+    package: str
+    version: str
+    file: str  # the path inside the npm package
     integrity: str
+
+    @property
+    def ref(self) -> str:
+        """Its path under ASSETS_DIR and GRAPHIQL_ASSETS_PATH: <package>@<version>/<file>."""
+        return f"{self.package}@{self.version}/{self.file}"
 
     @property
     def local_url(self) -> str:
@@ -49,7 +63,7 @@ class Asset:
 
 @dataclass(frozen=True)
 class Playground:
-    """The final page and the files it needs from us (none when it uses the CDN)."""
+    """The final page and the files it loads from us, by ref."""
 
     html: str
     files: dict[str, Path]
@@ -60,72 +74,55 @@ def strawberry_page() -> str:
     return get_graphql_ide_html(graphql_ide="graphiql")
 
 
-def pinned_assets(html: str) -> list[Asset] | None:
-    """Parse the CDN assets and their integrity out of the page; None if one is not pinned."""
-    assets: list[Asset] = []
-    for tag in _TAG.findall(html):
-        url, integrity = _CDN_URL.search(tag), _INTEGRITY.search(tag)
-        if url is None:
-            continue
-        ref = url.group(1).removeprefix(CDN_PREFIX)
-        match = _PACKAGE_REF.match(ref)
-        if integrity is None or match is None or ".." in ref.split("/"):
-            return None
-        relative = f"{match['pkg']}/{match['file']}"
-        assets.append(Asset(url.group(1), ref, relative, integrity.group(1)))
+def _asset(tag: str) -> Asset | None:
+    """The pinned CDN file a <script>/<link> tag loads, None for a tag that loads none."""
+    url = _CDN_URL.search(tag)
+    if url is None:
+        return None
+    integrity = _INTEGRITY.search(tag)
+    match = _PACKAGE_REF.match(url[1].removeprefix(CDN_PREFIX))
+    if integrity is None or match is None or ".." in match["file"].split("/"):
+        raise PlaygroundError(f"GraphiQL page loads {url[1]} without a pin we understand")
+    return Asset(url[1], match["pkg"], match["ver"], match["file"], integrity[1])
+
+
+def pinned_assets(html: str) -> list[Asset]:
+    """Every CDN file of the page with its integrity; PlaygroundError for any other CDN use."""
+    assets = [asset for tag in _TAG.findall(html) if (asset := _asset(tag)) is not None]
     if html.count(CDN_PREFIX) != len(assets):
-        return None  # some unpkg URL outside a <script src>/<link href> we understand
+        raise PlaygroundError("GraphiQL page uses unpkg outside a <script src>/<link href>")
     return assets
 
 
-def integrity_matches(path: Path, integrity: str) -> bool:
-    """Tell whether the file matches one of the SRI hashes ("sha384-<base64>" tokens)."""
-    if not path.is_file():
-        return False
-    content = path.read_bytes()
-    for token in integrity.split():
-        algorithm, _, expected = token.partition("-")
-        if algorithm in {"sha256", "sha384", "sha512"}:
-            digest = base64.b64encode(hashlib.new(algorithm, content).digest()).decode()
-            if digest == expected:
-                return True
-    return False
+def welcome_document() -> str:
+    """The GraphQL document the playground opens on: H.O.M's welcome and a first query."""
+    return WELCOME_FILE.read_text(encoding="utf-8")
 
 
-def _localize(html: str, assets: list[Asset], node_modules: Path) -> Playground | None:
-    """Rewrite the page to our URLs if every asset is installed and intact."""
-    files: dict[str, Path] = {}
-    for asset in assets:
-        path = node_modules / asset.relative_path
-        if not integrity_matches(path, asset.integrity):
-            logger.debug("GraphiQL asset missing or altered: %s", path)
-            return None
-        files[asset.ref] = path
-        html = html.replace(f'"{asset.cdn_url}"', f'"{asset.local_url}"')
-    return Playground(html, files)
+def _with_welcome(html: str) -> str:
+    """Replace GraphiQL's generic example document with ours."""
+    # A JSON string is a JS string literal; "<" escaped so no "</script>" can end the tag.
+    literal = json.dumps(welcome_document()).replace("<", "\\u003c")
+    html, count = _EXAMPLE_QUERY.subn(lambda match: f"{match[1]}{literal};", html)
+    if count != 1:
+        raise PlaygroundError("GraphiQL page has no `const EXAMPLE_QUERY = `…`;` to replace")
+    return html
 
 
-@lru_cache(maxsize=8)
-def load_playground(node_modules: Path = NODE_MODULES) -> Playground:
-    """Build the page once per node_modules directory; warn once when falling back to the CDN."""
+@lru_cache(maxsize=1)
+def load_playground() -> Playground:
+    """Build the page once: every CDN URL pointed at our origin, our welcome document."""
     html = strawberry_page()
     assets = pinned_assets(html)
-    local = None if assets is None else _localize(html, assets, node_modules)
-    if local is not None:
-        return local
-    logger.warning(
-        "GraphiQL assets are not installed in %s (or do not match the versions Strawberry pins);"
-        " the playground will load them from %s and needs internet. Run: %s",
-        node_modules,
-        CDN_PREFIX,
-        INSTALL_COMMAND,
-    )
-    return Playground(html, {})
+    for asset in assets:
+        html = html.replace(f'"{asset.cdn_url}"', f'"{asset.local_url}"')
+    files = {asset.ref: ASSETS_DIR / asset.ref for asset in assets}
+    return Playground(_with_welcome(html), files)
 
 
-def graphiql_page(node_modules: Path = NODE_MODULES) -> str:
-    """Return the final GraphiQL HTML: local assets when installed, else the CDN page."""
-    return load_playground(node_modules).html
+def graphiql_page() -> str:
+    """Return the final GraphiQL HTML."""
+    return load_playground().html
 
 
 def _asset_endpoint(files: dict[str, Path]) -> Route:
@@ -142,6 +139,6 @@ def _asset_endpoint(files: dict[str, Path]) -> Route:
     return Route("/{ref:path}", serve, methods=["GET", "HEAD"])
 
 
-def graphiql_assets_app(node_modules: Path = NODE_MODULES) -> ASGIApp:
-    """ASGI app to mount at GRAPHIQL_ASSETS_PATH: serves the verified GraphiQL files only."""
-    return Router(routes=[_asset_endpoint(load_playground(node_modules).files)])
+def graphiql_assets_app() -> ASGIApp:
+    """ASGI app to mount at GRAPHIQL_ASSETS_PATH: serves the page's files and nothing else."""
+    return Router(routes=[_asset_endpoint(load_playground().files)])

@@ -1,215 +1,212 @@
-"""The GraphiQL page uses assets served from our own origin when installed (SPEC §5)."""
+"""The playground's files ship with hom, pinned twice, and come from our own origin (SPEC §5).
+
+The shipped files (hom/core/vendor/graphiql) must be exactly the ones Strawberry's page
+pins, byte for byte (its SRI hashes), taken from the npm tarballs that
+tools/graphiql/package-lock.json pins (its integrity hashes, as recorded by the refresh
+script in provenance.json). No network and no npm here: the refresh script needs them.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import logging
-import shutil
-from collections.abc import Iterator
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 from starlette.types import Message
 
-from hom.core import graphiql
 from hom.core.graphiql import (
+    ASSETS_DIR,
     GRAPHIQL_ASSETS_PATH,
-    INSTALL_COMMAND,
-    NODE_MODULES,
+    Asset,
     graphiql_assets_app,
-    graphiql_page,
-    load_playground,
     pinned_assets,
     strawberry_page,
+    welcome_document,
 )
+from tests.support import GraphQLClient
 
-# ref under GRAPHIQL_ASSETS_PATH -> (path under node_modules, content)
-FAKE_ASSETS = {
-    "react@18.2.0/umd/react.production.min.js": (
-        "react/umd/react.production.min.js",
-        b"window.React = {};\n",
-    ),
-    "@graphiql/plugin-explorer@1.0.2/dist/style.css": (
-        "@graphiql/plugin-explorer/dist/style.css",
-        b".graphiql-explorer { color: red }\n",
-    ),
-}
-FAKE_FILES = {ref: content for ref, (_, content) in FAKE_ASSETS.items()}
+ROOT = Path(__file__).resolve().parents[2]
+LOCK = ROOT / "tools" / "graphiql" / "package-lock.json"
+PROVENANCE = ASSETS_DIR / "provenance.json"
+REFRESH = "run `uv run python tools/graphiql/refresh.py` and commit hom/core/vendor/graphiql"
+MAX_BYTES = 4 * 1024 * 1024
+HTML = {"accept": "text/html"}
+ASSETS = pinned_assets(strawberry_page())
+# What the page loads: the src/href of each <script>/<link> tag.
+_LOADED_URL = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*"([^"]+)"', re.IGNORECASE)
 
 
-def sri(content: bytes) -> str:
-    """Return the sha384 SRI string of some bytes."""
-    return "sha384-" + base64.b64encode(hashlib.sha384(content).digest()).decode()
+def sri(content: bytes, algorithm: str = "sha384") -> str:
+    """The SRI / npm integrity string of some bytes."""
+    return f"{algorithm}-{base64.b64encode(hashlib.new(algorithm, content).digest()).decode()}"
 
 
-def fake_page() -> str:
-    """A page shaped like Strawberry's, pinning FAKE_FILES."""
-    (js_ref, js), (css_ref, css) = FAKE_FILES.items()
-    return f"""<!doctype html><html><head>
-    <script
-      crossorigin
-      src="https://unpkg.com/{js_ref}"
-      integrity="{sri(js)}"
-    ></script>
-    <link crossorigin rel="stylesheet"
-      href="https://unpkg.com/{css_ref}" integrity="{sri(css)}" />
-    </head><body><div id="graphiql">Loading...</div></body></html>"""
+def provenance() -> dict[str, Any]:
+    """{"<package>@<version>": {"integrity": tarball hash, "files": {file: sha384}}}."""
+    packages: dict[str, Any] = json.loads(PROVENANCE.read_text())["packages"]
+    return packages
 
 
-def install(node_modules: Path) -> None:
-    """Lay FAKE_ASSETS out the way npm does (no version in the path), plus files not to serve."""
-    for relative, content in FAKE_ASSETS.values():
-        path = node_modules / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    (node_modules / "react" / "package.json").write_text('{"name": "react"}')
-    (node_modules / "secret.txt").write_text("not for the web")
+def shipped() -> dict[str, bytes]:
+    """Every shipped file but the provenance record, by its path under ASSETS_DIR."""
+    paths = [path for path in ASSETS_DIR.rglob("*") if path.is_file() and path != PROVENANCE]
+    return {path.relative_to(ASSETS_DIR).as_posix(): path.read_bytes() for path in paths}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    load_playground.cache_clear()
-    yield
-    load_playground.cache_clear()
+def recorded() -> dict[str, str]:
+    """{path under ASSETS_DIR: sha384} as provenance.json records them."""
+    return {
+        f"{name}/{file}": digest
+        for name, package in provenance().items()
+        for file, digest in package["files"].items()
+    }
 
 
-@pytest.fixture
-def fake_strawberry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(graphiql, "strawberry_page", fake_page)
+def pin_problems(html: str) -> list[str]:
+    """How the shipped files differ from what a GraphiQL page pins."""
+    files, record = shipped(), recorded()
+    problems = []
+    for asset in pinned_assets(html):
+        content = files.get(asset.ref)
+        if content is None:
+            problems.append(f"{asset.ref} is not shipped")
+        elif sri(content) != asset.integrity or record.get(asset.ref) != asset.integrity:
+            problems.append(f"{asset.ref} is not the file Strawberry pins ({asset.integrity})")
+    return problems
 
 
-@pytest.fixture
-def fake_modules(tmp_path: Path, fake_strawberry: None) -> Path:
-    node_modules = tmp_path / "node_modules"
-    install(node_modules)
-    return node_modules
+def lock_problems() -> list[str]:
+    """How the shipped packages differ from the ones the npm lock pins."""
+    lock = json.loads(LOCK.read_text())["packages"]
+    problems = []
+    for name, package in provenance().items():
+        package_name, _, version = name.rpartition("@")
+        entry = lock.get(f"node_modules/{package_name}", {})
+        if entry.get("version") != version:
+            problems.append(f"{name}: {LOCK.name} pins version {entry.get('version')}")
+        elif entry.get("integrity") != package["integrity"]:
+            problems.append(f"{name} does not come from the tarball {LOCK.name} pins")
+    dependencies = [f"{name}@{version}" for name, version in lock[""]["dependencies"].items()]
+    if sorted(dependencies) != sorted(provenance()):
+        problems.append(f"{LOCK.name} depends on {dependencies}, not on what is shipped")
+    return problems
 
 
-async def get(node_modules: Path, path: str) -> httpx.Response:
-    """GET a path from an app that mounts the assets app the way hom.app does."""
-    app = Starlette(routes=[Mount(GRAPHIQL_ASSETS_PATH, app=graphiql_assets_app(node_modules))])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        return await client.get(path)
+# -- what is shipped -------------------------------------------------------------------------
 
 
-# -- the page ---------------------------------------------------------------------------------
+def test_shipped_files_are_the_ones_strawberrys_page_pins() -> None:
+    assert ASSETS, "Strawberry's page loads nothing from unpkg any more"
+    problems = pin_problems(strawberry_page())
+    assert not problems, f"{problems}: {REFRESH}"
 
 
-def test_strawberry_pins_are_parsed() -> None:
-    assets = pinned_assets(strawberry_page())
-    assert assets is not None
-    refs = {asset.ref for asset in assets}
-    assert "graphiql@3.8.3/graphiql.min.js" in refs
-    assert "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js" in refs
-    assert all(asset.integrity.startswith("sha384-") for asset in assets)
-    explorer = next(a for a in assets if a.ref.endswith("index.umd.js"))
-    assert explorer.relative_path == "@graphiql/plugin-explorer/dist/index.umd.js"
+def test_shipped_files_come_from_the_tarballs_the_npm_lock_pins() -> None:
+    problems = lock_problems()
+    assert not problems, f"{problems}: {REFRESH}"
+    files = shipped()
+    assert {path: sri(content) for path, content in files.items()} == recorded(), REFRESH
+    assert {asset.ref for asset in ASSETS} <= set(files)
 
 
-def test_installed_assets_make_the_page_local(fake_modules: Path) -> None:
-    page = graphiql_page(fake_modules)
-    assert "unpkg.com" not in page
-    for ref, content in FAKE_FILES.items():
-        assert f'"{GRAPHIQL_ASSETS_PATH}/{ref}"' in page
-        assert f'integrity="{sri(content)}"' in page  # the browser checks them too
+def test_nothing_else_is_shipped_and_no_file_is_too_large() -> None:
+    licenses = {f"{name}/LICENSE" for name in provenance()}
+    assert set(shipped()) <= {asset.ref for asset in ASSETS} | licenses
+    sizes = {path: len(content) for path, content in shipped().items()}
+    assert max(sizes.values()) < MAX_BYTES, sizes
 
 
-def test_missing_directory_falls_back_to_cdn(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("change", ["version", "hash"])
+def test_a_strawberry_upgrade_that_pins_other_files_fails(change: str) -> None:
+    asset = ASSETS[0]
+    if change == "version":
+        old, new = f"{asset.package}@{asset.version}/", f"{asset.package}@0.0.0-next/"
+    else:
+        old, new = asset.integrity, sri(b"another build")
+    upgraded = strawberry_page().replace(old, new)
+    assert upgraded != strawberry_page()
+    assert len(pin_problems(upgraded)) == 1
+
+
+# -- the page --------------------------------------------------------------------------------
+
+
+async def test_page_loads_everything_from_our_own_origin(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers=HTML)
+    assert page.status_code == 200
+    assert "unpkg" not in page.text
+    loaded = [url for url in _LOADED_URL.findall(page.text) if not url.startswith("data:")]
+    assert sorted(loaded) == sorted(asset.local_url for asset in ASSETS)
+    for asset in ASSETS:
+        assert f'"{asset.local_url}"\n      integrity="{asset.integrity}"' in page.text
+
+
+async def test_page_opens_on_the_hom_welcome(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/graphql", headers=HTML)).text
+    assert "Welcome to GraphiQL" not in page
+    assert "Welcome to H.O.M" in page  # the browser test reads the whole of it in the editor
+
+
+async def test_welcome_explains_signing_in_and_its_query_runs(gql: GraphQLClient) -> None:
+    welcome = welcome_document()
+    for needle in ("H.O.M", "POST /auth/login", "username", "password", "access_token"):
+        assert needle in welcome
+    assert '{"Authorization": "Bearer <access_token>"}' in welcome
+    assert "Headers tab" in welcome
+    body = await gql(welcome)
+    assert "errors" not in body
+    assert set(body["data"]["serverInfo"]) == {"version", "environment"}
+
+
+# -- the files, over HTTP --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("asset", ASSETS, ids=lambda asset: asset.ref)
+async def test_serves_each_pinned_file_with_type_and_cache_headers(
+    client: httpx.AsyncClient, asset: Asset
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="hom.core.graphiql"):
-        page = graphiql_page(tmp_path / "absent")
-        assert graphiql_page(tmp_path / "absent") == page
-        graphiql_assets_app(tmp_path / "absent")
-    assert page == strawberry_page()
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert INSTALL_COMMAND in warnings[0].getMessage()
-
-
-async def test_tampered_asset_falls_back_to_cdn(
-    fake_modules: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    (fake_modules / "react" / "umd" / "react.production.min.js").write_text("alert('pwned')")
-    with caplog.at_level(logging.WARNING, logger="hom.core.graphiql"):
-        page = graphiql_page(fake_modules)
-    assert page == fake_page()
-    assert GRAPHIQL_ASSETS_PATH not in page
-    assert INSTALL_COMMAND in caplog.text
-    response = await get(fake_modules, f"{GRAPHIQL_ASSETS_PATH}/{next(iter(FAKE_FILES))}")
-    assert response.status_code == 404
-
-
-def test_one_missing_asset_falls_back_to_cdn(fake_modules: Path) -> None:
-    (fake_modules / "@graphiql" / "plugin-explorer" / "dist" / "style.css").unlink()
-    assert graphiql_page(fake_modules) == fake_page()
-
-
-def test_unpinned_cdn_url_falls_back_to_cdn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    node_modules = tmp_path / "node_modules"
-    install(node_modules)
-    page = fake_page().replace(
-        "</head>", '<script src="https://unpkg.com/x@1.0.0/x.js"></script></head>'
-    )
-    monkeypatch.setattr(graphiql, "strawberry_page", lambda: page)
-    assert graphiql_page(node_modules) == page
-
-
-# -- the assets app ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("ref", "content_type"),
-    [
-        ("react@18.2.0/umd/react.production.min.js", "text/javascript; charset=utf-8"),
-        ("@graphiql/plugin-explorer@1.0.2/dist/style.css", "text/css; charset=utf-8"),
-    ],
-)
-async def test_serves_asset_with_type_and_cache_headers(
-    fake_modules: Path, ref: str, content_type: str
-) -> None:
-    response = await get(fake_modules, f"{GRAPHIQL_ASSETS_PATH}/{ref}")
+    response = await client.get(asset.local_url)
     assert response.status_code == 200
-    assert response.content == FAKE_FILES[ref]
-    assert response.headers["content-type"] == content_type
-    assert "immutable" in response.headers["cache-control"]
-    assert "max-age=31536000" in response.headers["cache-control"]
+    assert sri(response.content) == asset.integrity
+    kind = "javascript" if asset.file.endswith(".js") else "css"
+    assert response.headers["content-type"] == f"text/{kind}; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+JS = next(asset for asset in ASSETS if asset.file.endswith(".js"))
+JS_DIR = JS.ref.rpartition("/")[0]
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "react@18.2.0/umd/../package.json",
-        "react@18.2.0/%2e%2e/%2e%2e/secret.txt",
-        "react@18.2.0/..%2f..%2fsecret.txt",
-        "..%2fsecret.txt",
+        f"{JS.package}@{JS.version}/LICENSE",  # shipped, but not a file of the page
+        "provenance.json",
+        f"{JS.package}@{JS.version}/package.json",
+        f"{JS_DIR}/../LICENSE",
+        f"{JS_DIR}/%2e%2e/%2e%2e/provenance.json",
+        f"{JS_DIR}/..%2f..%2fprovenance.json",
+        "..%2fgraphiql.py",
         "%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-        "react/umd/react.production.min.js",  # the node_modules layout is not exposed
-        "react@18.2.0/package.json",
-        "react@18.2.0/umd/",
-        "react@18.2.0/umd/react.development.js",
-        "secret.txt",
+        f"{JS.package}/{JS.file}",  # no version: not a pinned ref
+        f"{JS_DIR}/",
         "",
     ],
 )
-async def test_404_for_anything_else(fake_modules: Path, path: str) -> None:
-    response = await get(fake_modules, f"{GRAPHIQL_ASSETS_PATH}/{path}")
+async def test_404_for_anything_else(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(f"{GRAPHIQL_ASSETS_PATH}/{path}")
     assert response.status_code == 404
-    assert b"not for the web" not in response.content
 
 
-async def test_raw_traversal_path_is_404(fake_modules: Path) -> None:
+async def test_raw_traversal_path_is_404() -> None:
     """A '../' that reaches the app unnormalised (httpx would collapse it) is still a 404."""
-    app = graphiql_assets_app(fake_modules)
-    path = "/react@18.2.0/umd/../../secret.txt"
+    path = f"/{JS_DIR}/../../provenance.json"
     scope = {
         "type": "http",
         "method": "GET",
@@ -229,45 +226,5 @@ async def test_raw_traversal_path_is_404(fake_modules: Path) -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app(scope, receive, send)
+    await graphiql_assets_app()(scope, receive, send)
     assert sent[0]["status"] == 404
-    assert b"not for the web" not in b"".join(m.get("body", b"") for m in sent)
-
-
-# -- the real install (`npm ci --prefix graphiql`) --------------------------------------------
-
-
-async def test_real_install_matches_strawberry_pins() -> None:
-    page = graphiql_page()
-    assert "unpkg.com" not in page, f"GraphiQL assets not installed; run: {INSTALL_COMMAND}"
-    assets = pinned_assets(strawberry_page())
-    assert assets is not None
-    assert len(assets) == 7
-    for asset in assets:
-        assert asset.local_url in page
-        response = await get(NODE_MODULES, asset.local_url)
-        assert response.status_code == 200
-        assert sri(response.content) == asset.integrity
-
-
-@pytest.mark.parametrize(
-    "path", ["graphiql@3.8.3/package.json", "graphql@16.9.0/index.js", "graphiql@3.8.3/"]
-)
-async def test_real_install_serves_only_the_pinned_files(path: str) -> None:
-    if not NODE_MODULES.is_dir():
-        pytest.fail(f"GraphiQL assets not installed; run: {INSTALL_COMMAND}")
-    assert (await get(NODE_MODULES, f"{GRAPHIQL_ASSETS_PATH}/{path}")).status_code == 404
-
-
-def test_copied_real_install_is_local(tmp_path: Path) -> None:
-    """node_modules is found through the argument, not only the default location."""
-    assets = pinned_assets(strawberry_page())
-    assert assets is not None
-    for asset in assets:
-        source = NODE_MODULES / asset.relative_path
-        if not source.is_file():
-            pytest.fail(f"GraphiQL assets not installed; run: {INSTALL_COMMAND}")
-        target = tmp_path / asset.relative_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    assert "unpkg.com" not in graphiql_page(tmp_path)

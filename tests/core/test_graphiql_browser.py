@@ -1,4 +1,5 @@
-"""GraphiQL at GET /graphql runs a query in a real Chromium with the network closed (SPEC §5)."""
+"""GraphiQL at GET /graphql, in a real Chromium with the network closed (SPEC §5): it opens
+on H.O.M's welcome, runs its query, and runs one as a signed-in user (Headers tab)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,28 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, INSTALL_COMMAND, graphiql_page
+from hom.core.graphiql import (
+    GRAPHIQL_ASSETS_PATH,
+    pinned_assets,
+    strawberry_page,
+    welcome_document,
+)
 from tests.conftest import make_settings
+from tests.factories import PASSWORD
 from tests.support import live_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page, Request, Route
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +46,13 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 LOCAL_HOST = "127.0.0.1"
-QUERY = "{ serverInfo { version } }"
 EDITOR = ".graphiql-query-editor .CodeMirror"
 RESULT = ".graphiql-response .CodeMirror"
 RUN_BUTTON = ".graphiql-execute-button"
+HEADERS_TAB = '.graphiql-editor-tools button[data-name="headers"]'
+HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+REGISTER = "mutation($input: RegisterInput!) { register(input: $input) { errors { message } } }"
+ME_QUERY = "{ me { email } }"
 APT_TIMEOUT_S = 900
 
 
@@ -103,13 +118,45 @@ class Traffic:
         (self.local if parts.hostname == LOCAL_HOST else self.foreign).append(url)
 
 
-def test_graphiql_runs_a_query_offline(chromium: Path, server_url: str, tmp_path: Path) -> None:
-    from playwright.sync_api import ConsoleMessage, Request, Route, sync_playwright
+def register_and_sign_in(server_url: str) -> tuple[str, str]:
+    """(email, access token) of a new account, made the way the welcome document says."""
+    email = f"playground-{uuid.uuid4().hex[:10]}@example.com"
+    variables = {"input": {"email": email, "password": PASSWORD, "fullName": "Play Ground"}}
+    registered = httpx.post(
+        f"{server_url}/graphql", json={"query": REGISTER, "variables": variables}
+    )
+    assert registered.json()["data"]["register"]["errors"] == []
+    login = httpx.post(f"{server_url}/auth/login", data={"username": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return email, login.json()["access_token"]
 
-    assert GRAPHIQL_ASSETS_PATH in graphiql_page(), f"assets not installed; run {INSTALL_COMMAND}"
-    expected = httpx.post(f"{server_url}/graphql", json={"query": QUERY}).json()
-    version = expected["data"]["serverInfo"]["version"]
-    traffic = Traffic()
+
+def editor_text(page: Page, selector: str) -> str:
+    text: str = page.evaluate("s => document.querySelector(s).CodeMirror.getValue()", selector)
+    return text
+
+
+def set_editor_text(page: Page, selector: str, text: str) -> None:
+    page.evaluate(
+        "([s, text]) => document.querySelector(s).CodeMirror.setValue(text)", [selector, text]
+    )
+
+
+def run_and_read(page: Page, expected: str) -> dict[str, Any]:
+    """Press the run button; wait until the response pane shows `expected`; return the JSON."""
+    page.click(RUN_BUTTON)
+    page.wait_for_function(
+        "([s, expected]) => (document.querySelector(s)?.CodeMirror.getValue() || '')"
+        ".includes(expected)",
+        arg=[RESULT, expected],
+        timeout=30_000,
+    )
+    result: dict[str, Any] = json.loads(editor_text(page, RESULT))
+    return result
+
+
+def watch(page: Page, traffic: Traffic) -> None:
+    """Close the network to everything but loopback and record what the page tries."""
 
     def guard(route: Route) -> None:
         if urlsplit(route.request.url).hostname == LOCAL_HOST:
@@ -124,45 +171,54 @@ def test_graphiql_runs_a_query_offline(chromium: Path, server_url: str, tmp_path
     def failed(request: Request) -> None:
         traffic.failed.append(f"{request.url} {request.failure}")
 
+    page.context.route("**/*", guard)
+    page.context.on("request", lambda request: traffic.note(request.url))
+    page.on("websocket", lambda ws: traffic.note(ws.url))
+    page.on("console", console)
+    page.on("pageerror", lambda error: traffic.errors.append(str(error)))
+    page.on("requestfailed", failed)
+
+
+def test_graphiql_welcomes_and_runs_queries_offline(
+    chromium: Path, server_url: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    expected = httpx.post(f"{server_url}/graphql", json={"query": welcome_document()}).json()
+    email, token = register_and_sign_in(server_url)
+    traffic = Traffic()
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context()
-            context.route("**/*", guard)
-            context.on("request", lambda request: traffic.note(request.url))
-            page = context.new_page()
-            page.on("websocket", lambda ws: traffic.note(ws.url))
-            page.on("console", console)
-            page.on("pageerror", lambda error: traffic.errors.append(str(error)))
-            page.on("requestfailed", failed)
-
+            page = browser.new_context().new_page()
+            watch(page, traffic)
             response = page.goto(f"{server_url}/graphql")
             assert response is not None
             assert response.ok
             assert "text/html" in response.request.headers["accept"]
             assert response.headers["content-type"].startswith("text/html")
-            assert traffic.foreign == [], "the page tried to load assets from another host"
 
-            page.wait_for_selector(EDITOR, timeout=30_000)
-            page.evaluate(
-                "([s, query]) => document.querySelector(s).CodeMirror.setValue(query)",
-                [EDITOR, QUERY],
-            )
-            page.click(RUN_BUTTON)
             page.wait_for_function(
-                "s => (document.querySelector(s)?.CodeMirror.getValue() || '').includes('version')",
-                arg=RESULT,
-                timeout=30_000,
+                "s => document.querySelector(s)?.CodeMirror.getValue()", arg=EDITOR, timeout=30_000
             )
-            result = page.evaluate("s => document.querySelector(s).CodeMirror.getValue()", RESULT)
+            welcome = editor_text(page, EDITOR)
+            first = run_and_read(page, "environment")
+
+            page.click(HEADERS_TAB)
+            set_editor_text(page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
+            set_editor_text(page, EDITOR, ME_QUERY)
+            me = run_and_read(page, email)
             page.screenshot(path=tmp_path / "graphiql.png")
         finally:
             browser.close()
 
+    assert welcome == welcome_document()
+    assert first == expected
+    assert me == {"data": {"me": {"email": email}}}
     assert traffic.foreign == [], "the playground tried to reach another host"
     assert traffic.failed == []
     assert traffic.errors == []
-    assets = [url for url in traffic.local if urlsplit(url).path.startswith(GRAPHIQL_ASSETS_PATH)]
-    assert len(assets) == 7, traffic.local
-    assert '"version"' in result
-    assert json.loads(result)["data"]["serverInfo"]["version"] == version
+    paths = [urlsplit(url).path for url in traffic.local]
+    assets = [path for path in paths if path.startswith(GRAPHIQL_ASSETS_PATH)]
+    assert sorted(assets) == sorted(asset.local_url for asset in pinned_assets(strawberry_page()))
