@@ -76,7 +76,7 @@ async def change_avatar(
 ) -> User:
     """Replace the viewer's avatar; the old file goes once the change is committed."""
     user = await service.require_user(session, user_id=viewer.user_id)
-    data = await read_upload(upload)
+    data = await read_upload(upload=upload)
     try:
         encoded = await asyncio.to_thread(reencode, data)
     except InvalidImage as error:
@@ -92,7 +92,7 @@ async def change_avatar(
     return user
 
 
-async def read_upload(upload: Any) -> bytes:
+async def read_upload(*, upload: Any) -> bytes:
     """At most MAX_AVATAR_BYTES of the uploaded file; anything else is INVALID."""
     if not isinstance(upload, UploadFile):
         raise DomainError(ErrorCode.INVALID, "Send the avatar as a multipart file upload", "file")
