@@ -14,8 +14,9 @@ from hom.core.config import Settings
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from tests.conftest import TEST_SECRET
-from tests.factories import create_user, login, unique_email
+from tests.factories import create_user, login, login_tokens, unique_email
 from tests.serving import HOM, hom_env
+from tests.support import GraphQLClient, error_codes
 
 
 async def role_of(session_maker: SessionMaker, email: str) -> str | None:
@@ -37,9 +38,15 @@ async def test_start_up_creates_the_configured_admin(
 
 
 def create_admin(
-    db_url: str, redis_url: str, email: str, password: str
+    db_url: str, redis_url: str, email: str, password: str, redis_prefix: str = "hom:"
 ) -> subprocess.CompletedProcess[str]:
-    env = hom_env(DB_URL=db_url, REDIS_URL=redis_url, JWT_SECRET=TEST_SECRET, APP_ENV="dev")
+    env = hom_env(
+        DB_URL=db_url,
+        REDIS_URL=redis_url,
+        REDIS_PREFIX=redis_prefix,
+        JWT_SECRET=TEST_SECRET,
+        APP_ENV="dev",
+    )
     return subprocess.run(
         [str(HOM), "create-admin", "--email", email, "--password-stdin"],
         input=password + "\n",
@@ -64,6 +71,25 @@ async def test_create_admin_creates_then_promotes(
     done = await asyncio.to_thread(create_admin, db_url, redis_url, customer.email, "ignored")
     assert done.returncode == 0, done.stderr
     assert await role_of(session_maker, customer.email) == "ADMIN"
+
+
+async def test_a_promotion_from_the_cli_reaches_live_sessions_after_its_commit(
+    db_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    session_maker: SessionMaker,
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+) -> None:
+    customer = await create_user(session_maker, role=Role.CUSTOMER)
+    token = (await login_tokens(client, customer.email)).access_token
+    users = "{ users(first: 1) { edges { cursor } } }"
+    assert error_codes(await gql(users, token=token)) == ["FORBIDDEN"]
+    done = await asyncio.to_thread(
+        create_admin, db_url, redis_url, customer.email, "ignored", redis_prefix
+    )
+    assert done.returncode == 0, done.stderr
+    assert "errors" not in await gql(users, token=token), "the same token is an admin's now"
 
 
 async def test_create_admin_refuses_a_short_password(

@@ -44,6 +44,7 @@ from hom.core.pagination import (
     page_request,
     pages_by_parent,
 )
+from hom.core.unit_of_work import after_commit
 from hom.schema import Mutation, Query, build_schema
 from tests.conftest import open_client
 
@@ -222,6 +223,10 @@ class Writer:
         return cls(name=user.full_name, user_id=user.id)
 
 
+def mail_server_on_fire() -> None:
+    raise ConnectionRefusedError("mail server on fire")
+
+
 @strawberry.type
 class RecordEntryPayload(Payload):
     entry: AuditEntryType | None = None
@@ -333,10 +338,14 @@ class PlumbingMutation(Mutation):
         return payload
 
     @strawberry.mutation(permission_classes=[IsAdmin])
-    async def record_entry(self, info: strawberry.Info, action: str) -> RecordEntryPayload:
+    async def record_entry(
+        self, info: strawberry.Info, action: str, break_after_commit: bool = False
+    ) -> RecordEntryPayload:
         viewer = await require_viewer(info)
 
         async def work(session: AsyncSession) -> AuditEntry:
+            if break_after_commit:
+                after_commit(session, mail_server_on_fire)
             return await audit.record(
                 session, actor=viewer, action=action, entity="Test", entity_id=0, changes={}
             )

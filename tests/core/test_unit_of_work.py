@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 from structlog.testing import capture_logs
 
+from hom.audit.models import AuditEntry
 from hom.core.config import Settings
 from hom.core.db import create_engine, create_session_maker
+from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, after_commit, after_rollback, unit_of_work
+from tests.factories import signed_in
+from tests.support import GraphQLClient
 
 
 @pytest.fixture
@@ -106,3 +113,20 @@ async def test_a_refused_commit_runs_the_rollback_hooks(maker: SessionMaker) -> 
         await work_refused_at_commit()
     assert ran == ["rolled back"]
     assert await rows(maker) == []
+
+
+async def test_a_mutation_whose_after_commit_work_fails_still_succeeds(
+    plumbing: tuple[object, httpx.AsyncClient], pgql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    _, admin = await signed_in(plumbing[1], session_maker, Role.ADMIN)
+    mutation = """mutation ($action: String!) {
+      recordEntry(action: $action, breakAfterCommit: true) { entry { action } errors { code } }
+    }"""
+    action = f"hooked {uuid.uuid4().hex[:8]}"
+    with capture_logs() as logs:
+        body = await pgql(mutation, {"action": action}, token=admin.access_token)
+    assert body == {"data": {"recordEntry": {"entry": {"action": action}, "errors": []}}}
+    async with session_maker() as session:
+        stored = await session.exec(select(AuditEntry).where(AuditEntry.action == action))
+        assert len(stored.all()) == 1
+    assert any(log["event"] == "after_commit work failed" for log in logs)
