@@ -259,16 +259,18 @@ async def create_user(session: AsyncSession, *, new: NewUser, actor: Viewer | No
     else:
         await send_verification(session, user=user)
     if actor is not None:
-        assert user.id is not None
-        await audit.record(
-            session,
-            actor=actor,
-            action="user.create",
-            entity="User",
-            entity_id=user.id,
-            changes={**_audited(user), "email": user.email},
-        )
+        changes = {**_audited(user), "email": user.email}
+        await _audit(session, actor=actor, action="user.create", user=user, changes=changes)
     return user
+
+
+async def _audit(
+    session: AsyncSession, *, actor: Viewer, action: str, user: User, changes: dict[str, object]
+) -> None:
+    assert user.id is not None
+    await audit.record(
+        session, actor=actor, action=action, entity="User", entity_id=user.id, changes=changes
+    )
 
 
 def _audited(user: User) -> dict[str, object]:
@@ -296,14 +298,8 @@ async def update_user(
     before = _audited(user)
     _apply(user, changes)
     await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="user.update",
-        entity="User",
-        entity_id=changes.user_id,
-        changes=audit.diff(before, _audited(user)),
-    )
+    diff = audit.diff(before, _audited(user))
+    await _audit(session, actor=actor, action="user.update", user=user, changes=diff)
     await _propagate(session, sessions=sessions, changes=changes)
     return user
 

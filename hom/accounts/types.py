@@ -13,9 +13,9 @@ from hom.accounts.loaders import user_by_id
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionInfo
 from hom.core.graphql.payloads import Payload
-from hom.core.graphql.relations import prefetch, to_one
+from hom.core.graphql.relations import nodes_by_id, to_one
 from hom.core.graphql.relay import decode_id
-from hom.core.graphql.visibility import personal, present, visible_to
+from hom.core.graphql.visibility import personal, visible_to
 from hom.core.roles import Role
 from hom.core.viewer import Reader
 
@@ -108,12 +108,7 @@ class UserType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
-        ids = [int(node_id) for node_id in node_ids]
-        reader = await info.context.reader()
-        found = await info.context.loaders.get(user_by_id).load_many(ids)
-        users = [present(reader, cls, user) for user in found]
-        await prefetch(info, [user for user in users if user is not None], type_name="User")
-        return users
+        return await nodes_by_id(info, cls, user_by_id, node_ids)
 
 
 def own_session(reader: Reader, session: SessionInfo) -> bool:

@@ -13,8 +13,8 @@ from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.audit.loaders import audit_entry_by_id
 from hom.audit.models import AuditEntry
-from hom.core.graphql.relations import prefetch, to_one
-from hom.core.graphql.visibility import personal, present, visible_to
+from hom.core.graphql.relations import nodes_by_id, to_one
+from hom.core.graphql.visibility import personal, visible_to
 from hom.core.viewer import Reader
 
 
@@ -57,12 +57,7 @@ class AuditEntryType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AuditEntryType | None]:
-        reader = await info.context.reader()
-        ids = [int(node_id) for node_id in node_ids]
-        found = await info.context.loaders.get(audit_entry_by_id).load_many(ids)
-        entries = [present(reader, cls, entry) for entry in found]
-        await prefetch(info, [entry for entry in entries if entry], type_name="AuditEntry")
-        return entries
+        return await nodes_by_id(info, cls, audit_entry_by_id, node_ids)
 
 
 @strawberry.input

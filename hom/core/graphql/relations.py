@@ -34,6 +34,8 @@ _PREFETCHED = "_hom_prefetched"
 _BACKREF = "strawberry-definition"  # where Strawberry keeps its field on graphql-core's
 _MISSING = object()
 ObjectT = TypeVar("ObjectT")
+Key = str | Callable[[Any], Hashable | None]  # an attribute name, or a function of the object
+LoaderFactory = Callable[[Any], DataLoader[Any, Any]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,7 +69,7 @@ class Relation:
         vars(root).setdefault(_PREFETCHED, {})[(id(self), args)] = value
 
 
-def _key_of(key: str | Callable[[Any], Hashable | None]) -> Callable[[Any], Hashable | None]:
+def _key_of(key: Key) -> Callable[[Any], Hashable | None]:
     return attrgetter(key) if isinstance(key, str) else key
 
 
@@ -77,10 +79,17 @@ def _field(relation: Relation, resolver: Callable[..., Any], description: str | 
     )
 
 
+def _without_arguments(relation: Relation, description: str | None) -> Any:
+    def resolve(root: Any, info: strawberry.Info) -> Any:
+        return relation.resolve(root, info, {})
+
+    return _field(relation, resolve, description)
+
+
 def to_one(
     *,
-    key: str | Callable[[Any], Hashable | None],
-    loader: Callable[[Any], DataLoader[Any, Any]],
+    key: Key,
+    loader: LoaderFactory,
     target: Callable[[], type[Any]],
     description: str | None = None,
 ) -> Any:
@@ -91,17 +100,13 @@ def to_one(
         convert=lambda reader, model, args: present(reader, target(), model),
         children=lambda value: () if value is None else (value,),
     )
-
-    def resolve(root: Any, info: strawberry.Info) -> Any:
-        return relation.resolve(root, info, {})
-
-    return _field(relation, resolve, description)
+    return _without_arguments(relation, description)
 
 
 def to_many(
     *,
-    key: str | Callable[[Any], Hashable | None],
-    loader: Callable[[Any], DataLoader[Any, Any]],
+    key: Key,
+    loader: LoaderFactory,
     target: Callable[[], type[Any]],
     description: str | None = None,
 ) -> Any:
@@ -112,16 +117,12 @@ def to_many(
         convert=lambda reader, models, args: present_all(reader, target(), models or ()),
         children=lambda value: value,
     )
-
-    def resolve(root: Any, info: strawberry.Info) -> Any:
-        return relation.resolve(root, info, {})
-
-    return _field(relation, resolve, description)
+    return _without_arguments(relation, description)
 
 
 def connection(
     *,
-    key: str | Callable[[Any], Hashable | None],
+    key: Key,
     loader: Callable[[Any, PageRequest], DataLoader[Any, Page[Any] | None]],
     target: Callable[[], type[Any]],
     sort_keys: Sequence[SortKey],
@@ -222,6 +223,18 @@ async def present_page(info: strawberry.Info, type_: Any, page: Page[Any]) -> An
     nodes = [present(reader, type_, row) for row in page.rows]
     await prefetch(info, [node for node in nodes if node is not None], "edges", "node")
     return Connection.from_page(page, nodes)
+
+
+async def nodes_by_id(
+    info: strawberry.Info, type_: type[ObjectT], loader: LoaderFactory, node_ids: Iterable[str]
+) -> list[ObjectT | None]:
+    """`resolve_nodes` for a type its loader finds by id: visible ones, relations prefetched."""
+    reader = await info.context.reader()
+    found = await info.context.loaders.get(loader).load_many([int(i) for i in node_ids])
+    nodes = [present(reader, type_, model) for model in found]
+    type_name = type_.__strawberry_definition__.name  # type: ignore[attr-defined]
+    await prefetch(info, [node for node in nodes if node is not None], type_name=type_name)
+    return nodes
 
 
 def relation_of(definition: GraphQLField) -> Relation | None:
