@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from hom.accounts.schema import AccountsMutation, AccountsQuery
 from hom.audit.schema import AuditQuery
 from hom.core.config import Settings
+from hom.core.errors import TopLevelCode
 from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
 from hom.core.limits import LimitedParser, complexity_rules
 from hom.core.scalars import SCALAR_MAP
@@ -46,8 +47,12 @@ class HomSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if error_code(error) == "INTERNAL_SERVER_ERROR":
+            code = error_code(error)
+            if code == TopLevelCode.INTERNAL_SERVER_ERROR:
                 log.error("unexpected error", path=error.path, exc_info=error.original_error)
+            elif code == TopLevelCode.SERVICE_UNAVAILABLE:
+                cause = type(error.original_error).__name__
+                log.warning("backing service unavailable", path=error.path, error=cause)
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:

@@ -13,6 +13,7 @@ from hom.accounts.sessions import SessionStore
 from hom.accounts.throttle import LoginThrottle
 from hom.core.client_ip import client_ip, parse_networks
 from hom.core.services import Services
+from hom.core.unavailable import needs_redis
 
 REFRESH_HEADER = "x-refresh-token"
 WRONG_CREDENTIALS = "Incorrect email or password"
@@ -106,7 +107,7 @@ async def logout(request: Request) -> Response:
 
 def auth_routes() -> list[Route]:
     return [
-        Route("/auth/login", login, methods=["POST"]),
-        Route("/auth/refresh", refresh, methods=["POST"]),
-        Route("/auth/logout", logout, methods=["POST"]),
+        Route("/auth/login", needs_redis(login), methods=["POST"]),
+        Route("/auth/refresh", needs_redis(refresh), methods=["POST"]),
+        Route("/auth/logout", needs_redis(logout), methods=["POST"]),
     ]

@@ -14,6 +14,7 @@ from hom.core.errors import TopLevelCode
 from hom.core.limits import is_token_limit
 from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
 from hom.core.tracing import span
+from hom.core.unavailable import UNAVAILABLE_DETAIL, is_unavailable
 
 MASKED_MESSAGE = "Internal server error"
 
@@ -27,6 +28,8 @@ def error_code(error: GraphQLError) -> str:
         if is_token_limit(error):
             return TopLevelCode.QUERY_TOO_COMPLEX
         return TopLevelCode.GRAPHQL_PARSE_FAILED
+    if is_unavailable(error.original_error):
+        return TopLevelCode.SERVICE_UNAVAILABLE
     if error.path is None and error.message.startswith("Variable '$"):
         return TopLevelCode.BAD_USER_INPUT
     if error.original_error is None and error.path is None:
@@ -58,6 +61,9 @@ class ErrorPolicy(SchemaExtension):
         if code == TopLevelCode.INTERNAL_SERVER_ERROR:
             extensions["request_id"] = request_id
             message = MASKED_MESSAGE if self.mask else message
+        elif code == TopLevelCode.SERVICE_UNAVAILABLE:
+            extensions["request_id"] = request_id
+            message = UNAVAILABLE_DETAIL  # the driver's message names hosts and ports
         return GraphQLError(
             message,
             nodes=error.nodes,
