@@ -40,6 +40,11 @@ GRAPHQL_ERRORS = Counter(
     "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
 )
 # Gauges say how to combine worker processes in multiprocess mode (`hom serve --workers N`).
+HTTP_IN_PROGRESS = Gauge(
+    "hom_http_requests_in_progress",
+    "HTTP requests being handled (websockets not included)",
+    multiprocess_mode="livesum",
+)
 DB_POOL_CHECKED_OUT = Gauge(
     "hom_db_pool_checked_out", "Database connections in use", multiprocess_mode="livesum"
 )

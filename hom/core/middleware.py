@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import structlog
@@ -12,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hom.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from hom.core.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS
 from hom.core.tracing import span
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -27,6 +28,11 @@ def request_id_from(headers: Headers) -> str:
     """The caller's X-Request-ID when it is sane, else a fresh one."""
     incoming = headers.get(REQUEST_ID_HEADER, "")
     return incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def in_progress(scope: Scope) -> AbstractContextManager[object]:
+    """Counts HTTP requests being handled; a websocket is not a request in progress."""
+    return HTTP_IN_PROGRESS.track_inprogress() if scope["type"] == "http" else nullcontext()
 
 
 def route_label(scope: Scope) -> str:
@@ -62,7 +68,7 @@ class RequestContextMiddleware:
             await send(message)
 
         started = time.perf_counter()
-        with span("HTTP", headers=Headers(scope=scope), server=True) as current:
+        with span("HTTP", headers=Headers(scope=scope), server=True) as current, in_progress(scope):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
