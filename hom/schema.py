@@ -24,6 +24,7 @@ from hom.core.config import Settings
 from hom.core.errors import TopLevelCode
 from hom.core.graphql_extensions import ErrorPolicy, OperationObserver, error_code
 from hom.core.limits import LimitedParser, complexity_rules
+from hom.core.metrics import operation_labels
 from hom.core.scalars import SCALAR_MAP
 from hom.core.schema_info import CoreQuery
 
@@ -62,7 +63,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     """
     rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
     extensions: list[Callable[[], SchemaExtension]] = [
-        OperationObserver,
+        partial(OperationObserver, labels=operation_labels(settings.prometheus_multiproc_dir)),
         partial(ErrorPolicy, mask=settings.is_prod),
         partial(LimitedParser, max_tokens=settings.max_tokens),
         partial(AddValidationRules, rules),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.metrics_core import Metric
 from sqlmodel import select
 
 from hom.accounts import service
@@ -182,3 +183,47 @@ async def test_sigterm_drains_in_flight_requests(
         assert user == mail, f"{email}: a user without its mail (or back) - cut mid-transaction"
         assert user == (outcome == "ok"), f"{email}: answered {outcome} but stored={user}"
     assert "Traceback" not in server.log.read_text()
+
+
+OPERATIONS = "hom_graphql_operations_total"
+
+
+def operation_labels(metrics: list[Metric]) -> set[str]:
+    """Every value of the `operation` label, in any metric."""
+    return {
+        sample.labels["operation"]
+        for family in metrics
+        for sample in family.samples
+        if "operation" in sample.labels
+    }
+
+
+async def send_random_names(server: Served, count: int) -> None:
+    """`count` operations with random names, over a new connection (maybe another worker)."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(count):
+            query = f"query Op{uuid.uuid4().hex} {{ serverInfo {{ version }} }}"
+            assert (await http.post(f"{server.base_url}/graphql", json={"query": query})).is_success
+
+
+async def test_random_operation_names_cannot_grow_metrics(
+    tmp_path: Path, serve_env: dict[str, str]
+) -> None:
+    """The label budget is shared by the workers: each alone sees more than 100 names."""
+    data_dir = tmp_path / "data"
+    with served(tmp_path, "--no-migrate", "--workers", "2", env=serve_env) as server:
+        sent = 0
+
+        async def enough_sent() -> bool:
+            nonlocal sent
+            await asyncio.gather(*(send_random_names(server, 10) for _ in range(10)))
+            sent += 100
+            counts = per_worker(data_dir, OPERATIONS)
+            return sent >= 1000 and len(counts) == 2 and min(counts.values()) > 100
+
+        await until(enough_sent, "1000 names sent, more than 100 to each worker")
+        async with httpx.AsyncClient() as http:
+            labels = operation_labels(await scrape(http, server))
+    assert len(labels) <= 100, sorted(labels)
+    assert "other" in labels
+    assert len(labels) > 90, "the budget was not used"

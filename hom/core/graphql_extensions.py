@@ -12,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 
 from hom.core.errors import TopLevelCode
 from hom.core.limits import is_token_limit
-from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
+from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, BoundedLabels
 from hom.core.tracing import span
 from hom.core.unavailable import UNAVAILABLE_DETAIL, is_unavailable
 
@@ -86,6 +86,9 @@ def operation_of(document: Any, name: str | None) -> OperationDefinitionNode | N
 class OperationObserver(SchemaExtension):
     """Counts and times each operation, and labels the request's log line with it."""
 
+    def __init__(self, *, labels: BoundedLabels) -> None:
+        self.labels = labels
+
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         with span("graphql.operation") as current:
@@ -97,7 +100,7 @@ class OperationObserver(SchemaExtension):
         operation = operation_of(context.graphql_document, context.operation_name)
         name = operation.name.value if operation and operation.name else context.operation_name
         kind = operation.operation.value if operation else "unknown"
-        label = operation_label(name)
+        label = self.labels(name)
         structlog.contextvars.bind_contextvars(operation=name or label, operation_type=kind)
         GRAPHQL_OPERATIONS.labels(label, kind).inc()
         GRAPHQL_LATENCY.labels(label, kind).observe(seconds)

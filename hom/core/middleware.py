@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hom.core.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS
+from hom.core.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS, OTHER
 from hom.core.tracing import span
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -21,6 +21,8 @@ REQUEST_ID_HEADER = "x-request-id"
 # tasks of their own, whose context changes never reach this middleware.
 USER_ID_STATE_KEY = "user_id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Clients choose the method (h11 takes any token): labels get these and `other`.
+_METHOD_LABELS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "WS"})
 log = structlog.get_logger("hom.request")
 
 
@@ -28,6 +30,11 @@ def request_id_from(headers: Headers) -> str:
     """The caller's X-Request-ID when it is sane, else a fresh one."""
     incoming = headers.get(REQUEST_ID_HEADER, "")
     return incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def method_label(scope: Scope) -> str:
+    method = scope.get("method", "WS")
+    return method if method in _METHOD_LABELS else OTHER
 
 
 def in_progress(scope: Scope) -> AbstractContextManager[object]:
@@ -76,7 +83,7 @@ class RequestContextMiddleware:
                 annotate_http_span(current, scope, status["code"], request_id)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        method, route = scope.get("method", "WS"), route_label(scope)
+        method, route = method_label(scope), route_label(scope)
         HTTP_REQUESTS.labels(method, route, str(status)).inc()
         HTTP_LATENCY.labels(method, route).observe(seconds)
         if route.startswith("/health") or route == "/metrics":
