@@ -176,8 +176,10 @@ def kill_everything(server: subprocess.Popen[bytes], data_dir: Path) -> None:
             process.kill()
 
 
-def test_serve_with_nothing_configured_serves_and_stops_cleanly(tmp_path: Path) -> None:
-    data_dir, workdir, log = tmp_path / "data", tmp_path / "cwd", tmp_path / "serve.log"
+def test_serve_with_nothing_configured_serves_and_stops_cleanly(
+    tmp_path: Path, embedded_tmp_path: Path
+) -> None:
+    data_dir, workdir, log = embedded_tmp_path / "data", tmp_path / "cwd", tmp_path / "serve.log"
     workdir.mkdir()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

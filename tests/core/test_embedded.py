@@ -25,8 +25,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[EmbeddedService]:
-    service = start_embedded_postgres(tmp_path)
+def postgres(embedded_tmp_path: Path) -> Iterator[EmbeddedService]:
+    service = start_embedded_postgres(embedded_tmp_path)
     yield service
     service.stop()
 
@@ -71,21 +71,21 @@ async def test_postgres_serves_asyncpg_and_sqlalchemy(postgres: EmbeddedService)
 
 
 async def test_postgres_stop_shuts_it_down_and_closes_the_socket(
-    postgres: EmbeddedService, tmp_path: Path
+    postgres: EmbeddedService, embedded_tmp_path: Path
 ) -> None:
     sock = postgres_socket(postgres)
     assert sock.is_socket()
 
     postgres.stop()
     assert not sock.exists()
-    assert not (tmp_path / "pg" / "postmaster.pid").exists()  # shut down, not left running
+    assert not (embedded_tmp_path / "pg" / "postmaster.pid").exists()  # shut down, not left running
     with pytest.raises(OSError):  # noqa: PT011 - refused or missing socket, either is fine
         await asyncpg.connect(plain_dsn(postgres), timeout=2)
     postgres.stop()  # idempotent
 
 
-async def test_postgres_data_survives_a_restart(tmp_path: Path) -> None:
-    first = start_embedded_postgres(tmp_path)
+async def test_postgres_data_survives_a_restart(embedded_tmp_path: Path) -> None:
+    first = start_embedded_postgres(embedded_tmp_path)
     try:
         conn = await asyncpg.connect(plain_dsn(first))
         await conn.execute("CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)")
@@ -93,7 +93,7 @@ async def test_postgres_data_survives_a_restart(tmp_path: Path) -> None:
     finally:
         first.stop()
 
-    second = start_embedded_postgres(tmp_path)
+    second = start_embedded_postgres(embedded_tmp_path)
     try:
         conn = await asyncpg.connect(plain_dsn(second))
         assert await conn.fetchval("SELECT id FROM kept") == 42
