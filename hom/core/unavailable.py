@@ -7,7 +7,8 @@ import functools
 from collections.abc import Awaitable, Callable
 
 import structlog
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -16,11 +17,13 @@ UNAVAILABLE_DETAIL = "Temporarily unavailable; try again shortly"
 log = structlog.get_logger("hom.unavailable")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Unreachable, timed out, still loading its data: not an error in a command (a bug).
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
 
 
 def is_unavailable(error: BaseException | None) -> bool:
     """Whether `error` says a backing service is down rather than that our code is wrong."""
-    return isinstance(error, RedisError)
+    return isinstance(error, UNAVAILABLE)
 
 
 def service_unavailable() -> JSONResponse:
@@ -38,7 +41,7 @@ def needs_redis(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         try:
             return await endpoint(request)
-        except RedisError as error:
+        except UNAVAILABLE as error:
             # The class says enough (refused, timed out); messages may name hosts.
             log.warning("redis unavailable", route=request.url.path, error=type(error).__name__)
             return service_unavailable()
