@@ -23,6 +23,7 @@ from tests.support import (
     configured,
     create_database,
     drop_database,
+    outside_pytest_tmp,
     with_database,
 )
 
@@ -31,8 +32,16 @@ pytest_plugins = ["tests.plumbing_fixtures"]
 
 
 @pytest.fixture(scope="session")
-def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("embedded")
+def embedded_dir() -> Iterator[Path]:
+    with outside_pytest_tmp() as directory:
+        yield directory
+
+
+@pytest.fixture
+def embedded_tmp_path() -> Iterator[Path]:
+    """`tmp_path` for a test that starts an embedded PostgreSQL (see outside_pytest_tmp)."""
+    with outside_pytest_tmp() as directory:
+        yield directory
 
 
 def backing_server(

@@ -1,7 +1,9 @@
-"""Running `hom serve` as a real process in tests: start, wait until healthy, always clean up."""
+"""Running `hom serve` as a real process in tests: start, wait until healthy, always clean up;
+read its metrics, summed up or worker by worker."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -9,14 +11,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
 HOM = Path(sys.executable).with_name("hom")
+CONDITION_TIMEOUT = 60.0
 UNCONFIGURED = ("DB_URL", "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SECRET_KEY", "APP_ENV")
 START_TIMEOUT = 60.0
 
@@ -83,3 +90,49 @@ def served(directory: Path, *args: str, env: dict[str, str]) -> Iterator[Served]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait for `condition` to hold (polling); fail, saying `what`, if it never does."""
+    deadline = time.monotonic() + CONDITION_TIMEOUT
+    while not await condition():
+        assert time.monotonic() < deadline, f"still not {what} after {CONDITION_TIMEOUT}s"
+        await asyncio.sleep(0.02)
+
+
+async def refuses_connections(server: Served) -> bool:
+    """True once the server has stopped accepting (its listening socket is closed)."""
+    address = urlsplit(server.base_url)
+    try:
+        _, writer = await asyncio.open_connection(address.hostname, address.port)
+    except ConnectionRefusedError:
+        return True
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return False
+
+
+def total(families: Iterable[Metric], name: str, **labels: str) -> float:
+    """The sum of the samples called `name` whose labels include `labels`."""
+    return sum(
+        sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+async def scrape(http: httpx.AsyncClient, server: Served) -> list[Metric]:
+    """One GET /metrics (itself a request in progress while it runs), parsed."""
+    text = (await http.get(f"{server.base_url}/metrics")).text
+    return list(text_string_to_metric_families(text))
+
+
+def per_worker(data_dir: Path, name: str, **labels: str) -> dict[str, float]:
+    """`total` of each worker's own counters (multiprocess mode), by worker pid."""
+    counts = {}
+    for path in data_dir.glob("metrics/*/counter_*.db"):
+        families = MultiProcessCollector.merge([str(path)])
+        counts[path.stem.rsplit("_", 1)[-1]] = total(families, name, **labels)
+    return counts

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +50,18 @@ def configured(env_name: str, local: str, port: int) -> str | None:
     if named:
         return None if named == EMBEDDED else named
     return local if reachable(local, port) else None
+
+
+@contextmanager
+def outside_pytest_tmp() -> Iterator[Path]:
+    """A temporary directory for an embedded PostgreSQL's data, not under pytest's own.
+
+    As root, pgserver runs PostgreSQL as the user `pgserver` and opens up the path to
+    its data; but each pytest session starting on the machine makes /tmp/pytest-of-root
+    private again, and then PostgreSQL cannot reach its data (initdb: permission denied).
+    """
+    with tempfile.TemporaryDirectory(prefix="hom-test-", ignore_cleanup_errors=True) as path:
+        yield Path(path)
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

@@ -176,8 +176,10 @@ def kill_everything(server: subprocess.Popen[bytes], data_dir: Path) -> None:
             process.kill()
 
 
-def test_serve_with_nothing_configured_serves_and_stops_cleanly(tmp_path: Path) -> None:
-    data_dir, workdir, log = tmp_path / "data", tmp_path / "cwd", tmp_path / "serve.log"
+def test_serve_with_nothing_configured_serves_and_stops_cleanly(
+    tmp_path: Path, embedded_tmp_path: Path
+) -> None:
+    data_dir, workdir, log = embedded_tmp_path / "data", tmp_path / "cwd", tmp_path / "serve.log"
     workdir.mkdir()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -206,7 +208,8 @@ def test_serve_with_nothing_configured_serves_and_stops_cleanly(tmp_path: Path) 
         except subprocess.TimeoutExpired:
             pytest.fail(f"hom serve ignored SIGTERM for {STOP_TIMEOUT}s:\n{log.read_text()}")
         assert code == 0, log.read_text()
-        left = survivors(embedded, grace=2.0) + survivors(embedded_processes(data_dir), 0)
+        # A deadline, not a delay: returns as soon as they are gone.
+        left = survivors(embedded, grace=10.0) + survivors(embedded_processes(data_dir), 0)
         assert not left, f"embedded servers outlived hom serve: {left}\n{log.read_text()}"
         assert "Traceback" not in log.read_text()
     finally:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import time
+import json
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.metrics_core import Metric
 from sqlmodel import select
 
 from hom.accounts import service
@@ -17,7 +18,7 @@ from hom.core.db import SessionMaker
 from hom.notifications.models import OutboxMessage
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, create_user
-from tests.serving import Served, served
+from tests.serving import Served, per_worker, refuses_connections, scrape, served, total, until
 
 ME = {"query": "{ me { id } }"}
 
@@ -71,44 +72,57 @@ async def test_two_instances_behave_as_one_service(
             assert refresh.status_code == 401
 
 
-def live_count(metrics_text: str) -> float:
-    pattern = r'hom_http_requests_total\{method="GET",route="/health/live",status="200"\} (\S+)'
-    match = re.search(pattern, metrics_text)
-    return float(match.group(1)) if match else 0.0
-
-
-def worker_files(data_dir: Path) -> set[str]:
-    """The worker pids that wrote counter files into the multiprocess directory."""
-    return {p.stem.rsplit("_", 1)[-1] for p in data_dir.glob("metrics/*/counter_*.db")}
+LIVE = {"method": "GET", "route": "/health/live", "status": "200"}
+REQUESTS = "hom_http_requests_total"
+IN_PROGRESS = "hom_http_requests_in_progress"
 
 
 async def test_metrics_add_up_every_worker(tmp_path: Path, serve_env: dict[str, str]) -> None:
-    requests = 60
+    data_dir = tmp_path / "data"
     with served(tmp_path, "--no-migrate", "--workers", "2", env=serve_env) as server:
-        for _ in range(requests):  # a new connection each, so both workers get some
-            async with httpx.AsyncClient() as http:
+        sent = 0
+
+        async def both_workers_served() -> bool:
+            nonlocal sent
+            async with httpx.AsyncClient() as http:  # a new connection each time
                 assert (await http.get(f"{server.base_url}/health/live")).status_code == 200
+            sent += 1
+            counts = per_worker(data_dir, REQUESTS, **LIVE)
+            return sent >= 60 and len(counts) == 2 and all(counts.values())
+
+        await until(both_workers_served, "served by both workers")
         async with httpx.AsyncClient() as http:
-            scrapes = [(await http.get(f"{server.base_url}/metrics")).text for _ in range(4)]
-        assert [live_count(text) for text in scrapes] == [requests] * 4
-        assert len(worker_files(tmp_path / "data")) == 2
+            scrapes = [total(await scrape(http, server), REQUESTS, **LIVE) for _ in range(4)]
+        assert scrapes == [sent] * 4
 
 
-async def register(http: httpx.AsyncClient, server: Served, email: str) -> tuple[str, float]:
-    """'ok', 'refused' (a clean HTTP failure) or 'dropped' (never accepted), and when."""
-    outcome = await _register(http, server, email)
-    return outcome, time.monotonic()
+REGISTER = "mutation ($i: RegisterInput!) { register(input: $i) { user { id } errors { code } } }"
 
 
-async def _register(http: httpx.AsyncClient, server: Served, email: str) -> str:
-    mutation = (
-        "mutation ($i: RegisterInput!) { register(input: $i) { user { id } errors { code } } }"
-    )
+def register_body(email: str) -> bytes:
     variables = {"i": {"email": email, "password": PASSWORD, "fullName": "Drain Test"}}
+    return json.dumps({"query": REGISTER, "variables": variables}).encode()
+
+
+async def register(
+    http: httpx.AsyncClient, server: Served, email: str, gate: asyncio.Event | None = None
+) -> str:
+    """'ok', 'refused' (a clean HTTP failure) or 'dropped' (never accepted).
+
+    With a `gate`, the body's second half is sent only once the gate opens.
+    """
+    body = register_body(email)
+
+    async def held() -> AsyncIterator[bytes]:
+        yield body[:20]
+        assert gate is not None
+        await gate.wait()
+        yield body[20:]
+
+    content = held() if gate else body
+    headers = {"content-type": "application/json"}
     try:
-        response = await http.post(
-            f"{server.base_url}/graphql", json={"query": mutation, "variables": variables}
-        )
+        response = await http.post(f"{server.base_url}/graphql", content=content, headers=headers)
     except httpx.TransportError:
         return "dropped"
     if response.status_code == 200 and response.json()["data"]["register"]["user"]:
@@ -124,24 +138,92 @@ async def stored(session_maker: SessionMaker, email: str) -> tuple[bool, bool]:
         return user is not None, mails.first() is not None
 
 
+ACCEPTED_BEFORE_SIGNAL = 10
+
+
 async def test_sigterm_drains_in_flight_requests(
     tmp_path: Path, serve_env: dict[str, str], session_maker: SessionMaker
 ) -> None:
-    emails = [f"drain-{uuid.uuid4().hex[:10]}@example.com" for _ in range(50)]
+    """A request in flight when SIGTERM comes completes; the rest are answered or never
+    accepted, and nothing is cut mid-transaction. Each step waits for what the server
+    reports, never for time."""
+    held_email, late_email, *emails = [
+        f"drain-{uuid.uuid4().hex[:10]}@example.com" for _ in range(52)
+    ]
     with served(tmp_path, "--no-migrate", env=serve_env) as server:
-        limits = httpx.Limits(max_connections=50)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=60)) as http:
+            gate = asyncio.Event()
+            held = asyncio.create_task(register(http, server, held_email, gate))
+
+            async def held_in_flight() -> bool:  # it and this scrape
+                return total(await scrape(http, server), IN_PROGRESS) >= 2
+
+            await until(held_in_flight, "handling the held request")
             calls = [asyncio.create_task(register(http, server, email)) for email in emails]
-            await asyncio.sleep(0.3)  # all sent; argon2 keeps them in flight for a while
-            signalled = time.monotonic()
+
+            async def accepted_enough() -> bool:
+                metrics = await scrape(http, server)
+                running = total(metrics, IN_PROGRESS) - 2  # not the held request nor the scrape
+                done = total(metrics, REQUESTS, route="/graphql")
+                return running + done >= ACCEPTED_BEFORE_SIGNAL
+
+            await until(accepted_enough, f"{ACCEPTED_BEFORE_SIGNAL} registrations accepted")
             stopping = asyncio.create_task(asyncio.to_thread(server.stop))
-            results = await asyncio.gather(*calls)
+            await until(lambda: refuses_connections(server), "refusing new connections")
+            async with httpx.AsyncClient() as late_client:
+                assert await register(late_client, server, late_email) == "dropped"
+            gate.set()  # the held request's body arrives while the server shuts down
+            outcomes = await asyncio.gather(*calls)
+            assert await held == "ok"
             assert await stopping == 0, server.log.read_text()
-    outcomes = [outcome for outcome, _ in results]
-    assert outcomes.count("ok") > 0, outcomes
-    assert any(finished > signalled for _, finished in results), "nothing was in flight"
-    for email, outcome in zip(emails, outcomes, strict=True):
+    assert outcomes.count("ok") >= ACCEPTED_BEFORE_SIGNAL, outcomes
+    answers = zip([held_email, late_email, *emails], ["ok", "dropped", *outcomes], strict=True)
+    for email, outcome in answers:
         user, mail = await stored(session_maker, email)
         assert user == mail, f"{email}: a user without its mail (or back) - cut mid-transaction"
         assert user == (outcome == "ok"), f"{email}: answered {outcome} but stored={user}"
     assert "Traceback" not in server.log.read_text()
+
+
+OPERATIONS = "hom_graphql_operations_total"
+
+
+def operation_labels(metrics: list[Metric]) -> set[str]:
+    """Every value of the `operation` label, in any metric."""
+    return {
+        sample.labels["operation"]
+        for family in metrics
+        for sample in family.samples
+        if "operation" in sample.labels
+    }
+
+
+async def send_random_names(server: Served, count: int) -> None:
+    """`count` operations with random names, over a new connection (maybe another worker)."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(count):
+            query = f"query Op{uuid.uuid4().hex} {{ serverInfo {{ version }} }}"
+            assert (await http.post(f"{server.base_url}/graphql", json={"query": query})).is_success
+
+
+async def test_random_operation_names_cannot_grow_metrics(
+    tmp_path: Path, serve_env: dict[str, str]
+) -> None:
+    """The label budget is shared by the workers: each alone sees more than 100 names."""
+    data_dir = tmp_path / "data"
+    with served(tmp_path, "--no-migrate", "--workers", "2", env=serve_env) as server:
+        sent = 0
+
+        async def enough_sent() -> bool:
+            nonlocal sent
+            await asyncio.gather(*(send_random_names(server, 10) for _ in range(10)))
+            sent += 100
+            counts = per_worker(data_dir, OPERATIONS)
+            return sent >= 1000 and len(counts) == 2 and min(counts.values()) > 100
+
+        await until(enough_sent, "1000 names sent, more than 100 to each worker")
+        async with httpx.AsyncClient() as http:
+            labels = operation_labels(await scrape(http, server))
+    assert len(labels) <= 100, sorted(labels)
+    assert "other" in labels
+    assert len(labels) > 90, "the budget was not used"

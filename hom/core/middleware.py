@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import structlog
@@ -12,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hom.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from hom.core.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS, OTHER
 from hom.core.tracing import span
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -20,6 +21,8 @@ REQUEST_ID_HEADER = "x-request-id"
 # tasks of their own, whose context changes never reach this middleware.
 USER_ID_STATE_KEY = "user_id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Clients choose the method (h11 takes any token): labels get these and `other`.
+_METHOD_LABELS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "WS"})
 log = structlog.get_logger("hom.request")
 
 
@@ -27,6 +30,16 @@ def request_id_from(headers: Headers) -> str:
     """The caller's X-Request-ID when it is sane, else a fresh one."""
     incoming = headers.get(REQUEST_ID_HEADER, "")
     return incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def method_label(scope: Scope) -> str:
+    method = scope.get("method", "WS")
+    return method if method in _METHOD_LABELS else OTHER
+
+
+def in_progress(scope: Scope) -> AbstractContextManager[object]:
+    """Counts HTTP requests being handled; a websocket is not a request in progress."""
+    return HTTP_IN_PROGRESS.track_inprogress() if scope["type"] == "http" else nullcontext()
 
 
 def route_label(scope: Scope) -> str:
@@ -62,7 +75,7 @@ class RequestContextMiddleware:
             await send(message)
 
         started = time.perf_counter()
-        with span("HTTP", headers=Headers(scope=scope), server=True) as current:
+        with span("HTTP", headers=Headers(scope=scope), server=True) as current, in_progress(scope):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
@@ -70,7 +83,7 @@ class RequestContextMiddleware:
                 annotate_http_span(current, scope, status["code"], request_id)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        method, route = scope.get("method", "WS"), route_label(scope)
+        method, route = method_label(scope), route_label(scope)
         HTTP_REQUESTS.labels(method, route, str(status)).inc()
         HTTP_LATENCY.labels(method, route).observe(seconds)
         if route.startswith("/health") or route == "/metrics":

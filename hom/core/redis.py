@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hom.core.config import Settings
+
+# A healthy Redis answers in milliseconds: these bound how long a request waits on a
+# stuck one before it fails (a closed port fails at once).
+CONNECT_TIMEOUT_SECONDS = 1.0
+SOCKET_TIMEOUT_SECONDS = 2.0
 
 
 def create_redis(settings: Settings, url: str | None = None) -> Redis:
@@ -12,7 +20,20 @@ def create_redis(settings: Settings, url: str | None = None) -> Redis:
     target = url or settings.redis_url
     if not target:
         raise RuntimeError("REDIS_URL is not set (hom serve starts an embedded Redis in dev)")
-    return Redis.from_url(target, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
+    return Redis.from_url(
+        target,
+        decode_responses=True,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        retry=_reconnect_once(),
+    )
+
+
+def _reconnect_once() -> Retry:
+    """After Redis restarts, pooled connections are dead: the first command on one fails
+    with ConnectionError and is retried once on a new connection. Timeouts are not retried
+    (that would double the wait), and a closed port fails again at once."""
+    return Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,))
 
 
 class RedisKeys:

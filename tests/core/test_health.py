@@ -65,10 +65,10 @@ class Private:
 
 
 @pytest.fixture
-async def private(tmp_path: Path) -> AsyncIterator[Private]:
+async def private(embedded_tmp_path: Path) -> AsyncIterator[Private]:
     if not embedded_available():
         pytest.skip("embedded servers not installed")
-    servers = await asyncio.to_thread(Private, tmp_path)
+    servers = await asyncio.to_thread(Private, embedded_tmp_path)
     yield servers
     await asyncio.to_thread(servers.stop)
 

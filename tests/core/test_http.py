@@ -110,3 +110,13 @@ async def test_operation_labels_stay_bounded(client: httpx.AsyncClient) -> None:
     text = (await client.get("/metrics")).text
     assert "yyyyyyyy" not in text
     assert 'hom_graphql_operations_total{operation="other",type="query"}' in text
+
+
+async def test_http_methods_outside_the_usual_ones_are_labelled_other(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.request("XMETHODPROBE", "/graphql")
+    assert response.status_code == 405
+    text = (await client.get("/metrics")).text
+    assert "XMETHODPROBE" not in text
+    assert 'hom_http_requests_total{method="other",route="/graphql",status="405"}' in text

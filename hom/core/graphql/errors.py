@@ -8,6 +8,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.utils.str_converters import to_camel_case
 
 from hom.core.errors import DomainError, InvalidInput
+from hom.core.unavailable import is_unavailable
 
 TOKEN_LIMIT_MARK = "tokens. Parsing aborted"  # noqa: S105 - not a secret
 
@@ -26,6 +27,7 @@ class TopLevelCode:
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class CodedError(GraphQLError):
@@ -78,6 +80,8 @@ def error_code(error: GraphQLError) -> str:
         if is_token_limit(error):
             return TopLevelCode.QUERY_TOO_COMPLEX
         return TopLevelCode.GRAPHQL_PARSE_FAILED
+    if is_unavailable(error.original_error):
+        return TopLevelCode.SERVICE_UNAVAILABLE
     if error.path is None and error.message.startswith("Variable '$"):
         return TopLevelCode.BAD_USER_INPUT
     if error.original_error is None and error.path is None:

@@ -11,8 +11,9 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from hom.core.graphql.errors import TopLevelCode, error_code, rule_extensions
-from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, operation_label
+from hom.core.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_OPERATIONS, BoundedLabels
 from hom.core.tracing import span
+from hom.core.unavailable import UNAVAILABLE_DETAIL
 
 MASKED_MESSAGE = "Internal server error"
 
@@ -45,6 +46,9 @@ class ErrorPolicy(SchemaExtension):
         if code == TopLevelCode.INTERNAL_SERVER_ERROR:
             extensions["request_id"] = request_id
             message = MASKED_MESSAGE if self.mask else message
+        elif code == TopLevelCode.SERVICE_UNAVAILABLE:
+            extensions["request_id"] = request_id
+            message = UNAVAILABLE_DETAIL  # the driver's message names hosts and ports
         return GraphQLError(
             message,
             nodes=error.nodes,
@@ -67,6 +71,9 @@ def operation_of(document: Any, name: str | None) -> OperationDefinitionNode | N
 class OperationObserver(SchemaExtension):
     """Counts and times each operation, and labels the request's log line with it."""
 
+    def __init__(self, *, labels: BoundedLabels) -> None:
+        self.labels = labels
+
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         with span("graphql.operation") as current:
@@ -78,7 +85,7 @@ class OperationObserver(SchemaExtension):
         operation = operation_of(context.graphql_document, context.operation_name)
         name = operation.name.value if operation and operation.name else context.operation_name
         kind = operation.operation.value if operation else "unknown"
-        label = operation_label(name)
+        label = self.labels(name)
         structlog.contextvars.bind_contextvars(operation=name or label, operation_type=kind)
         GRAPHQL_OPERATIONS.labels(label, kind).inc()
         GRAPHQL_LATENCY.labels(label, kind).observe(seconds)

@@ -19,10 +19,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from hom.core.config import Settings
-from hom.core.graphql.errors import error_code
+from hom.core.graphql.errors import TopLevelCode, error_code
 from hom.core.graphql.extensions import ErrorPolicy, OperationObserver
 from hom.core.graphql.limits import LimitedParser, complexity_rules
 from hom.core.graphql.scalars import SCALAR_MAP
+from hom.core.metrics import operation_labels
 
 log = structlog.get_logger("hom.graphql")
 
@@ -34,8 +35,12 @@ class HomSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if error_code(error) == "INTERNAL_SERVER_ERROR":
+            code = error_code(error)
+            if code == TopLevelCode.INTERNAL_SERVER_ERROR:
                 log.error("unexpected error", path=error.path, exc_info=error.original_error)
+            elif code == TopLevelCode.SERVICE_UNAVAILABLE:
+                cause = type(error.original_error).__name__
+                log.warning("backing service unavailable", path=error.path, error=cause)
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -45,7 +50,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     """
     rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
     extensions: list[Callable[[], SchemaExtension]] = [
-        OperationObserver,
+        partial(OperationObserver, labels=operation_labels(settings.prometheus_multiproc_dir)),
         partial(ErrorPolicy, mask=settings.is_prod),
         partial(LimitedParser, max_tokens=settings.max_tokens),
         partial(AddValidationRules, rules),
