@@ -1,4 +1,4 @@
-"""Fixtures: one PostgreSQL database and one Redis key prefix per run, migrated with Alembic."""
+"""Fixtures: a migrated PostgreSQL database and a Redis key prefix of each test's own."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from hom.app import create_app
-from hom.core import migrations
 from hom.core.config import Settings, load_settings
 from hom.core.db import SessionMaker
+from tests.databases import TemplateClones, create_template
 from tests.support import (
     LOCAL_DB_URL,
     LOCAL_REDIS_URL,
@@ -78,15 +78,21 @@ def redis_url(embedded_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def db_url(admin_db_url: str) -> Iterator[str]:
-    """This run's own database, migrated to head, dropped afterwards."""
-    name = create_database(admin_db_url)
-    url = with_database(admin_db_url, name)
+def database_clones(admin_db_url: str) -> Iterator[TemplateClones]:
+    """This run's template database, migrated once (when a test first needs a database)."""
+    template = create_template(admin_db_url)
     try:
-        migrations.upgrade(url)
-        yield url
+        with TemplateClones(admin_db_url, template) as clones:
+            yield clones
     finally:
-        drop_database(admin_db_url, name)
+        drop_database(admin_db_url, template)
+
+
+@pytest.fixture
+def db_url(database_clones: TemplateClones) -> Iterator[str]:
+    """This test's own database, migrated to head (a clone of the template), dropped after."""
+    with database_clones.database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -81,14 +81,28 @@ async def admin_execute(admin_url: str, *statements: str) -> None:
         await connection.close()
 
 
+def new_database_name() -> str:
+    return f"hom_test_{uuid.uuid4().hex[:12]}"
+
+
+def create_database_sql(name: str, template: str | None = None) -> str:
+    # The default strategy (WAL_LOG), not FILE_COPY: that one waits for two checkpoints,
+    # which take seconds on a busy server.
+    return f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+
+
+def drop_database_sql(name: str) -> str:
+    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+
 def create_database(admin_url: str) -> str:
-    name = f"hom_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    name = new_database_name()
+    asyncio.run(admin_execute(admin_url, create_database_sql(name)))
     return name
 
 
 def drop_database(admin_url: str, name: str) -> None:
-    asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_execute(admin_url, drop_database_sql(name)))
 
 
 def bearer(token: str | None) -> dict[str, str]:

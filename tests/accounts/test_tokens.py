@@ -42,9 +42,9 @@ def tampered(p: dict[str, Any]) -> str:
 
 
 def forged_payload(p: dict[str, Any]) -> str:
-    """A valid signature over one payload, presented with another (promoted) payload."""
+    """A valid signature over one payload, presented with another (someone else's) payload."""
     header, _, signature = sign(p).split(".")
-    _, body, _ = sign({**p, "sub": "1"}).split(".")
+    _, body, _ = sign({**p, "sub": str(int(p["sub"]) + 1)}).split(".")
     return f"{header}.{body}.{signature}"
 
 

@@ -88,7 +88,7 @@ def chromium() -> Path:
 # -- the server -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server_url(db_url: str, redis_url: str, run_prefix: str) -> Iterator[str]:
     """Run the real app (hom.app.create_app) with uvicorn on a free loopback port."""
     from hom.app import create_app
