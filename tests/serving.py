@@ -26,6 +26,7 @@ HOM = Path(sys.executable).with_name("hom")
 CONDITION_TIMEOUT = 60.0
 UNCONFIGURED = ("DB_URL", "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SECRET_KEY", "APP_ENV")
 START_TIMEOUT = 60.0
+STOP_GRACE = 15.0
 
 
 def hom_env(**values: str) -> dict[str, str]:
@@ -87,9 +88,19 @@ def served(directory: Path, *args: str, env: dict[str, str]) -> Iterator[Served]
         wait_until_healthy(process, base_url, log)
         yield Served(base_url, process, log)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first (a process killed outright never writes its coverage data), then SIGKILL
+    to its whole group, whatever is left."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_GRACE)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:

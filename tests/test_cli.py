@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 import time
@@ -22,7 +21,7 @@ from hom.core import migrations
 from hom.core.db import connect_once
 from hom.schema import sdl
 from tests.conftest import TEST_SECRET
-from tests.serving import HOM, free_port, hom_env, wait_until_healthy
+from tests.serving import HOM, free_port, hom_env, stop_group, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_TIMEOUT = 15.0
@@ -168,9 +167,7 @@ def survivors(processes: list[psutil.Process], grace: float) -> list[psutil.Proc
 
 def kill_everything(server: subprocess.Popen[bytes], data_dir: Path) -> None:
     """Leave nothing behind, whatever happened: the server's group and the embedded servers."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)
-    server.wait()
+    stop_group(server)
     for process in embedded_processes(data_dir):
         with contextlib.suppress(psutil.Error):
             process.kill()
