@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.accounts.account_tokens import consume_token, issue_token
+from hom.accounts.account_tokens import consume_token
 from hom.accounts.models import TokenPurpose, User
 from hom.accounts.sessions import SessionStore
 from hom.audit import service as audit
@@ -31,15 +31,12 @@ from hom.core.roles import Role
 from hom.core.unit_of_work import after_commit
 from hom.core.viewer import Viewer
 from hom.notifications import service as notifications
-from hom.notifications.service import MailKind
 
 MAX_NAME_LENGTH = 200
 MAIL_LIMIT = (3, 3600)  # mails per address (or user), per window in seconds
 USER_KEYS = [SortKey(col(User.id))]
-TOKEN_MAILS = {
-    TokenPurpose.VERIFY_EMAIL: MailKind.VERIFY_EMAIL,
-    TokenPurpose.RESET_PASSWORD: MailKind.PASSWORD_RESET,
-}
+VERIFY_MAIL = "verify_email"
+RESET_MAIL = "password_reset"
 
 
 def normalize_email(email: str, *, field: str = "email") -> str:
@@ -141,16 +138,13 @@ async def register(session: AsyncSession, *, email: str, password: str, full_nam
 
 
 async def send_verification(session: AsyncSession, *, user: User) -> None:
-    await _mail_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL)
-
-
-async def _mail_token(session: AsyncSession, *, user: User, purpose: TokenPurpose) -> None:
-    """Issue a single-use token and mail it to the user (in the same transaction)."""
-    assert user.id is not None
-    token = await issue_token(session, user_id=user.id, purpose=purpose)
-    payload = {"user_id": user.id, "full_name": user.full_name, "token": token}
+    """Queue the verification mail; the worker issues its token when it sends it."""
     await notifications.enqueue_mail(
-        session, kind=TOKEN_MAILS[purpose], recipient=user.email, payload=payload
+        session,
+        to=user.email,
+        to_name=user.full_name,
+        template=VERIFY_MAIL,
+        context={"user_id": user.id},
     )
 
 
@@ -180,16 +174,17 @@ async def verify_email(session: AsyncSession, *, token: str) -> User:
 async def request_password_reset(
     session: AsyncSession, *, limiter: RateLimiter, email: str
 ) -> None:
-    """Mail a reset link if the account exists; the caller learns nothing either way.
+    """Queue a reset mail for the address, whether or not it has an account.
 
-    At most a few mails per address per hour, so nobody can flood an inbox.
+    The request does the same work either way (one INSERT), so neither its
+    answer nor its timing tells whether the address is known; the worker
+    looks the account up and writes only to an existing one. At most a few
+    mails per address per hour, so nobody can flood an inbox.
     """
-    if not await limiter.allow("reset_mail", anonymized(email), *MAIL_LIMIT):
+    address = normalize_email(email)
+    if not await limiter.allow("reset_mail", anonymized(address.lower()), *MAIL_LIMIT):
         return
-    user = await find_by_email(session, email=email)
-    if user is None or not user.is_active:
-        return
-    await _mail_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD)
+    await notifications.enqueue_mail(session, to=address, template=RESET_MAIL)
 
 
 async def reset_password(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+SMTP_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://")
 
 
 class AppEnv(StrEnum):
@@ -61,6 +63,13 @@ class Settings(BaseSettings):
     media_dir: Path = Field(Path("./media"), alias="MEDIA_DIR")
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")
     mail_from: str = Field("H.O.M <no-reply@localhost>", alias="MAIL_FROM")
+    # Where links in mail point (the web app); defaults to the first CORS origin in dev.
+    public_url: str | None = Field(None, alias="PUBLIC_URL", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    mail_max_attempts: int = Field(8, alias="MAIL_MAX_ATTEMPTS", ge=1, le=50)
+    mail_retry_seconds: float = Field(30.0, alias="MAIL_RETRY_SECONDS", gt=0)
+    mail_retry_max_seconds: float = Field(3600.0, alias="MAIL_RETRY_MAX_SECONDS", gt=0)
+    mail_lease_seconds: float = Field(300.0, alias="MAIL_LEASE_SECONDS", ge=0.5)
+    worker_poll_seconds: float = Field(1.0, alias="WORKER_POLL_SECONDS", gt=0, le=60)
     log_format: str | None = Field(None, alias="LOG_FORMAT", pattern="^(console|json)$")
     log_level: str = Field("INFO", alias="LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     debug: bool = Field(False, alias="DEBUG")
@@ -102,6 +111,20 @@ class Settings(BaseSettings):
             ipaddress.ip_network(proxy, strict=False)
         return proxies
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(SMTP_SCHEMES):
+            raise ValueError("must start with smtp://, smtp+starttls:// or smtps://")
+        return url
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_address(cls, mail_from: str) -> str:
+        if "@" not in parseaddr(mail_from)[1] or any(c in mail_from for c in "\r\n"):
+            raise ValueError("must be an address, like 'H.O.M <no-reply@example.com>'")
+        return mail_from
+
     @field_validator("jwt_algorithm")
     @classmethod
     def _hmac_only(cls, algorithm: str) -> str:
@@ -124,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_prod
+
+    @property
+    def effective_public_url(self) -> str:
+        return self.public_url or (self.effective_cors_origins or ["http://localhost:8000"])[0]
 
     @property
     def effective_cors_origins(self) -> list[str]:

@@ -1,24 +1,79 @@
-"""Notification rules: mail goes into the outbox, in the caller's transaction."""
+"""The outbox's API for other domains: mail is queued in the caller's transaction.
+
+A message written here is sent by `hom worker` only once the surrounding
+transaction commits; if it rolls back, the message never existed. A `key`
+makes enqueueing idempotent and lets a later event cancel or move a message
+that is still pending (a reminder for an appointment that moved).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.notifications.models import OutboxMessage
-
-
-class MailKind:
-    VERIFY_EMAIL = "mail.verify_email"
-    PASSWORD_RESET = "mail.password_reset"  # noqa: S105 - a kind, not a secret
+from hom.core.errors import InvalidInput
+from hom.notifications.models import MailStatus, OutboxMessage
+from hom.notifications.rendering import TEMPLATES
 
 
 async def enqueue_mail(
-    session: AsyncSession, *, kind: str, recipient: str, payload: dict[str, Any]
+    session: AsyncSession,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+    to_name: str | None = None,
+    send_after: datetime | None = None,
+    key: str | None = None,
 ) -> OutboxMessage:
-    """Queue a mail; it is sent by the worker only if the surrounding transaction commits."""
-    message = OutboxMessage(kind=kind, recipient=recipient, payload=payload)
-    session.add(message)
-    await session.flush()
+    """Queue a mail; with a `key` already queued, the existing message is returned unchanged."""
+    if template not in TEMPLATES:
+        raise InvalidInput(f"No mail template named {template!r}")
+    _check_time(send_after)
+    values: dict[str, Any] = {"template": template, "recipient": to, "recipient_name": to_name}
+    values |= {"context": context or {}, "key": key}
+    if send_after is not None:
+        values["send_after"] = send_after
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["key"], index_where=col(OutboxMessage.key).isnot(None)
+        )
+        .returning(OutboxMessage)
+    )
+    message = (await session.exec(statement)).scalar_one_or_none()
+    if message is None:  # the key was taken: enqueueing again changes nothing
+        message = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
     return message
+
+
+def _check_time(send_after: datetime | None) -> None:
+    if send_after is not None and send_after.tzinfo is None:
+        raise InvalidInput("send_after needs a time zone")
+
+
+async def cancel_mail(session: AsyncSession, *, key: str) -> bool:
+    """Cancel the pending message with this key; False when there is none (or it went out)."""
+    return await _change_pending(session, key, status=MailStatus.CANCELLED.value)
+
+
+async def move_mail(session: AsyncSession, *, key: str, send_after: datetime) -> bool:
+    """Send the pending message with this key at another time; False when there is none."""
+    _check_time(send_after)
+    return await _change_pending(session, key, send_after=send_after)
+
+
+async def _change_pending(session: AsyncSession, key: str, **values: Any) -> bool:
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.key) == key, col(OutboxMessage.status) == MailStatus.PENDING)
+        .values(**values)
+        .returning(col(OutboxMessage.id))
+    )
+    return (await session.exec(statement)).first() is not None

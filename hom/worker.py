@@ -1,0 +1,76 @@
+"""`hom worker`: delivers the mail outbox, and runs the domains' periodic jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import structlog
+
+from hom.accounts.mail import PREPARERS
+from hom.core.config import ConfigError, Settings
+from hom.core.services import Services
+from hom.notifications.delivery import MailDelivery, RetryPolicy
+from hom.notifications.rendering import MailRenderer
+from hom.notifications.transport import LogTransport, SmtpTransport, Transport
+
+log = structlog.get_logger("hom.worker")
+
+
+def transport_for(settings: Settings) -> Transport:
+    """SMTP when SMTP_URL is set; in dev without it, the log."""
+    if settings.smtp_url is not None:
+        return SmtpTransport.from_url(settings.smtp_url.get_secret_value())
+    if settings.is_dev:
+        log.warning("SMTP_URL is not set: mail goes to the log (dev)")
+        return LogTransport()
+    raise ConfigError(f"SMTP_URL is required for the worker when APP_ENV={settings.app_env.value}")
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.mail_max_attempts,
+        base=timedelta(seconds=settings.mail_retry_seconds),
+        cap=timedelta(seconds=settings.mail_retry_max_seconds),
+    )
+
+
+def mail_delivery(services: Services, *, concurrency: int) -> MailDelivery:
+    settings = services.settings
+    return MailDelivery(
+        session_maker=services.session_maker,
+        transport=transport_for(settings),
+        renderer=MailRenderer(
+            public_url=settings.effective_public_url, mail_from=settings.mail_from
+        ),
+        preparers=PREPARERS,
+        retry=retry_policy(settings),
+        lease=timedelta(seconds=settings.mail_lease_seconds),
+        concurrency=concurrency,
+    )
+
+
+async def run_worker(settings: Settings, *, concurrency: int, stop: asyncio.Event) -> None:
+    """Work until `stop` is set; what is in hand is finished first."""
+    services = Services.create(settings)
+    try:
+        delivery = mail_delivery(services, concurrency=concurrency)
+        log.info("worker started", concurrency=concurrency)
+        await delivery.run(stop, poll_seconds=settings.worker_poll_seconds)
+    finally:
+        await services.close()
+        log.info("worker stopped")
+
+
+def serve_worker(settings: Settings, *, concurrency: int) -> None:
+    """Run until SIGTERM or SIGINT (Ctrl-C)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_worker(settings, concurrency=concurrency, stop=stop)
+
+    asyncio.run(main())
