@@ -11,6 +11,7 @@ import structlog
 from hom.accounts.mail import PREPARERS
 from hom.core.config import ConfigError, Settings
 from hom.core.services import Services
+from hom.core.unit_of_work import SessionMaker
 from hom.notifications.delivery import MailDelivery, RetryPolicy
 from hom.notifications.rendering import MailRenderer
 from hom.notifications.transport import LogTransport, SmtpTransport, Transport
@@ -36,10 +37,11 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def mail_delivery(services: Services, *, concurrency: int) -> MailDelivery:
-    settings = services.settings
+def mail_delivery(
+    settings: Settings, session_maker: SessionMaker, *, concurrency: int
+) -> MailDelivery:
     return MailDelivery(
-        session_maker=services.session_maker,
+        session_maker=session_maker,
         transport=transport_for(settings),
         renderer=MailRenderer(
             public_url=settings.effective_public_url, mail_from=settings.mail_from
@@ -55,7 +57,7 @@ async def run_worker(settings: Settings, *, concurrency: int, stop: asyncio.Even
     """Work until `stop` is set; what is in hand is finished first."""
     services = Services.create(settings)
     try:
-        delivery = mail_delivery(services, concurrency=concurrency)
+        delivery = mail_delivery(settings, services.session_maker, concurrency=concurrency)
         log.info("worker started", concurrency=concurrency)
         await delivery.run(stop, poll_seconds=settings.worker_poll_seconds)
     finally:

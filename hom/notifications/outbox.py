@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.notifications.models import MailStatus, OutboxMessage
 
+COLUMNS = OutboxMessage.__table__.columns  # type: ignore[attr-defined]
 CLAIM = text(
     """
     WITH due AS (
@@ -31,9 +32,9 @@ CLAIM = text(
     SET status = 'sending', attempts = message.attempts + 1, claim = gen_random_uuid(),
         locked_until = now() + make_interval(secs => :lease)
     FROM due WHERE message.id = due.id
-    RETURNING message.*
-    """
-).columns(*OutboxMessage.__table__.columns)  # type: ignore[attr-defined]
+    RETURNING """
+    + ", ".join(f"message.{column.name}" for column in COLUMNS)
+).columns(*COLUMNS)
 
 
 async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> list[OutboxMessage]:
@@ -41,7 +42,8 @@ async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> l
     statement = select(OutboxMessage).from_statement(
         CLAIM.bindparams(limit=limit, lease=lease.total_seconds())
     )
-    return list((await session.execute(statement)).scalars().all())
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return list(result.scalars().all())
 
 
 def _held(message: OutboxMessage) -> ColumnElement[bool]:

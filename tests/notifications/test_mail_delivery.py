@@ -1,0 +1,194 @@
+"""Mail through the outbox to a real SMTP server: links, rollbacks, retries, failures, headers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from sqlmodel import select
+
+from hom.core.clock import utcnow
+from hom.core.errors import InvalidInput
+from hom.core.unit_of_work import SessionMaker, unit_of_work
+from hom.notifications import service
+from hom.notifications.delivery import MailDelivery, RetryPolicy
+from hom.notifications.models import MailStatus, OutboxMessage
+from tests.factories import PASSWORD, unique_email
+from tests.mail_fixtures import SmtpServer
+from tests.support import GraphQLClient
+
+REGISTER = """
+mutation ($input: RegisterInput!) { register(input: $input) { user { id } errors { code } } }
+"""
+VERIFY = """
+mutation ($token: String!) {
+  verifyEmail(token: $token) { user { emailVerified } errors { code field } }
+}
+"""
+REMINDER = {"name": "Ada", "service": "Haircut", "staff": "Bea", "when": "Mon 1 Dec, 10:00"}
+
+
+async def rows(session_maker: SessionMaker) -> list[OutboxMessage]:
+    async with session_maker() as session:
+        return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def enqueue(session_maker: SessionMaker, **mail: object) -> None:
+    values = {"to": "ada@example.com", "template": "appointment_reminder", "context": REMINDER}
+    async with unit_of_work(session_maker) as session:
+        await service.enqueue_mail(session, **(values | mail))  # type: ignore[arg-type]
+
+
+async def test_register_mails_a_link_that_verifies_the_address_once(
+    gql: GraphQLClient, smtp: SmtpServer, outbox_worker: MailDelivery
+) -> None:
+    email = unique_email()
+    variables = {"input": {"email": email, "password": PASSWORD, "fullName": "Ada <b>L</b>"}}
+    assert (await gql(REGISTER, variables))["data"]["register"]["errors"] == []
+    assert smtp.mailbox.to(email) == []  # nothing leaves before the worker sends it
+
+    assert await outbox_worker.drain() == 1
+    [mail] = smtp.mailbox.to(email)
+    assert mail.message["Subject"] == "Confirm your email address"
+    [to] = mail.message["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Ada <b>L</b>", email)
+    assert f"https://shop.example/verify-email?token={mail.token}" in mail.text
+    html = mail.message.get_body(("html",))
+    assert html is not None and "Ada &lt;b&gt;L&lt;/b&gt;" in html.get_content()
+
+    first = await gql(VERIFY, {"token": mail.token})
+    assert first["data"]["verifyEmail"] == {"user": {"emailVerified": True}, "errors": []}
+    again = await gql(VERIFY, {"token": mail.token})
+    assert again["data"]["verifyEmail"]["errors"] == [{"code": "INVALID", "field": "token"}]
+
+
+async def test_a_rolled_back_transaction_sends_nothing(
+    session_maker: SessionMaker, smtp: SmtpServer, outbox_worker: MailDelivery
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(session_maker) as session:
+            await service.enqueue_mail(session, to="ada@example.com", template="verify_email")
+            raise RuntimeError("the event failed")
+    assert await outbox_worker.drain() == 0
+    assert await rows(session_maker) == []
+    assert smtp.mailbox.received == []
+
+
+async def test_smtp_down_is_retried_with_backoff_and_delivered_once_back(
+    session_maker: SessionMaker, smtp: SmtpServer, outbox_worker: MailDelivery
+) -> None:
+    outbox_worker.retry = RetryPolicy(max_attempts=3, base=timedelta(seconds=0.4))
+    await enqueue(session_maker)
+    smtp.stop()
+    assert await outbox_worker.deliver_due() == 1
+    [waiting] = await rows(session_maker)
+    assert (waiting.status, waiting.attempts) == (MailStatus.PENDING, 1)
+    assert waiting.last_error and "Connect" in waiting.last_error
+    assert waiting.send_after is not None and waiting.send_after > utcnow()  # backed off
+
+    smtp.start()
+    assert await outbox_worker.drain() == 0  # not due again yet
+    await asyncio.sleep(0.45)  # past the (test-sized) backoff
+    assert await outbox_worker.drain() == 1
+    [sent] = await rows(session_maker)
+    assert (sent.status, sent.attempts, sent.last_error) == (MailStatus.SENT, 2, None)
+    assert len(smtp.mailbox.to("ada@example.com")) == 1
+
+
+def failed_count(template: str) -> float:
+    return REGISTRY.get_sample_value("hom_mail_failed_total", {"template": template}) or 0.0
+
+
+async def test_a_mail_refused_every_time_fails_after_the_limit_and_shows_in_metrics(
+    session_maker: SessionMaker,
+    smtp: SmtpServer,
+    outbox_worker: MailDelivery,
+    client: httpx.AsyncClient,
+) -> None:
+    before = failed_count("appointment_reminder")
+    smtp.mailbox.refuse = "451 4.3.0 Try again later"
+    await enqueue(session_maker)
+    for _ in range(outbox_worker.retry.max_attempts):
+        await asyncio.sleep(0.06)
+        assert await outbox_worker.deliver_due() == 1
+    [failed] = await rows(session_maker)
+    assert (failed.status, failed.attempts) == (MailStatus.FAILED, 3)
+    assert failed.last_error and "451" in failed.last_error
+    assert await outbox_worker.drain() == 0  # given up: never claimed again
+    assert failed_count("appointment_reminder") == before + 1
+
+    metrics = (await client.get("/metrics")).text
+    assert 'hom_outbox_messages{status="failed"} 1.0' in metrics
+    assert 'hom_outbox_messages{status="pending"} 0.0' in metrics
+
+
+async def test_a_permanent_refusal_fails_at_once(
+    session_maker: SessionMaker, smtp: SmtpServer, outbox_worker: MailDelivery
+) -> None:
+    smtp.mailbox.refuse = "550 5.1.1 No such mailbox"
+    await enqueue(session_maker)
+    assert await outbox_worker.drain() == 1
+    [failed] = await rows(session_maker)
+    assert (failed.status, failed.attempts) == (MailStatus.FAILED, 1)
+
+
+async def test_cr_lf_in_a_display_name_or_subject_cannot_add_a_header(
+    session_maker: SessionMaker, smtp: SmtpServer, outbox_worker: MailDelivery
+) -> None:
+    evil = "Haircut\r\nBcc: victim@example.com\r\n\r\nbody"
+    await enqueue(
+        session_maker,
+        to_name="Eve\r\nBcc: victim@example.com",
+        context=REMINDER | {"service": evil},
+    )
+    assert await outbox_worker.drain() == 1
+    [mail] = smtp.mailbox.received
+    assert mail.recipients == ["ada@example.com"]
+    headers = mail.message
+    assert headers["Bcc"] is None
+    [to_header] = headers.get_all("To")
+    [to] = to_header.addresses
+    assert (to.display_name, to.addr_spec) == ("Eve Bcc: victim@example.com", "ada@example.com")
+    expected = "Reminder: Haircut Bcc: victim@example.com body, Mon 1 Dec, 10:00"
+    assert headers.get_all("Subject") == [expected]
+
+
+async def test_a_key_makes_enqueueing_idempotent_and_lets_a_later_event_move_or_cancel(
+    session_maker: SessionMaker, smtp: SmtpServer, outbox_worker: MailDelivery
+) -> None:
+    later = utcnow() + timedelta(hours=1)
+    await enqueue(session_maker, key="appointment:1:reminder", send_after=later)
+    await enqueue(session_maker, key="appointment:1:reminder", context=REMINDER | {"name": "B"})
+    [queued] = await rows(session_maker)
+    assert queued.context["name"] == "Ada"  # the second call changed nothing
+    assert await outbox_worker.drain() == 0  # not due yet
+
+    async with unit_of_work(session_maker) as session:
+        assert await service.move_mail(session, key="appointment:1:reminder", send_after=utcnow())
+    assert await outbox_worker.drain() == 1
+    async with unit_of_work(session_maker) as session:  # sent: too late to cancel
+        assert not await service.cancel_mail(session, key="appointment:1:reminder")
+
+    await enqueue(session_maker, key="appointment:2:reminder", send_after=later)
+    async with unit_of_work(session_maker) as session:
+        assert await service.cancel_mail(session, key="appointment:2:reminder")
+        assert not await service.cancel_mail(session, key="appointment:3:reminder")
+    statuses = [(row.key, row.status) for row in await rows(session_maker)]
+    assert statuses == [
+        ("appointment:1:reminder", MailStatus.SENT),
+        ("appointment:2:reminder", MailStatus.CANCELLED),
+    ]
+
+
+async def test_bad_enqueue_arguments_are_refused(session_maker: SessionMaker) -> None:
+    async with unit_of_work(session_maker) as session:
+        with pytest.raises(InvalidInput, match="No mail template"):
+            await service.enqueue_mail(session, to="a@example.com", template="nope")
+        with pytest.raises(InvalidInput, match="time zone"):
+            naive = utcnow().replace(tzinfo=None)
+            await service.enqueue_mail(
+                session, to="a@example.com", template="verify_email", send_after=naive
+            )
