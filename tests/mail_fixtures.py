@@ -65,7 +65,9 @@ class Mailbox:
         return "250 OK"
 
     def to(self, address: str) -> list[Received]:
-        return [mail for mail in self.received if address.lower() in map(str.lower, mail.recipients)]
+        return [
+            mail for mail in self.received if address.lower() in map(str.lower, mail.recipients)
+        ]
 
 
 def free_port() -> int:

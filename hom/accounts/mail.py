@@ -20,7 +20,8 @@ from hom.notifications.models import OutboxMessage
 async def _with_token(session: AsyncSession, user: User, purpose: TokenPurpose) -> Prepared:
     assert user.id is not None
     token = await issue_token(session, user_id=user.id, purpose=purpose)
-    return Prepared({"name": user.full_name, "token": token}, to_name=user.full_name)
+    context = {"name": user.full_name, "token": token}
+    return Prepared(context, to_name=user.full_name, to=user.email)
 
 
 async def prepare_verification(session: AsyncSession, message: OutboxMessage) -> Prepared | None:

@@ -181,8 +181,8 @@ async def request_password_reset(
     looks the account up and writes only to an existing one. At most a few
     mails per address per hour, so nobody can flood an inbox.
     """
-    address = normalize_email(email)
-    if not await limiter.allow("reset_mail", anonymized(address.lower()), *MAIL_LIMIT):
+    address = normalize_email(email).lower()  # addresses are case-insensitive here
+    if not await limiter.allow("reset_mail", anonymized(address), *MAIL_LIMIT):
         return
     await notifications.enqueue_mail(session, to=address, template=RESET_MAIL)
 

@@ -33,10 +33,11 @@ MAX_ERROR_LENGTH = 500
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a template's preparer decided: the context to render, and the greeting name."""
+    """What a template's preparer decided: the context, the display name, the address."""
 
     context: dict[str, Any]
     to_name: str | None = None
+    to: str | None = None  # the account's own spelling, rather than the one typed
 
 
 # A domain's last word before sending (look up the account, issue a token), in its
@@ -113,7 +114,8 @@ class MailDelivery:
         if prepared is None:
             return None
         rendered = self.renderer.render(message.template, prepared.context)
-        envelope = Envelope(message.recipient, prepared.to_name, f"outbox.{message.id}")
+        to = prepared.to or message.recipient
+        envelope = Envelope(to, prepared.to_name, f"outbox.{message.id}")
         return self.renderer.message(envelope, rendered)
 
     async def _send(self, message: OutboxMessage, mail: EmailMessage) -> None:

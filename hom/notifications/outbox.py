@@ -18,8 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.notifications.models import MailStatus, OutboxMessage
 
 COLUMNS = OutboxMessage.__table__.columns  # type: ignore[attr-defined]
-CLAIM = text(
-    """
+CLAIM_DUE = """
     WITH due AS (
         SELECT id FROM outbox_message
         WHERE (status = 'pending' AND send_after <= now())
@@ -32,9 +31,10 @@ CLAIM = text(
     SET status = 'sending', attempts = message.attempts + 1, claim = gen_random_uuid(),
         locked_until = now() + make_interval(secs => :lease)
     FROM due WHERE message.id = due.id
-    RETURNING """
-    + ", ".join(f"message.{column.name}" for column in COLUMNS)
-).columns(*COLUMNS)
+    RETURNING
+"""
+RETURNED = ", ".join(f"message.{column.name}" for column in COLUMNS)
+CLAIM = text(CLAIM_DUE + RETURNED).columns(*COLUMNS)
 
 
 async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> list[OutboxMessage]:

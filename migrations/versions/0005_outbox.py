@@ -28,7 +28,7 @@ def upgrade() -> None:
     op.alter_column(TABLE, "kind", new_column_name="template")
     op.alter_column(TABLE, "payload", new_column_name="context")
     op.alter_column(TABLE, "available_at", new_column_name="send_after")
-    op.execute(f"UPDATE {TABLE} SET template = regexp_replace(template, '^mail\\.', '')")
+    op.execute(f"UPDATE {TABLE} SET template = regexp_replace(template, '^mail\\.', '')")  # noqa: S608
     op.add_column(TABLE, sa.Column("recipient_name", sa.String(200), nullable=True))
     op.add_column(TABLE, sa.Column("key", sa.String(200), nullable=True))
     op.add_column(
@@ -37,7 +37,7 @@ def upgrade() -> None:
     )
     op.add_column(TABLE, sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
     op.add_column(TABLE, sa.Column("claim", sa.Uuid(), nullable=True))
-    op.execute(f"UPDATE {TABLE} SET status = 'sent' WHERE sent_at IS NOT NULL")
+    op.execute(f"UPDATE {TABLE} SET status = 'sent' WHERE sent_at IS NOT NULL")  # noqa: S608
     op.create_check_constraint("ck_outbox_message_status", TABLE, f"status IN ({STATUSES})")
     op.create_check_constraint("ck_outbox_message_attempts", TABLE, "attempts >= 0")
     op.create_index(
@@ -67,10 +67,10 @@ def downgrade() -> None:
     op.drop_constraint("ck_outbox_message_attempts", TABLE, type_="check")
     op.drop_constraint("ck_outbox_message_status", TABLE, type_="check")
     # Mail that will never go out must not look unsent to the old schema.
-    op.execute(f"UPDATE {TABLE} SET sent_at = now() WHERE status IN ('failed', 'cancelled')")
+    op.execute(f"UPDATE {TABLE} SET sent_at = now() WHERE status IN ('failed', 'cancelled')")  # noqa: S608
     for column in ("claim", "locked_until", "status", "key", "recipient_name"):
         op.drop_column(TABLE, column)
-    op.execute(f"UPDATE {TABLE} SET template = 'mail.' || template")
+    op.execute(f"UPDATE {TABLE} SET template = 'mail.' || template")  # noqa: S608
     op.alter_column(TABLE, "send_after", new_column_name="available_at")
     op.alter_column(TABLE, "context", new_column_name="payload")
     op.alter_column(TABLE, "template", new_column_name="kind")

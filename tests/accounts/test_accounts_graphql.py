@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,8 +19,8 @@ from hom.accounts.models import AccountToken, TokenPurpose, User
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
+from hom.notifications.delivery import MailDelivery
 from hom.notifications.models import OutboxMessage
-from hom.notifications.service import MailKind
 from tests.factories import (
     PASSWORD,
     Tokens,
@@ -30,6 +30,7 @@ from tests.factories import (
     signed_in,
     unique_email,
 )
+from tests.mail_fixtures import SmtpServer
 from tests.support import GraphQLClient, error_codes
 
 USER_FIELDS = "id email fullName role isActive emailVerified emailVerifiedAt timezone createdAt"
@@ -96,24 +97,41 @@ async def client_at(app: Starlette, ip: str) -> AsyncIterator[httpx.AsyncClient]
         yield http
 
 
-async def mails(session_maker: SessionMaker, kind: str, email: str) -> list[OutboxMessage]:
+VERIFY_MAIL, RESET_MAIL = "verify_email", "password_reset"
+
+
+async def mails(session_maker: SessionMaker, template: str, email: str) -> list[OutboxMessage]:
+    """The outbox rows for this address (what the request wrote; the worker sends them)."""
     async with session_maker() as session:
         statement = (
             select(OutboxMessage)
-            .where(OutboxMessage.kind == kind)
+            .where(OutboxMessage.template == template)
             .where(func.lower(OutboxMessage.recipient) == email.lower())
             .order_by(col(OutboxMessage.id))
         )
         return list((await session.exec(statement)).all())
 
 
-async def mailed_token(session_maker: SessionMaker, kind: str, email: str) -> str:
-    found = await mails(session_maker, kind, email)
-    assert found, f"no {kind} mail for {email}"
-    token = found[-1].payload["token"]
-    assert isinstance(token, str)
-    assert token
-    return token
+MailedToken = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+def mailed_token(outbox_worker: MailDelivery, smtp: SmtpServer) -> MailedToken:
+    """Run the worker, and read the token from the last mail the address received."""
+
+    async def read(email: str) -> str:
+        await outbox_worker.drain()
+        received = smtp.mailbox.to(email)
+        assert received, f"no mail for {email}"
+        return received[-1].token
+
+    return read
+
+
+async def rows_for(session_maker: SessionMaker, *emails: str) -> list[OutboxMessage]:
+    async with session_maker() as session:
+        statement = select(OutboxMessage).where(col(OutboxMessage.recipient).in_(emails))
+        return list((await session.exec(statement.order_by(col(OutboxMessage.id)))).all())
 
 
 async def accounts_with_email(session_maker: SessionMaker, email: str) -> list[User]:
@@ -156,12 +174,10 @@ async def test_register_creates_unverified_customer_and_queues_verification_mail
     assert user["emailVerified"] is False
     assert user["emailVerifiedAt"] is None
     assert user["timezone"] == "UTC"
-    sent = await mails(session_maker, MailKind.VERIFY_EMAIL, email)
+    sent = await mails(session_maker, VERIFY_MAIL, email)
     assert len(sent) == 1
     assert sent[0].recipient == email
-    assert isinstance(sent[0].payload["token"], str)
-    assert len(sent[0].payload["token"]) >= 32
-    assert sent[0].sent_at is None
+    assert (sent[0].status, sent[0].sent_at) == ("pending", None)
     stored = await accounts_with_email(session_maker, email)
     assert len(stored) == 1
     assert stored[0].password_hash.startswith("$argon2id$")
@@ -182,7 +198,7 @@ async def test_register_duplicate_email_differing_in_case_is_already_exists(
     assert codes_and_fields(again, "register") == [("ALREADY_EXISTS", "email")]
     assert again["data"]["register"]["user"] is None
     assert len(await accounts_with_email(session_maker, email)) == 1
-    assert len(await mails(session_maker, MailKind.VERIFY_EMAIL, email)) == 1
+    assert len(await mails(session_maker, VERIFY_MAIL, email)) == 1
 
 
 @pytest.mark.parametrize(
@@ -213,18 +229,18 @@ async def test_register_refuses_bad_input_and_writes_nothing(
     assert codes_and_fields(body, "register") == [("INVALID", field)]
     assert body["data"]["register"]["user"] is None
     assert await accounts_with_email(session_maker, address) == []
-    assert await mails(session_maker, MailKind.VERIFY_EMAIL, address) == []
+    assert await mails(session_maker, VERIFY_MAIL, address) == []
 
 
 async def test_verify_email_with_the_mailed_token_once(
-    gql: GraphQLClient, session_maker: SessionMaker
+    gql: GraphQLClient, session_maker: SessionMaker, mailed_token: MailedToken
 ) -> None:
     email = unique_email("verify")
     registered = await gql(
         REGISTER, {"input": {"email": email, "password": PASSWORD, "fullName": "V"}}
     )
     assert payload_errors(registered, "register") == []
-    token = await mailed_token(session_maker, MailKind.VERIFY_EMAIL, email)
+    token = await mailed_token(email)
 
     verified = await gql(VERIFY_EMAIL, {"token": token})
     assert payload_errors(verified, "verifyEmail") == []
@@ -249,11 +265,11 @@ async def test_verify_email_with_garbage_token_is_invalid(gql: GraphQLClient, to
 
 
 async def test_reset_token_does_not_verify_email(
-    gql: GraphQLClient, session_maker: SessionMaker
+    gql: GraphQLClient, session_maker: SessionMaker, mailed_token: MailedToken
 ) -> None:
     user = await create_user(session_maker, verified=False)
     await gql(REQUEST_RESET, {"email": user.email})
-    token = await mailed_token(session_maker, MailKind.PASSWORD_RESET, user.email)
+    token = await mailed_token(user.email)
 
     body = await gql(VERIFY_EMAIL, {"token": token})
     assert codes_and_fields(body, "verifyEmail") == [("INVALID", "token")]
@@ -263,7 +279,7 @@ async def test_reset_token_does_not_verify_email(
 
 
 async def test_request_password_reset_answers_the_same_for_unknown_email(
-    gql: GraphQLClient, session_maker: SessionMaker
+    gql: GraphQLClient, session_maker: SessionMaker, outbox_worker: MailDelivery, smtp: SmtpServer
 ) -> None:
     user = await create_user(session_maker)
     unknown = unique_email("unknown")
@@ -276,29 +292,37 @@ async def test_request_password_reset_answers_the_same_for_unknown_email(
         == unknown_answer
         == {"data": {"requestPasswordReset": {"ok": True, "errors": []}}}
     )
-    sent = await mails(session_maker, MailKind.PASSWORD_RESET, user.email)
-    assert len(sent) == 1
-    assert sent[0].recipient == user.email
-    assert sent[0].payload["token"]
-    assert await mails(session_maker, MailKind.PASSWORD_RESET, unknown) == []
+    # The same work for both (one queued mail each); the worker writes only to the account.
+    assert [m.context for m in await mails(session_maker, RESET_MAIL, user.email)] == [{}]
+    assert [m.context for m in await mails(session_maker, RESET_MAIL, unknown)] == [{}]
+    assert await outbox_worker.drain() == 2
+    [mail] = smtp.mailbox.received
+    assert mail.recipients == [user.email]
+    assert "/reset-password?token=" in mail.text
+    statuses = [m.status for m in await rows_for(session_maker, user.email, unknown)]
+    assert statuses == ["sent", "cancelled"]
 
 
 async def test_request_password_reset_sends_nothing_to_deactivated_accounts(
-    gql: GraphQLClient, session_maker: SessionMaker
+    gql: GraphQLClient, session_maker: SessionMaker, outbox_worker: MailDelivery, smtp: SmtpServer
 ) -> None:
     user = await create_user(session_maker, active=False)
     body = await gql(REQUEST_RESET, {"email": user.email})
     assert body == {"data": {"requestPasswordReset": {"ok": True, "errors": []}}}
-    assert await mails(session_maker, MailKind.PASSWORD_RESET, user.email) == []
+    await outbox_worker.drain()
+    assert smtp.mailbox.received == []
 
 
 async def test_reset_password_sets_password_ends_sessions_and_is_single_use(
-    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+    session_maker: SessionMaker,
+    mailed_token: MailedToken,
 ) -> None:
     user = await create_user(session_maker)
     before = await login_tokens(client, user.email)
     await gql(REQUEST_RESET, {"email": user.email})
-    token = await mailed_token(session_maker, MailKind.PASSWORD_RESET, user.email)
+    token = await mailed_token(user.email)
     new_password = "a brand new password"
 
     # A too short password does not use the token up.
@@ -322,11 +346,14 @@ async def test_reset_password_sets_password_ends_sessions_and_is_single_use(
 
 
 async def test_reset_password_with_expired_token_is_invalid(
-    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+    session_maker: SessionMaker,
+    mailed_token: MailedToken,
 ) -> None:
     user = await create_user(session_maker)
     await gql(REQUEST_RESET, {"email": user.email})
-    token = await mailed_token(session_maker, MailKind.PASSWORD_RESET, user.email)
+    token = await mailed_token(user.email)
     async with unit_of_work(session_maker) as session:
         await session.exec(
             update(AccountToken)
@@ -508,7 +535,7 @@ async def test_create_user_as_admin(
     created = body["data"]["createUser"]["user"]
     assert (created["email"], created["role"], created["emailVerified"]) == (email, "STAFF", True)
     assert created["emailVerifiedAt"] is not None
-    assert await mails(session_maker, MailKind.VERIFY_EMAIL, email) == []
+    assert await mails(session_maker, VERIFY_MAIL, email) == []
     staff = await login_tokens(client, email)
     assert (await me(gql, staff.access_token))["data"]["me"]["role"] == "STAFF"
 
@@ -535,7 +562,7 @@ async def test_create_unverified_user_gets_a_verification_mail(
 
     created = body["data"]["createUser"]["user"]
     assert (created["role"], created["emailVerified"]) == ("CUSTOMER", False)
-    assert len(await mails(session_maker, MailKind.VERIFY_EMAIL, email)) == 1
+    assert len(await mails(session_maker, VERIFY_MAIL, email)) == 1
 
 
 async def test_role_change_reaches_the_users_live_session(

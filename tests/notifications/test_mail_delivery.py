@@ -57,7 +57,8 @@ async def test_register_mails_a_link_that_verifies_the_address_once(
     assert (to.display_name, to.addr_spec) == ("Ada <b>L</b>", email)
     assert f"https://shop.example/verify-email?token={mail.token}" in mail.text
     html = mail.message.get_body(("html",))
-    assert html is not None and "Ada &lt;b&gt;L&lt;/b&gt;" in html.get_content()
+    assert html is not None
+    assert "Ada &lt;b&gt;L&lt;/b&gt;" in html.get_content()
 
     first = await gql(VERIFY, {"token": mail.token})
     assert first["data"]["verifyEmail"] == {"user": {"emailVerified": True}, "errors": []}
@@ -68,10 +69,13 @@ async def test_register_mails_a_link_that_verifies_the_address_once(
 async def test_a_rolled_back_transaction_sends_nothing(
     session_maker: SessionMaker, smtp: SmtpServer, outbox_worker: MailDelivery
 ) -> None:
-    with pytest.raises(RuntimeError):
+    async def event_that_fails() -> None:
         async with unit_of_work(session_maker) as session:
             await service.enqueue_mail(session, to="ada@example.com", template="verify_email")
             raise RuntimeError("the event failed")
+
+    with pytest.raises(RuntimeError):
+        await event_that_fails()
     assert await outbox_worker.drain() == 0
     assert await rows(session_maker) == []
     assert smtp.mailbox.received == []
@@ -86,8 +90,9 @@ async def test_smtp_down_is_retried_with_backoff_and_delivered_once_back(
     assert await outbox_worker.deliver_due() == 1
     [waiting] = await rows(session_maker)
     assert (waiting.status, waiting.attempts) == (MailStatus.PENDING, 1)
-    assert waiting.last_error and "Connect" in waiting.last_error
-    assert waiting.send_after is not None and waiting.send_after > utcnow()  # backed off
+    assert "Connect" in (waiting.last_error or "")
+    assert waiting.send_after is not None
+    assert waiting.send_after > utcnow()  # backed off
 
     smtp.start()
     assert await outbox_worker.drain() == 0  # not due again yet
@@ -116,7 +121,7 @@ async def test_a_mail_refused_every_time_fails_after_the_limit_and_shows_in_metr
         assert await outbox_worker.deliver_due() == 1
     [failed] = await rows(session_maker)
     assert (failed.status, failed.attempts) == (MailStatus.FAILED, 3)
-    assert failed.last_error and "451" in failed.last_error
+    assert "451" in (failed.last_error or "")
     assert await outbox_worker.drain() == 0  # given up: never claimed again
     assert failed_count("appointment_reminder") == before + 1
 
@@ -187,8 +192,8 @@ async def test_bad_enqueue_arguments_are_refused(session_maker: SessionMaker) ->
     async with unit_of_work(session_maker) as session:
         with pytest.raises(InvalidInput, match="No mail template"):
             await service.enqueue_mail(session, to="a@example.com", template="nope")
+        naive = utcnow().replace(tzinfo=None)
         with pytest.raises(InvalidInput, match="time zone"):
-            naive = utcnow().replace(tzinfo=None)
             await service.enqueue_mail(
                 session, to="a@example.com", template="verify_email", send_after=naive
             )
