@@ -169,6 +169,8 @@ class PeriodicScheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run the jobs until `stop` is set; a job already running finishes first."""
+        if not self._jobs:
+            await stop.wait()
         async with asyncio.TaskGroup() as group:
             for job in self._jobs:
                 group.create_task(self._job_loop(job, stop), name=f"periodic:{job.name}")

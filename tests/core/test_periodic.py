@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from hom.core.periodic import (
     claim_tick,
     finish_tick,
     seconds_to_next_tick,
+    worker_identity,
 )
 from hom.core.periodic_models import PeriodicJobState
 from hom.core.unit_of_work import SessionMaker, unit_of_work
@@ -287,9 +289,37 @@ async def _finished(maker: SessionMaker, name: str) -> bool:
     return bool(await sql(maker, finished, n=name))
 
 
+async def test_an_unreachable_database_is_logged_and_retried_not_fatal(db_url: str) -> None:
+    missing = db_url.rsplit("/", 1)[0] + "/hom_no_such_database"
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        async with sessions_once(missing) as maker:
+            jobs = [PeriodicJob("test.unreachable", TICK, noop)]
+            scheduler = PeriodicScheduler(maker, jobs, worker_id="a", poll_seconds=POLL)
+            task = asyncio.create_task(scheduler.run(stop))
+            await until(lambda: _logged(logs, "periodic job tick could not be claimed", 2))
+            stop.set()
+            await task
+    assert runs_of("test.unreachable", "ok") == 0
+
+
+async def _logged(logs: list[MutableMapping[str, Any]], event: str, times: int) -> bool:
+    return sum(str(entry["event"]).startswith(event) for entry in logs) >= times
+
+
+async def test_without_jobs_run_waits_for_stop(maker_a: SessionMaker) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(PeriodicScheduler(maker_a, [], worker_id="a").run(stop))
+    await asyncio.sleep(POLL)
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, PATIENCE)
+
+
 async def test_job_names_are_unique_and_intervals_positive(maker_a: SessionMaker) -> None:
     job = PeriodicJob("test.twice", TICK, noop)
     with pytest.raises(ValueError, match="unique"):
         PeriodicScheduler(maker_a, [job, job], worker_id="a")
     with pytest.raises(ValueError, match="positive"):
         PeriodicJob("test.never", timedelta(0), noop)
+    assert worker_identity().endswith(f":{os.getpid()}")
