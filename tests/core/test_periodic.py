@@ -221,6 +221,29 @@ async def test_an_expired_lease_passes_to_another_worker_and_the_late_finish_is_
     assert (await state(maker_a, job.name)).running_by is None
 
 
+async def test_a_job_that_outlives_its_lease_says_so_and_leaves_the_new_holder_alone(
+    maker_a: SessionMaker, maker_b: SessionMaker
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await release.wait()
+
+    job = PeriodicJob("test.slow", TICK, slow, lease=timedelta(milliseconds=300))
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        task = asyncio.create_task(PeriodicScheduler(maker_a, [job], worker_id="a").run(stop))
+        await started.wait()
+        await until(lambda: _lease_expired(maker_b, job.name))
+        assert await claim_tick(maker_b, job, "b") is not None
+        stop.set()
+        release.set()
+        await task
+    assert (await state(maker_b, job.name)).running_by == "b"
+    assert any(entry["event"] == "periodic job outlived its lease" for entry in logs)
+
+
 async def _lease_expired(maker: SessionMaker, name: str) -> bool:
     expired = "SELECT running_until < now() AND next_run_at <= now() FROM periodic_job"
     return bool(await sql(maker, expired + " WHERE name = :n", n=name))
