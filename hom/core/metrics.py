@@ -41,6 +41,16 @@ GRAPHQL_LATENCY = Histogram(
 GRAPHQL_ERRORS = Counter(
     "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
 )
+# Job names are defined in code, so they are bounded labels.
+PERIODIC_JOB_RUNS = Counter(
+    "hom_periodic_job_runs_total", "Periodic job runs by job and outcome", ["job", "outcome"]
+)
+PERIODIC_JOB_DURATION = Histogram(
+    "hom_periodic_job_duration_seconds",
+    "Periodic job run time by job",
+    ["job"],
+    buckets=(*LATENCY_BUCKETS, 30.0, 60.0, 300.0, 900.0),
+)
 # Gauges say how to combine worker processes in multiprocess mode (`hom serve --workers N`).
 HTTP_IN_PROGRESS = Gauge(
     "hom_http_requests_in_progress",
