@@ -10,9 +10,11 @@ import structlog
 
 from hom.accounts.mail import PREPARERS
 from hom.core.config import ConfigError, Settings
+from hom.core.periodic import PeriodicJob, PeriodicScheduler, worker_identity
 from hom.core.services import Services
 from hom.core.unit_of_work import SessionMaker
 from hom.notifications.delivery import MailDelivery, RetryPolicy
+from hom.notifications.jobs import jobs as notification_jobs
 from hom.notifications.rendering import MailRenderer
 from hom.notifications.transport import LogTransport, SmtpTransport, Transport
 
@@ -53,13 +55,23 @@ def mail_delivery(
     )
 
 
+def periodic_jobs(services: Services) -> list[PeriodicJob]:
+    """Every domain's periodic jobs (order expiry and reminders join as they land)."""
+    return [*notification_jobs(services.session_maker)]
+
+
 async def run_worker(settings: Settings, *, concurrency: int, stop: asyncio.Event) -> None:
     """Work until `stop` is set; what is in hand is finished first."""
     services = Services.create(settings)
     try:
         delivery = mail_delivery(settings, services.session_maker, concurrency=concurrency)
+        scheduler = PeriodicScheduler(
+            services.session_maker, periodic_jobs(services), worker_id=worker_identity()
+        )
         log.info("worker started", concurrency=concurrency)
-        await delivery.run(stop, poll_seconds=settings.worker_poll_seconds)
+        await asyncio.gather(
+            delivery.run(stop, poll_seconds=settings.worker_poll_seconds), scheduler.run(stop)
+        )
     finally:
         await services.close()
         log.info("worker stopped")

@@ -15,6 +15,7 @@ from hom.core.errors import InvalidInput
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.notifications import service
 from hom.notifications.delivery import MailDelivery, RetryPolicy
+from hom.notifications.jobs import jobs
 from hom.notifications.models import MailStatus, OutboxMessage
 from tests.factories import PASSWORD, unique_email
 from tests.mail_fixtures import SmtpServer
@@ -197,3 +198,20 @@ async def test_bad_enqueue_arguments_are_refused(session_maker: SessionMaker) ->
             await service.enqueue_mail(
                 session, to="a@example.com", template="verify_email", send_after=naive
             )
+
+
+async def test_the_hourly_cleanup_forgets_old_sent_and_cancelled_mail_only(
+    session_maker: SessionMaker,
+) -> None:
+    for status in MailStatus:
+        await enqueue(session_maker, key=f"old-{status.value}")
+    await enqueue(session_maker, key="recent-sent")
+    async with unit_of_work(session_maker) as session:
+        for row in await session.exec(select(OutboxMessage)):
+            row.status = row.key.split("-")[1]  # type: ignore[union-attr]
+            if row.key and row.key.startswith("old"):
+                row.created_at = utcnow() - timedelta(days=31)
+    [clean_outbox] = jobs(session_maker)
+    await clean_outbox.run()
+    kept = sorted(str(row.key) for row in await rows(session_maker))
+    assert kept == ["old-failed", "old-pending", "old-sending", "recent-sent"]
