@@ -4,3 +4,4 @@ import hom.core.db  # noqa: F401  (applies the naming convention)
 from hom.accounts import models as accounts  # noqa: F401
 from hom.audit import models as audit  # noqa: F401
 from hom.notifications import models as notifications  # noqa: F401
+from hom.notifications import notification_models  # noqa: F401

@@ -15,6 +15,7 @@ SERVICES = [
     "hom.accounts.export",
     "hom.audit.service",
     "hom.notifications.service",
+    "hom.notifications.inbox",
 ]
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 

@@ -66,10 +66,12 @@ def make_schema(
     query: type[Any],
     mutation: type[Any] | None,
     types: Iterable[type[Any]] = (),
+    subscription: type[Any] | None = None,
 ) -> HomSchema:
     return HomSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=list(types),
         extensions=schema_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),

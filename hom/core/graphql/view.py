@@ -73,6 +73,7 @@ class GraphQLView(GraphQL[Any, None]):
             multipart_uploads_enabled=True,
         )
         self.make_context = make_context
+        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_csrf_safe(scope):
