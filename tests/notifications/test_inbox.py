@@ -6,11 +6,10 @@ import pytest
 from sqlmodel import col, select
 from starlette.applications import Starlette
 
-from hom.core.db import SessionMaker
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.pagination import PageRequest
 from hom.core.pubsub import Message, PubSubHub
-from hom.core.unit_of_work import unit_of_work
+from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.notifications import inbox
 from hom.notifications.notification_models import Notification
 from tests.factories import create_user
@@ -54,14 +53,18 @@ async def test_notify_stores_the_notification(session_maker: SessionMaker) -> No
     assert stored.created_at is not None
 
 
+async def notify_then_fail(session_maker: SessionMaker, user_id: int) -> None:
+    async with unit_of_work(session_maker) as session:
+        await inbox.notify(session, user_id=user_id, kind="k", title="rolled back", body="b")
+        raise Refused
+
+
 async def test_published_only_once_committed(app: Starlette, session_maker: SessionMaker) -> None:
     user = await create_user(session_maker)
     assert user.id is not None
     async with hub_of(app).listen(inbox.user_channel(user.id)) as listener:
         with pytest.raises(Refused):
-            async with unit_of_work(session_maker) as session:
-                await inbox.notify(session, user_id=user.id, kind="k", title="rolled", body="b")
-                raise Refused
+            await notify_then_fail(session_maker, user.id)
         await create_notifications(session_maker, user.id, title="committed")
         event = await listener.next(WAIT)
     assert isinstance(event, Message)
@@ -105,7 +108,8 @@ async def test_someone_elses_notification_is_not_found_and_stays_unread(
 ) -> None:
     owner, intruder = await create_user(session_maker), await create_user(session_maker)
     (made,) = await create_notifications(session_maker, owner.id)
-    assert made.id is not None and intruder.id is not None
+    assert made.id is not None
+    assert intruder.id is not None
     with pytest.raises(DomainError) as refused:
         async with unit_of_work(session_maker) as session:
             await inbox.mark_read(session, user_id=intruder.id, notification_id=made.id)
@@ -118,7 +122,8 @@ async def test_mark_all_read_counts_and_touches_only_the_user(
     session_maker: SessionMaker,
 ) -> None:
     user, other = await create_user(session_maker), await create_user(session_maker)
-    assert user.id is not None and other.id is not None
+    assert user.id is not None
+    assert other.id is not None
     await create_notifications(session_maker, user.id, count=3)
     await create_notifications(session_maker, other.id, count=2)
     async with unit_of_work(session_maker) as session:
