@@ -37,6 +37,7 @@ _PUBLISHER = "hom_publisher"
 # A quiet connection is pinged this often, so a dead one is noticed and replaced.
 KEEPALIVE_SECONDS = 30.0
 RECONNECT_DELAY_SECONDS = 0.5
+MAX_RECONNECT_DELAY_SECONDS = 5.0
 LISTENER_QUEUE_SIZE = 100
 log = structlog.get_logger("hom.pubsub")
 
@@ -172,12 +173,15 @@ class PubSubHub:
             self._reader = asyncio.create_task(self._read(), name="hom-pubsub-reader")
 
     async def _read(self) -> None:
+        delay = RECONNECT_DELAY_SECONDS
         while True:
             try:
                 await self._read_one()
+                delay = RECONNECT_DELAY_SECONDS
             except (RedisError, OSError) as error:
-                log.warning("pub/sub connection lost", error=type(error).__name__)
-                await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                log.warning("pub/sub connection lost", error=type(error).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
 
     async def _read_one(self) -> None:
         message = await self._pubsub.get_message(timeout=KEEPALIVE_SECONDS)

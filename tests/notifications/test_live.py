@@ -289,9 +289,8 @@ async def test_a_connection_holds_at_most_five_operations(
         for number in range(1, 7):
             await subscribe(ws, str(number))
         refusal = await receive(ws)
-    assert refusal["id"] == "6"
-    assert refusal["type"] == "error"
-    assert refusal["payload"][0]["message"] == "Subscription limit reached"
+    assert (refusal["id"], refusal["type"], codes(refusal)) == ("6", "error", ["QUERY_TOO_COMPLEX"])
+    assert refusal["payload"][0]["message"] == "At most 5 operations at once on one connection"
 
 
 async def test_a_session_ended_unannounced_is_noticed_by_the_periodic_check(
