@@ -312,3 +312,9 @@ async def test_a_session_ended_unannounced_is_noticed_by_the_periodic_check(
             ended = await receive(ws, within=WAIT)
             assert (ended["type"], codes(ended)) == ("next", ["UNAUTHENTICATED"])
             assert await receive(ws) == {"id": "1", "type": "complete"}
+
+
+async def test_over_http_a_subscription_is_a_bad_request(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": SUBSCRIBE})
+    assert response.status_code == 400
+    assert response.text == "subscriptions are not allowed when using POST"
