@@ -1,8 +1,9 @@
 """The per-request context every resolver sees: infrastructure only.
 
 Settings, the request's database handle, Redis and its key builder, the
-request's DataLoaders and the viewer. Domains build their own stores from it;
-how a bearer token becomes a viewer is handed in by the app (accounts knows).
+process's pub/sub hub, the request's DataLoaders and the viewer. Domains build
+their own stores from it; how a bearer token becomes a viewer is handed in by the
+app (accounts knows).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hom.core import tokens
 from hom.core.config import Settings
 from hom.core.db import RequestDatabase
 from hom.core.graphql.errors import unauthenticated
+from hom.core.pubsub import PubSubHub
 from hom.core.redis import RedisKeys
 from hom.core.services import Services
 from hom.core.tokens import Claims, TokenType
@@ -72,6 +74,7 @@ class Context:
     keys: RedisKeys
     request_id: str
     authenticate: Authenticate
+    pubsub: PubSubHub
     loaders: Loaders = field(init=False)
     # graphql-transport-ws: the `connection_init` payload (browsers cannot set headers).
     connection_params: dict[str, Any] | None = None
@@ -95,6 +98,12 @@ class Context:
         if self._viewer is None:
             self._viewer = asyncio.ensure_future(self._resolve_viewer())
         return await asyncio.shield(self._viewer)
+
+    async def fresh_viewer(self) -> Viewer | None:
+        """The caller checked anew: a websocket outlives its first check (sessions end,
+        tokens expire). Later `viewer()` calls get this answer too."""
+        self._viewer = None
+        return await self.viewer()
 
     async def reader(self) -> Reader:
         """Whom this response is read by (for visibility rules)."""
@@ -135,6 +144,7 @@ def context_factory(
             keys=services.keys,
             request_id=getattr(request.state, "request_id", ""),
             authenticate=authenticate,
+            pubsub=services.pubsub,
         )
 
     return make

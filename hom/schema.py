@@ -1,4 +1,5 @@
-"""The one Strawberry schema, assembled from the domains' query and mutation mixins."""
+"""The one Strawberry schema, assembled from the domains' query, mutation and subscription
+mixins."""
 
 from __future__ import annotations
 
@@ -12,16 +13,26 @@ from hom.audit.schema import AuditQuery
 from hom.core.config import Settings
 from hom.core.graphql.schema import HomSchema, make_schema
 from hom.core.graphql.server_info import CoreQuery
+from hom.notifications.schema import (
+    NotificationsMutation,
+    NotificationsQuery,
+    NotificationsSubscription,
+)
 
 
 @strawberry.type
-class Query(AccountsQuery, AuditQuery, CoreQuery):
+class Query(AccountsQuery, AuditQuery, NotificationsQuery, CoreQuery):
     """All read operations."""
 
 
 @strawberry.type
-class Mutation(AccountsMutation):
+class Mutation(AccountsMutation, NotificationsMutation):
     """All write operations."""
+
+
+@strawberry.type
+class Subscription(NotificationsSubscription):
+    """All live operations (graphql-transport-ws)."""
 
 
 def build_schema(
@@ -29,9 +40,10 @@ def build_schema(
     query: type[Any] = Query,
     mutation: type[Any] | None = Mutation,
     types: Iterable[type[Any]] = (),
+    subscription: type[Any] | None = Subscription,
 ) -> HomSchema:
     """The schema; tests of the plumbing swap in their own root types."""
-    return make_schema(settings, query, mutation, types)
+    return make_schema(settings, query, mutation, types, subscription)
 
 
 def sdl() -> str:

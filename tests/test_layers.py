@@ -17,6 +17,8 @@ SERVICE_MODULES = [
     "hom.accounts.avatars",
     "hom.audit.service",
     "hom.notifications.service",
+    "hom.notifications.inbox",
+    "hom.core.pubsub",
 ]
 
 
@@ -48,6 +50,11 @@ PLANTED = {
     "a service imports another domain's types": (
         "hom/audit/service.py",
         "import hom.accounts.types",
+        "never reach GraphQL",
+    ),
+    "the inbox imports strawberry": (
+        "hom/notifications/inbox.py",
+        "import strawberry",
         "never reach GraphQL",
     ),
     "models import their service": (

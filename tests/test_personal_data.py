@@ -31,7 +31,7 @@ def unguarded_personal_fields(schema: strawberry.Schema) -> list[str]:
     problems = []
     for name, concrete in schema.schema_converter.type_map.items():
         definition = concrete.definition
-        if getattr(definition, "is_input", True) or name in ("Query", "Mutation"):
+        if getattr(definition, "is_input", True) or name in ("Query", "Mutation", "Subscription"):
             continue
         for field in definition.fields:
             graphql_name = schema.config.name_converter.get_graphql_name(field)

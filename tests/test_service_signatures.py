@@ -16,6 +16,7 @@ SERVICES = [
     "hom.audit.service",
     "hom.notifications.service",
     "hom.notifications.outbox",
+    "hom.notifications.inbox",
 ]
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 

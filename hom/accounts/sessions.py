@@ -4,6 +4,8 @@ Keys: `session:<sid>` (hash: uid, role, rjti, created_at, last_used_at, ua, ip),
 `user_sessions:<uid>` (set of sids), `revoked:<jti>` (revoked access tokens,
 kept until they expire). An access token is valid only while its session
 exists and its jti is not revoked, so one DELETE ends a session everywhere.
+Ending sessions is announced on the user's `sessions:revoked:<uid>` channel, so
+live subscriptions on any instance end at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from redis.typing import EncodableT
 
 from hom.core import tokens
 from hom.core.config import Settings
+from hom.core.pubsub import Channel, Publisher
 from hom.core.redis import RedisKeys
 from hom.core.roles import Role
 from hom.core.tokens import Claims, TokenType
@@ -52,6 +55,11 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1
 """
+
+
+def revoked_channel(user_id: int) -> Channel:
+    """Where the end of a user's sessions is announced: `{"sids": [...]}`."""
+    return ("sessions", "revoked", str(user_id))
 
 
 class RotationRefused(StrEnum):
@@ -101,6 +109,7 @@ class SessionStore:
         self._rotate = redis.register_script(_ROTATE)
         self._set_role = redis.register_script(_SET_ROLE)
         self._end = redis.register_script(_END)
+        self._publisher = Publisher(redis, keys)
 
     def _session(self, sid: str) -> str:
         return self.keys("session", sid)
@@ -159,9 +168,14 @@ class SessionStore:
             refresh.sid,
         ]
         outcome = await self._rotate(keys=keys, args=args)
+        if outcome == RotationRefused.REUSE.value:
+            await self._announce(refresh.user_id, [refresh.sid])
         if outcome in (RotationRefused.MISSING.value, RotationRefused.REUSE.value):
             raise SessionError(RotationRefused(outcome))
         return pair
+
+    async def _announce(self, user_id: int, sids: list[str]) -> None:
+        await self._publisher.publish(revoked_channel(user_id), {"sids": sids})
 
     async def viewer(self, access: Claims) -> Viewer | None:
         """The viewer an access token stands for, if its session lives and it is not revoked."""
@@ -183,6 +197,8 @@ class SessionStore:
             await self.redis.set(self._revoked(access.jti), "1", ex=ttl)
         keys = [self._session(sid), self._user(user_id)]
         ended = await self._end(keys=keys, args=[str(user_id), sid])
+        if ended:
+            await self._announce(user_id, [sid])
         return bool(ended)
 
     async def end_all(self, user_id: int, keep_sid: str | None = None) -> int:
@@ -194,6 +210,8 @@ class SessionStore:
             pipe.delete(*(self._session(sid) for sid in sids))
             pipe.srem(self._user(user_id), *sids)
             ended, _ = await pipe.execute()
+        if ended:
+            await self._announce(user_id, sids)
         return int(ended)
 
     async def list(self, user_id: int, current_sid: str | None = None) -> list[SessionInfo]:

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(10, alias="MAX_QUERY_DEPTH", ge=2)
     max_aliases: int = Field(30, alias="MAX_ALIASES", ge=1)
     max_tokens: int = Field(2000, alias="MAX_TOKENS", ge=100)
+    # graphql-transport-ws: operations at once on one connection (subscriptions, mostly).
+    max_subscriptions_per_connection: int = Field(5, alias="MAX_SUBSCRIPTIONS_PER_CONNECTION", ge=1)
+    # A live subscription checks its session at least this often (revocations are also
+    # announced at once through pub/sub; this catches any announcement that was lost).
+    subscription_session_check_seconds: float = Field(
+        60.0, alias="SUBSCRIPTION_SESSION_CHECK_SECONDS", gt=0
+    )
     otel_traces_exporter: str | None = Field(
         None, alias="OTEL_TRACES_EXPORTER", pattern="^(otlp|console|none)$"
     )

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -71,8 +72,9 @@ async def sessions_once(db_url: str) -> AsyncIterator[SessionMaker]:
         await engine.dispose()
 
 
-def create_session_maker(engine: AsyncEngine) -> SessionMaker:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def create_session_maker(engine: AsyncEngine, info: dict[str, Any] | None = None) -> SessionMaker:
+    """Sessions on `engine`; `info` goes into each session's `info` (its publisher)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
 def violated_constraint(error: IntegrityError) -> str | None:

@@ -15,8 +15,13 @@ CONNECT_TIMEOUT_SECONDS = 1.0
 SOCKET_TIMEOUT_SECONDS = 2.0
 
 
-def create_redis(settings: Settings, url: str | None = None) -> Redis:
-    """The process-wide client (a connection pool underneath; connects lazily)."""
+def create_redis(
+    settings: Settings, url: str | None = None, client_name: str | None = None
+) -> Redis:
+    """The process-wide client (a connection pool underneath; connects lazily).
+
+    `client_name` names its connections in Redis's CLIENT LIST.
+    """
     target = url or settings.redis_url
     if not target:
         raise RuntimeError("REDIS_URL is not set (hom serve starts an embedded Redis in dev)")
@@ -26,6 +31,7 @@ def create_redis(settings: Settings, url: str | None = None) -> Redis:
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         retry=_reconnect_once(),
+        client_name=client_name,
     )
 
 

@@ -31,6 +31,14 @@ async def require_viewer(info: Any) -> Viewer:
     return viewer
 
 
+async def require_fresh_viewer(context: Any) -> Viewer:
+    """The viewer with their session and token checked anew, or UNAUTHENTICATED."""
+    viewer: Viewer | None = await context.fresh_viewer()
+    if viewer is None:
+        raise unauthenticated()
+    return viewer
+
+
 class IsAuthenticated(BasePermission):
     """Any signed-in user."""
 
@@ -38,6 +46,17 @@ class IsAuthenticated(BasePermission):
 
     async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         await require_viewer(info)
+        return True
+
+
+class HasLiveSession(BasePermission):
+    """A signed-in user whose session is checked anew: for operations that outlive a
+    connection's first check (a subscription on a websocket opened long ago)."""
+
+    message = "Authentication required"
+
+    async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        await require_fresh_viewer(info.context)
         return True
 
 

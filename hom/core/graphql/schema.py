@@ -16,7 +16,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from hom.core.config import Settings
 from hom.core.graphql.errors import TopLevelCode, error_code
@@ -29,7 +31,29 @@ log = structlog.get_logger("hom.graphql")
 
 
 class HomSchema(strawberry.Schema):
-    """Logs only unexpected errors (with traceback); client errors are not server faults."""
+    """Logs only unexpected errors (with traceback); client errors are not server faults.
+    Subscriptions are served over websockets only (`stream`), never as one HTTP answer."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -66,10 +90,12 @@ def make_schema(
     query: type[Any],
     mutation: type[Any] | None,
     types: Iterable[type[Any]] = (),
+    subscription: type[Any] | None = None,
 ) -> HomSchema:
     return HomSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=list(types),
         extensions=schema_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),

@@ -16,9 +16,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from hom.core.config import Settings
 from hom.core.graphiql import graphiql_page
+from hom.core.graphql.errors import CodedError, TopLevelCode
 from hom.core.graphql.schema import HomSchema
 
 _CONTEXT_STATE_KEY = "hom_context"
@@ -58,10 +63,27 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class LimitedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws whose operations-per-connection limit is a coded error."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        limit = self.max_subscriptions_per_connection
+        if self.connection_acknowledged and limit is not None and len(self.operations) >= limit:
+            error = CodedError(
+                f"At most {limit} operations at once on one connection",
+                TopLevelCode.QUERY_TOO_COMPLEX,
+            )
+            payload = [error.formatted]
+            await self.send_message({"id": message["id"], "type": "error", "payload": payload})
+            return
+        await super().handle_subscribe(message)
+
+
 class GraphQLView(GraphQL[Any, None]):
     """POST JSON or multipart and GET queries, `graphql-transport-ws`, offline GraphiQL."""
 
     websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = LimitedTransportWSHandler
 
     def __init__(self, schema: HomSchema, settings: Settings, make_context: ContextFactory) -> None:
         super().__init__(
@@ -73,6 +95,7 @@ class GraphQLView(GraphQL[Any, None]):
             multipart_uploads_enabled=True,
         )
         self.make_context = make_context
+        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_csrf_safe(scope):

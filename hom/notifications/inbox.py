@@ -1,0 +1,118 @@
+"""In-app notification rules: written in the event's transaction, published once it commits,
+read and marked read by their owner only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.core.clock import iso_utc
+from hom.core.errors import DomainError, ErrorCode
+from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.pubsub import Channel, publish_after_commit
+from hom.notifications.notification_models import Notification
+
+NOTIFICATION_KEYS = [SortKey(col(Notification.id), descending=True)]
+
+
+def user_channel(user_id: int) -> Channel:
+    """Where a user's new notifications are published (`notification_message`)."""
+    return ("notifications", "user", str(user_id))
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Store a notification; it is published to live subscribers only if the caller's
+    transaction commits."""
+    notification = Notification(
+        user_id=user_id, kind=kind, title=title, body=body, link=link, data=data or {}
+    )
+    session.add(notification)
+    await session.flush()
+    publish_after_commit(session, user_channel(user_id), notification_message(notification))
+    return notification
+
+
+def notification_message(notification: Notification) -> dict[str, Any]:
+    """The published form of a notification (JSON)."""
+    message = notification.model_dump()
+    for name in ("read_at", "created_at"):
+        value = message[name]
+        message[name] = iso_utc(value) if value is not None else None
+    return message
+
+
+def notification_of_message(message: dict[str, Any]) -> Notification:
+    """A notification from its published form."""
+    times = {
+        name: datetime.fromisoformat(message[name]) if message.get(name) else None
+        for name in ("read_at", "created_at")
+    }
+    return Notification(**{**message, **times})
+
+
+async def list_notifications(
+    session: AsyncSession, *, user_id: int, unread_only: bool, request: PageRequest
+) -> Page[Notification]:
+    """The user's notifications, newest first."""
+    statement = select(Notification).where(col(Notification.user_id) == user_id)
+    if unread_only:
+        statement = statement.where(col(Notification.read_at).is_(None))
+    rows = (await session.exec(keyset_select(statement, NOTIFICATION_KEYS, request))).all()
+    return make_page(rows, request, lambda notification: (notification.id,))
+
+
+async def unread_count(session: AsyncSession, *, user_id: int) -> int:
+    statement = select(func.count()).where(
+        col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def mark_read(session: AsyncSession, *, user_id: int, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (again: no change); anyone else's is
+    NOT_FOUND."""
+    statement = (
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.user_id) == user_id)
+        .values(read_at=func.coalesce(col(Notification.read_at), func.now()))
+        .returning(Notification)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    notification: Notification | None = (await session.exec(statement)).scalar_one_or_none()
+    if notification is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such notification", "id")
+    return notification
+
+
+async def mark_all_read(session: AsyncSession, *, user_id: int) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    statement = (
+        update(Notification)
+        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        .values(read_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.exec(statement)).rowcount
+
+
+async def notifications_by_ids(
+    session: AsyncSession, *, ids: Sequence[int]
+) -> list[Notification | None]:
+    """Batch lookup in the order asked (the notifications loader)."""
+    rows = await session.exec(select(Notification).where(col(Notification.id).in_(ids)))
+    found = {notification.id: notification for notification in rows}
+    return [found.get(notification_id) for notification_id in ids]
