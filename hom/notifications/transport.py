@@ -53,14 +53,18 @@ class SmtpTransport:
 
 
 def smtp_options(url: str) -> dict[str, Any]:
-    """aiosmtplib's arguments from `smtp[s|+starttls]://user:pass@host:port?timeout=S`."""
+    """aiosmtplib's arguments from `smtp[s|+starttls]://user:pass@host:port?timeout=S&cafile=P`.
+
+    `cafile` names the PEM bundle to trust instead of the system's (a private relay's CA).
+    """
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES or not parts.hostname:
         raise ValueError(
             "must look like smtp://user:pass@host:port (or smtps://, smtp+starttls://)"
         )
     port, use_tls, start_tls = SCHEMES[parts.scheme]
-    timeout = parse_qs(parts.query).get("timeout", [str(DEFAULT_TIMEOUT)])[0]
+    query = parse_qs(parts.query)
+    timeout = query.get("timeout", [str(DEFAULT_TIMEOUT)])[0]
     return {
         "hostname": parts.hostname,
         "port": parts.port or port,
@@ -69,6 +73,7 @@ def smtp_options(url: str) -> dict[str, Any]:
         "use_tls": use_tls,
         "start_tls": start_tls,
         "timeout": float(timeout),
+        "cert_bundle": query.get("cafile", [None])[0],
     }
 
 
