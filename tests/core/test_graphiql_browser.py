@@ -222,3 +222,75 @@ def test_graphiql_welcomes_and_runs_queries_offline(
     paths = [urlsplit(url).path for url in traffic.local]
     assets = [path for path in paths if path.startswith(GRAPHIQL_ASSETS_PATH)]
     assert sorted(assets) == sorted(asset.local_url for asset in pinned_assets(strawberry_page()))
+
+
+SUBSCRIBE = "subscription { notifications { title body } }"
+
+
+async def notify_by_email(settings: Any, email: str, title: str) -> None:
+    """Create an in-app notification the way a domain does (published once committed)."""
+    from hom.accounts import service as accounts
+    from hom.core.services import Services
+    from hom.core.unit_of_work import unit_of_work
+    from hom.notifications import inbox
+
+    services = Services.create(settings)
+    try:
+        async with unit_of_work(services.session_maker) as session:
+            user = await accounts.find_by_email(session, email=email)
+            assert user is not None
+            assert user.id is not None
+            await inbox.notify(
+                session, user_id=user.id, kind="test", title=title, body="from the test"
+            )
+    finally:
+        await services.close()
+
+
+def test_graphiql_runs_the_notifications_subscription(
+    chromium: Path, db_url: str, redis_url: str, run_prefix: str
+) -> None:
+    """The playground's Headers tab signs the websocket in too: a live notification shows."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import sync_playwright
+
+    from hom.app import create_app
+
+    settings = make_settings(db_url, redis_url, run_prefix, graphiql=True)
+    traffic = Traffic()
+    with live_server(create_app(settings)) as url, sync_playwright() as playwright:
+        email, token = register_and_sign_in(url)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            watch(page, traffic)
+            page.goto(f"{url}/graphql")
+            page.wait_for_function(
+                "s => document.querySelector(s)?.CodeMirror.getValue()", arg=EDITOR, timeout=30_000
+            )
+            page.click(HEADERS_TAB)
+            set_editor_text(page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
+            set_editor_text(page, EDITOR, SUBSCRIBE)
+            page.click(RUN_BUTTON)
+            page.wait_for_timeout(1_000)  # let the websocket subscribe
+            # Playwright's own loop runs in this thread: the notification comes from another.
+            with ThreadPoolExecutor(1) as thread:
+                notified = notify_by_email(settings, email, "Hello from the server")
+                thread.submit(asyncio.run, notified).result()
+            page.wait_for_function(
+                "([s, expected]) => (document.querySelector(s)?.CodeMirror.getValue() || '')"
+                ".includes(expected)",
+                arg=[RESULT, "Hello from the server"],
+                timeout=15_000,
+            )
+            shown = json.loads(editor_text(page, RESULT))
+        finally:
+            browser.close()
+
+    assert shown == {
+        "data": {"notifications": {"title": "Hello from the server", "body": "from the test"}}
+    }
+    assert traffic.foreign == []
+    assert traffic.errors == []
