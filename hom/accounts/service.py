@@ -30,6 +30,7 @@ from hom.core.rate_limit import RateLimiter, anonymized
 from hom.core.roles import Role
 from hom.core.unit_of_work import after_commit
 from hom.core.viewer import Viewer
+from hom.notifications import inbox
 from hom.notifications import service as notifications
 
 MAX_NAME_LENGTH = 200
@@ -37,6 +38,7 @@ MAIL_LIMIT = (3, 3600)  # mails per address (or user), per window in seconds
 USER_KEYS = [SortKey(col(User.id))]
 VERIFY_MAIL = "verify_email"
 RESET_MAIL = "password_reset"
+PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 - a notification kind
 
 
 def normalize_email(email: str, *, field: str = "email") -> str:
@@ -198,6 +200,7 @@ async def reset_password(
     user.password_hash = await hash_password(new_password)
     await session.flush()
     await end_sessions(session, sessions=sessions, user_id=user_id)
+    await _tell_password_changed(session, user_id=user_id)
     return user
 
 
@@ -219,7 +222,19 @@ async def change_password(
     user.password_hash = await hash_password(new_password)
     await session.flush()
     await end_sessions(session, sessions=sessions, user_id=viewer.user_id, keep_sid=viewer.sid)
+    await _tell_password_changed(session, user_id=viewer.user_id)
     return user
+
+
+async def _tell_password_changed(session: AsyncSession, *, user_id: int) -> None:
+    """An in-app notice: the one way to learn of a change made by someone else."""
+    await inbox.notify(
+        session,
+        user_id=user_id,
+        kind=PASSWORD_CHANGED,
+        title="Your password was changed",
+        body="Your other sessions were signed out. If this was not you, reset your password.",
+    )
 
 
 async def update_profile(

@@ -98,6 +98,7 @@ async def client_at(app: Starlette, ip: str) -> AsyncIterator[httpx.AsyncClient]
 
 
 VERIFY_MAIL, RESET_MAIL = "verify_email", "password_reset"
+NOTICES = "{ myNotifications { edges { node { kind title } } } }"
 
 
 async def mails(session_maker: SessionMaker, template: str, email: str) -> list[OutboxMessage]:
@@ -343,6 +344,10 @@ async def test_reset_password_sets_password_ends_sessions_and_is_single_use(
     assert codes_and_fields(again, "resetPassword") == [("INVALID", "token")]
     assert (await login(client, user.email, "yet another one")).status_code == 401
     assert (await login(client, user.email, new_password)).status_code == 200
+    notices = await gql(NOTICES, token=after.access_token)
+    assert [e["node"]["kind"] for e in notices["data"]["myNotifications"]["edges"]] == [
+        "account.password_changed"
+    ]
 
 
 async def test_reset_password_with_expired_token_is_invalid(
@@ -414,6 +419,10 @@ async def test_change_password(
     assert (await refresh(client, current.refresh_token)).status_code == 200
     assert (await login(client, user.email, PASSWORD)).status_code == 401
     assert (await login(client, user.email, new_password)).status_code == 200
+    notices = await gql(NOTICES, token=current.access_token)
+    assert notices["data"]["myNotifications"]["edges"] == [
+        {"node": {"kind": "account.password_changed", "title": "Your password was changed"}}
+    ]
 
 
 async def test_update_profile(
