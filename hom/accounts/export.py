@@ -16,6 +16,8 @@ from hom.accounts.sessions import SessionInfo, SessionStore
 from hom.audit import service as audit
 from hom.core.clock import iso_utc
 from hom.core.viewer import Viewer
+from hom.notifications import inbox
+from hom.notifications import service as mail
 
 
 def _iso(value: datetime | int | None) -> str | None:
@@ -61,4 +63,6 @@ async def export_user_data(
             {**audit.entry_export(entry), "byYou": entry.actor_id == viewer.user_id}
             for entry in entries
         ],
+        "notifications": await inbox.export_notifications(session, user_id=viewer.user_id),
+        "mail": await mail.export_mail(session, address=user.email),
     }

@@ -116,3 +116,24 @@ async def notifications_by_ids(
     rows = await session.exec(select(Notification).where(col(Notification.id).in_(ids)))
     found = {notification.id: notification for notification in rows}
     return [found.get(notification_id) for notification_id in ids]
+
+
+async def export_notifications(session: AsyncSession, *, user_id: int) -> list[dict[str, Any]]:
+    """All of the user's notifications, newest first, for their data export."""
+    statement = (
+        select(Notification)
+        .where(col(Notification.user_id) == user_id)
+        .order_by(col(Notification.id).desc())
+    )
+    return [
+        {
+            "kind": notification.kind,
+            "title": notification.title,
+            "body": notification.body,
+            "link": notification.link,
+            "data": notification.data,
+            "createdAt": iso_utc(notification.created_at) if notification.created_at else None,
+            "readAt": iso_utc(notification.read_at) if notification.read_at else None,
+        }
+        for notification in (await session.exec(statement)).all()
+    ]

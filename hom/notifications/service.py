@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.core.clock import iso_utc
 from hom.core.errors import InvalidInput
 from hom.notifications.models import MailStatus, OutboxMessage
 from hom.notifications.rendering import TEMPLATES
@@ -77,3 +78,21 @@ async def _change_pending(session: AsyncSession, key: str, **values: Any) -> boo
         .returning(col(OutboxMessage.id))
     )
     return (await session.exec(statement)).first() is not None
+
+
+async def export_mail(session: AsyncSession, *, address: str) -> list[dict[str, Any]]:
+    """What the outbox holds for an address (for its owner's data export): no contents."""
+    statement = (
+        select(OutboxMessage)
+        .where(func.lower(OutboxMessage.recipient) == address.lower())
+        .order_by(col(OutboxMessage.id))
+    )
+    return [
+        {
+            "template": message.template,
+            "status": message.status,
+            "createdAt": iso_utc(message.created_at) if message.created_at else None,
+            "sentAt": iso_utc(message.sent_at) if message.sent_at else None,
+        }
+        for message in (await session.exec(statement)).all()
+    ]

@@ -9,6 +9,9 @@ from strawberry.relay import to_base64
 from hom.accounts.models import AccountToken, User
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
+from hom.core.unit_of_work import unit_of_work
+from hom.notifications import inbox
+from hom.notifications import service as mail
 from tests.factories import login_tokens, signed_in
 from tests.support import GraphQLClient, error_codes
 
@@ -40,6 +43,33 @@ async def test_export_has_profile_sessions_and_audit_but_no_secrets(
     assert stored.password_hash not in text
     assert "password" not in text.lower()
     assert not any(token_hash in text for token_hash in token_hashes)
+
+
+async def test_export_has_the_notifications_and_the_mail_kept_for_the_caller(
+    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    user, tokens = await signed_in(client, session_maker)
+    other, _ = await signed_in(client, session_maker)
+    async with unit_of_work(session_maker) as session:
+        for owner in (user, other):
+            assert owner.id is not None
+            await inbox.notify(session, user_id=owner.id, kind="test", title="Hi", body="There")
+            await mail.enqueue_mail(session, to=owner.email, template="verify_email")
+
+    data = (await gql(EXPORT, token=tokens.access_token))["data"]["exportMyData"]
+    [notice] = data["notifications"]
+    assert {key: notice[key] for key in ("kind", "title", "body", "readAt")} == {
+        "kind": "test",
+        "title": "Hi",
+        "body": "There",
+        "readAt": None,
+    }
+    [queued] = data["mail"]
+    assert (queued["template"], queued["status"], queued["sentAt"]) == (
+        "verify_email",
+        "pending",
+        None,
+    )
 
 
 async def test_export_needs_a_signed_in_user(gql: GraphQLClient) -> None:
