@@ -87,13 +87,6 @@ async def record_cancelled(session: AsyncSession, *, message: OutboxMessage, rea
     return await _finish(session, message, status=MailStatus.CANCELLED, last_error=reason)
 
 
-async def release(session: AsyncSession, *, message: OutboxMessage) -> bool:
-    """Give back a message we never tried (shutting down): the attempt does not count."""
-    return await _finish(
-        session, message, status=MailStatus.PENDING, attempts=OutboxMessage.attempts - 1
-    )
-
-
 @dataclass(frozen=True)
 class QueueDepth:
     by_status: dict[str, int]

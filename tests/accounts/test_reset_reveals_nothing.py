@@ -49,3 +49,12 @@ async def test_known_and_unknown_addresses_run_the_same_sql_and_write_the_same_r
 
     await outbox_worker.drain()
     assert [mail.recipients for mail in smtp.mailbox.received] == [[user.email]]
+
+
+async def test_a_malformed_address_is_invalid_and_queues_nothing(
+    gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    for bad in ("not an email", "a@b@c", "x" * 300 + "@example.com", "ada@example.com\r\nBcc: x"):
+        body = await gql(RESET, {"email": bad})
+        assert body["data"]["requestPasswordReset"]["errors"] == [{"code": "INVALID"}], bad
+    assert await outbox(session_maker) == []

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import func, select
 
 from hom.core.config import Settings
@@ -19,8 +21,8 @@ from hom.notifications import service
 from hom.notifications.models import MailStatus, OutboxMessage
 from hom.worker import mail_delivery
 from tests.conftest import TEST_SECRET
-from tests.mail_fixtures import SmtpServer
-from tests.serving import HOM, hom_env, stop_group, until
+from tests.mail_fixtures import SmtpServer, free_port
+from tests.serving import HOM, hom_env, stop_group, total, until
 
 REMINDER = {"name": "Ada", "service": "Haircut", "staff": "Bea", "when": "Mon 1 Dec, 10:00"}
 
@@ -77,7 +79,7 @@ async def test_two_workers_deliver_each_of_500_messages_exactly_once(
 
 @contextmanager
 def worker_process(
-    directory: Path, settings: Settings, smtp: SmtpServer, lease: str
+    directory: Path, settings: Settings, smtp: SmtpServer, lease: str, *options: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     directory.mkdir(parents=True, exist_ok=True)
     env = hom_env(
@@ -93,7 +95,7 @@ def worker_process(
     )
     with (directory / "worker.log").open("wb") as log:
         process = subprocess.Popen(
-            [str(HOM), "worker", "--concurrency", "4"],
+            [str(HOM), "worker", "--concurrency", "4", *options],
             env=env,
             cwd=directory,
             stdout=log,
@@ -111,7 +113,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_it_re
 ) -> None:
     await fill_outbox(session_maker, 60)
     smtp.mailbox.delay = 0.05  # a slow server: the kill lands mid-batch
-    with worker_process(tmp_path, mail_settings, smtp, lease="1") as process:
+    with worker_process(tmp_path, mail_settings, smtp, "1") as process:
 
         async def some_sent() -> bool:
             return sum(deliveries(smtp).values()) >= 12
@@ -143,12 +145,20 @@ async def test_sigterm_finishes_the_mail_in_hand_and_holds_nothing(
 ) -> None:
     await fill_outbox(session_maker, 40)
     smtp.mailbox.delay = 0.05
-    with worker_process(tmp_path, mail_settings, smtp, lease="300") as process:
+    port = free_port()
+    with worker_process(
+        tmp_path, mail_settings, smtp, "300", "--metrics-port", str(port)
+    ) as process:
 
         async def some_sent() -> bool:
             return sum(deliveries(smtp).values()) >= 8
 
         await until(some_sent, "sending")
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+        families = text_string_to_metric_families(metrics)
+        counted = total(families, "hom_mail_sent_total", template="appointment_reminder")
+        assert counted >= 4  # the worker's own counters, on its own port
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     async with session_maker() as session:
@@ -160,3 +170,19 @@ async def test_sigterm_finishes_the_mail_in_hand_and_holds_nothing(
     assert set(sent.values()) == {1}
     state = await statuses(session_maker)
     assert {message_id(id_) for id_, status in state.items() if status == "sent"} == set(sent)
+
+
+def test_outside_dev_the_worker_refuses_to_start_without_smtp(
+    tmp_path: Path, settings: Settings
+) -> None:
+    env = hom_env(
+        APP_ENV="staging",
+        DB_URL=str(settings.db_url),
+        REDIS_URL=str(settings.redis_url),
+        JWT_SECRET=TEST_SECRET,
+    )
+    finished = subprocess.run(
+        [str(HOM), "worker"], env=env, cwd=tmp_path, capture_output=True, timeout=60, check=False
+    )
+    assert finished.returncode == 2
+    assert b"SMTP_URL is required for the worker when APP_ENV=staging" in finished.stderr
