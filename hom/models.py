@@ -5,4 +5,3 @@ from hom.accounts import models as accounts  # noqa: F401
 from hom.audit import models as audit  # noqa: F401
 from hom.core import periodic_models as periodic  # noqa: F401
 from hom.notifications import models as notifications  # noqa: F401
-from hom.notifications import notification_models  # noqa: F401

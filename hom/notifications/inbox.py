@@ -15,7 +15,7 @@ from hom.core.clock import iso_utc
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.core.pubsub import Channel, publish_after_commit
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 
 NOTIFICATION_KEYS = [SortKey(col(Notification.id), descending=True)]
 

@@ -6,7 +6,7 @@ from strawberry.dataloader import DataLoader
 
 from hom.context import Context, session_loader
 from hom.notifications import inbox
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 
 
 def notification_by_id(context: Context) -> DataLoader[int, Notification | None]:

@@ -1,4 +1,4 @@
-"""The outbox: mail written in the same transaction as the event that causes it."""
+"""Notifications' tables: the mail outbox, and the in-app notifications."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -60,4 +71,31 @@ class OutboxMessage(SQLModel, table=True):
     claim: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notification"
+    # created_at comes back with the INSERT (RETURNING): it is published right after.
+    __mapper_args__ = {"eager_defaults": True}
+    __table_args__ = (
+        Index("ix_notification_user_id_id", "user_id", text("id DESC")),
+        Index("ix_notification_unread", "user_id", postgresql_where=text("read_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    kind: str = Field(sa_column=Column(String(64), nullable=False))
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    read_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

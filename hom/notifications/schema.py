@@ -24,7 +24,7 @@ from hom.core.pagination import page_request
 from hom.core.pubsub import Listener, Message
 from hom.core.viewer import Reader, Viewer
 from hom.notifications import inbox
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 from hom.notifications.types import (
     MarkAllNotificationsReadPayload,
     MarkNotificationReadPayload,

@@ -14,7 +14,7 @@ from hom.core.graphql.relations import nodes_by_id
 from hom.core.graphql.visibility import personal, visible_to
 from hom.core.viewer import Reader
 from hom.notifications.loaders import notification_by_id
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 
 
 def own_notification(reader: Reader, notification: Notification) -> bool:

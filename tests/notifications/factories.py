@@ -6,7 +6,7 @@ from typing import Any
 
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.notifications import inbox
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 
 
 async def create_notifications(

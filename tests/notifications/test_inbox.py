@@ -11,7 +11,7 @@ from hom.core.pagination import PageRequest
 from hom.core.pubsub import Message, PubSubHub
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.notifications import inbox
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 from tests.factories import create_user
 from tests.notifications.factories import create_notifications
 

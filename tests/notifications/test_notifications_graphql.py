@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from strawberry.relay import to_base64
 
 from hom.core.unit_of_work import SessionMaker
-from hom.notifications.notification_models import Notification
+from hom.notifications.models import Notification
 from tests.factories import signed_in
 from tests.notifications.factories import create_notifications
 from tests.support import GraphQLClient, count_statements, error_codes
