@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import hom.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from hom.core import migrations
 from hom.core.config import get_settings
 
 target_metadata = SQLModel.metadata
@@ -28,6 +29,7 @@ def run_with(connection: Connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         compare_server_default=True,
+        include_object=migrations.include_object,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

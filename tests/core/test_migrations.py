@@ -38,7 +38,12 @@ async def versions(db_url: str) -> set[str]:
 
 def diff_against(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True}
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_object": migrations.include_object,
+        },
     )
     return list(compare_metadata(context, SQLModel.metadata))
 

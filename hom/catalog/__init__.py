@@ -1,0 +1,1 @@
+"""Catalog: categories, products, search, favorites, collections, product views."""
