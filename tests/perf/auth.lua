@@ -1,5 +1,6 @@
 -- wrk script for tests/perf: closed-loop POSTs, one RESULT line at the end.
 -- WRK_MODE=me:    POST /graphql {"query":"{ me { id } }"} with `Authorization: Bearer $WRK_TOKEN`
+-- WRK_MODE=query: POST /graphql with the JSON body $WRK_BODY, signed in as for `me`
 -- WRK_MODE=login: POST /auth/login as the next user of $WRK_USERS_FILE (one email a line,
 --                 password $WRK_PASSWORD), rotating, so concurrent logins are different users.
 -- WRK_PACE_MS=m (> 0): each connection waits a random (exponential, mean m ms, cut at 4 m)
@@ -23,6 +24,11 @@ if mode == "me" then
   wrk.body = '{"query":"{ me { id } }"}'
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. assert(os.getenv("WRK_TOKEN"), "set WRK_TOKEN")
+elseif mode == "query" then
+  wrk.method = "POST"
+  wrk.body = assert(os.getenv("WRK_BODY"), "set WRK_BODY")
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. assert(os.getenv("WRK_TOKEN"), "set WRK_TOKEN")
 elseif mode == "login" then
   local password = urlencode(assert(os.getenv("WRK_PASSWORD"), "set WRK_PASSWORD"))
   local bodies = {}
@@ -39,7 +45,7 @@ elseif mode == "login" then
     return wrk.format("POST", nil, headers, bodies[next_user])
   end
 else
-  error("WRK_MODE must be me or login")
+  error("WRK_MODE must be me, query or login")
 end
 
 function done(summary, latency, requests)

@@ -17,7 +17,7 @@ import httpx
 
 SCRIPT = Path(__file__).with_name("auth.lua")
 ME_QUERY = {"query": "{ me { id } }"}
-Mode = Literal["me", "login"]
+Mode = Literal["me", "login", "query"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Target:
     token: str
     users_file: Path
     password: str
+    body: str = ""  # mode "query": the JSON body POSTed to /graphql
 
     def users(self) -> list[str]:
         return [line for line in self.users_file.read_text().splitlines() if line]
@@ -73,7 +74,7 @@ async def run_load(
 async def _wrk(
     target: Target, mode: Mode, connections: int, seconds: float, pace_ms: float
 ) -> LoadResult:
-    path = "/graphql" if mode == "me" else "/auth/login"
+    path = "/auth/login" if mode == "login" else "/graphql"
     duration = max(round(seconds), 1)
     env = {
         **os.environ,
@@ -82,6 +83,7 @@ async def _wrk(
         "WRK_USERS_FILE": str(target.users_file),
         "WRK_PASSWORD": target.password,
         "WRK_PACE_MS": f"{pace_ms:.3f}",
+        "WRK_BODY": target.body,
     }
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
     process = await asyncio.create_subprocess_exec(
@@ -143,6 +145,11 @@ async def _httpx(
                 try:
                     if mode == "me":
                         response = await http.post("/graphql", json=ME_QUERY, headers=headers)
+                    elif mode == "query":
+                        json_headers = headers | {"content-type": "application/json"}
+                        response = await http.post(
+                            "/graphql", content=target.body, headers=json_headers
+                        )
                     else:
                         form = {"username": next(users), "password": target.password}
                         response = await http.post("/auth/login", data=form)

@@ -107,15 +107,10 @@ class RunningServer:
         return self.process.pid  # start_new_session: the leader's pid is the group's id
 
 
-@asynccontextmanager
-async def hom_server(
-    db_url: str, redis_url: str, redis_prefix: str, workdir: Path, name: str = "server"
-) -> AsyncIterator[RunningServer]:
-    """`hom serve --workers 1 --no-migrate` on a free loopback port, in its own process
-    group (killed as a group afterwards, whatever happens)."""
-    port = free_port()
+def hom_env(db_url: str, redis_url: str, redis_prefix: str, workdir: Path) -> dict[str, str]:
+    """The environment of a `hom` command run against the benchmark's database and Redis."""
     env = {k: v for k, v in os.environ.items() if not k.startswith((*_DROPPED, "OTEL_"))}
-    env |= {
+    return env | {
         "APP_ENV": "dev",
         "DB_URL": db_url,
         "REDIS_URL": redis_url,
@@ -125,7 +120,27 @@ async def hom_server(
         "HOM_DATA_DIR": str(workdir / ".hom"),
         "MEDIA_DIR": str(workdir / "media"),
     }
-    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-migrate"]
+
+
+def hom_command(*args: str) -> list[str]:
+    return [*_hom_command(), *args]
+
+
+@asynccontextmanager
+async def hom_server(
+    db_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    workdir: Path,
+    name: str = "server",
+    workers: int = 1,
+) -> AsyncIterator[RunningServer]:
+    """`hom serve --workers N --no-migrate` on a free loopback port, in its own process
+    group (killed as a group afterwards, whatever happens)."""
+    port = free_port()
+    env = hom_env(db_url, redis_url, redis_prefix, workdir)
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    serve.append("--no-migrate")
     log_path = workdir / f"{name}.log"
     process = _spawn([*_hom_command(), *serve], env, workdir, log_path)
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
