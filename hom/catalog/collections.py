@@ -163,7 +163,7 @@ async def list_collections(
     return make_page(rows, request, lambda collection: (collection.id,))
 
 
-async def collectionproduct_page(
+async def collection_products(
     session: AsyncSession, *, collection_id: int, request: PageRequest
 ) -> Page[Product]:
     """A page of the collection's active products, the most recently added first.
