@@ -23,6 +23,21 @@ from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_
 from hom.core.rate_limit import anonymized
 
 VIEW_KEYS = ("product_id", "viewer", "viewed_hour")
+# Each user's last view of each product; PostgreSQL pushes the user condition down into it.
+LAST_VIEWS = (
+    select_columns(
+        col(ProductView.user_id),
+        col(ProductView.product_id),
+        func.max(col(ProductView.viewed_at)).label("last_viewed_at"),
+    )
+    .where(col(ProductView.user_id).isnot(None))
+    .group_by(col(ProductView.user_id), col(ProductView.product_id))
+    .subquery("last_view")
+)
+RECENTLY_VIEWED_KEYS = [
+    SortKey(LAST_VIEWS.c.last_viewed_at, descending=True),
+    SortKey(LAST_VIEWS.c.product_id, descending=True),
+]
 
 
 def viewer_key(user_id: int | None, client_ip: str, user_agent: str) -> str:
@@ -85,24 +100,11 @@ async def recently_viewed(
     session: AsyncSession, *, user_id: int, request: PageRequest
 ) -> Page[Product]:
     """The user's distinct active products, the most recently viewed first."""
-    last = (
-        select(
-            col(ProductView.product_id),
-            func.max(col(ProductView.viewed_at)).label("last_viewed_at"),
-        )
-        .where(col(ProductView.user_id) == user_id)
-        .group_by(col(ProductView.product_id))
-        .subquery()
-    )
-    keys = [
-        SortKey(last.c.last_viewed_at, descending=True),
-        SortKey(last.c.product_id, descending=True),
-    ]
     statement = (
-        select(Product, last.c.last_viewed_at)
-        .join(last, last.c.product_id == col(Product.id))
-        .where(col(Product.is_active))
+        select(Product, LAST_VIEWS.c.last_viewed_at)
+        .join(LAST_VIEWS, LAST_VIEWS.c.product_id == col(Product.id))
+        .where(LAST_VIEWS.c.user_id == user_id, col(Product.is_active))
     )
-    paged = keyset_select(statement, keys, request)  # type: ignore[type-var]
+    paged = keyset_select(statement, RECENTLY_VIEWED_KEYS, request)  # type: ignore[type-var]
     rows = (await session.exec(paged)).all()
     return product_page(make_page(rows, request, lambda row: (row[1], row[0].id)))
