@@ -149,6 +149,8 @@ async def collections_by_ids(
     session: AsyncSession, *, reader_user_id: int | None, ids: Sequence[int]
 ) -> list[Collection | None]:
     """Batch lookup in the order asked (the collections loader), visibility applied."""
+    if not ids:
+        return []
     statement = select(Collection).where(col(Collection.id).in_(ids), readable(reader_user_id))
     found = {collection.id: collection for collection in await session.exec(statement)}
     return [found.get(collection_id) for collection_id in ids]

@@ -68,6 +68,8 @@ def _favorite_key(row: tuple[Product, datetime]) -> tuple[datetime, int | None]:
 
 async def favorite_counts(session: AsyncSession, *, product_ids: Sequence[int]) -> dict[int, int]:
     """How many users starred each product (0 for none), in one statement."""
+    if not product_ids:
+        return {}
     statement = (
         select(col(Favorite.product_id), func.count())
         .where(col(Favorite.product_id).in_(product_ids))
@@ -81,6 +83,8 @@ async def favorited_by(
     session: AsyncSession, *, user_id: int, product_ids: Sequence[int]
 ) -> set[int]:
     """Which of `product_ids` the user starred (`viewerHasFavorited` for a whole page)."""
+    if not product_ids:
+        return set()
     statement = select(col(Favorite.product_id)).where(
         col(Favorite.user_id) == user_id, col(Favorite.product_id).in_(product_ids)
     )

@@ -87,6 +87,8 @@ async def record_view(
 
 async def view_counts(session: AsyncSession, *, product_ids: Sequence[int]) -> dict[int, int]:
     """Counted views of each product (0 for none), in one statement."""
+    if not product_ids:
+        return {}
     statement = (
         select(col(ProductView.product_id), func.count())
         .where(col(ProductView.product_id).in_(product_ids))
