@@ -1,4 +1,4 @@
-"""The `hom` command: serve, migrate, downgrade, export-schema."""
+"""The `hom` command: serve, worker, migrate, downgrade, export-schema, create-admin, seed-demo."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import secrets
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -292,3 +293,42 @@ def create_admin(email: str, password_stdin: bool) -> None:
             click.echo(f"hom: {error.message}", err=True)
             sys.exit(2)
     click.echo(f"admin ready: {email}")
+
+
+@main.command("seed-demo")
+@click.option(
+    "--products",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0, 999_999),
+    help="How many demo products (SKUs DEMO-000001 on).",
+)
+@click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
+def seed_demo(products: int, no_migrate: bool) -> None:
+    """Fill the database with a demo catalog: categories, products, customers, favorites, views.
+
+    Idempotent: what exists already is left alone, so running it again changes
+    nothing. With nothing configured in dev, uses the embedded PostgreSQL (like
+    `hom serve`) and applies pending migrations first unless --no-migrate.
+    """
+    base = settings_or_exit()
+    with backing_services(base) as settings:
+        prepare_database(settings, migrate=not no_migrate)
+        started = time.monotonic()
+        report = asyncio.run(_seed_demo(settings, products))
+    seconds = time.monotonic() - started
+    click.echo(f"demo data ready in {seconds:.1f} s: {report.summary()}")
+
+
+async def _seed_demo(settings: Settings, products: int) -> Any:
+    from tqdm import tqdm
+
+    from hom.catalog import demo
+    from hom.core.db import sessions_once
+    from hom.core.unit_of_work import unit_of_work
+
+    assert settings.db_url
+    # Shown only on a terminal (disable=None), and on stderr: stdout keeps the summary.
+    with tqdm(total=products, unit="product", file=sys.stderr, disable=None) as bar:
+        async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
+            return await demo.seed_demo(session, products=products, progress=bar.update)
