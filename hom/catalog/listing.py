@@ -75,6 +75,9 @@ class ProductSort(StrEnum):
 
 @dataclass(frozen=True)
 class ProductFilter:
+    """`category_id` is that category only (not its subcategories); prices are inclusive;
+    `in_stock` asks the stock condition (today nothing is in stock: see `no_stock_yet`)."""
+
     search: str | None = None
     category_id: int | None = None
     min_price: Decimal | None = None
