@@ -19,6 +19,7 @@ SERVICES = [
     "hom.catalog.favorites",
     "hom.catalog.shared",
     "hom.catalog.views",
+    "hom.catalog.listing",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",

@@ -1,0 +1,296 @@
+"""The products listing: filters, sorts with keyset cursors, and search (SPEC §7 catalog).
+
+Plain async functions over a session; no strawberry. A resolver calls
+`product_sort_keys` (to decode `after`) and then `list_products`; both take the
+same sort and filter, so the cursor and the page agree.
+
+Search, in short:
+- The input is cut to its words (Unicode letters and digits; NULs, punctuation,
+  operators and emoji are separators), at most `MAX_SEARCH_LENGTH` characters and
+  `MAX_SEARCH_WORDS` words. Only those words reach the database, always as bound
+  parameters: any input is literal. Blank input is no search; input with no words
+  (`%`, `' --`) is a search that matches nothing (an empty page, no statement).
+- Full-text: every word is a prefix lexeme (`'word':*`), all of them must match
+  `product.search_document` (config 'simple', so Cyrillic and Latin alike).
+- Trigram (when pg_trgm is installed and the caller says so): the name is also a
+  match when `word_similarity(words, lower(name)) >= TRIGRAM_THRESHOLD` (a one-letter
+  typo); candidates come from `ix_product_name_trgm` through a regex of the query's
+  trigrams, so no GUC (`pg_trgm.word_similarity_threshold`) has to be set.
+- Rank: `ts_rank_cd` (weight A, name and sku = 1.0; weight B, description = 0.4)
+  plus, in trigram mode, the name's `word_similarity` (0..1); rounded to six places
+  so a cursor holds it exactly; ties are broken by id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from sqlalchemy import Numeric, cast, false, func, literal_column, not_, or_, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.catalog.models import Product
+from hom.core.errors import DomainError, ErrorCode
+from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+
+MAX_SEARCH_LENGTH = 200  # characters of input looked at; the rest is ignored
+MAX_SEARCH_WORDS = 10
+MIN_TRIGRAM_LENGTH = 4  # shorter queries are prefixes already; trigrams would match too much
+MAX_TRIGRAMS = 64  # candidate trigrams in the index regex
+TRIGRAM_THRESHOLD = 0.5  # one wrong letter in a 5+ letter word still matches
+RANK_PLACES = 6
+TRIGRAM_MODE = "search: full-text + trigram (pg_trgm)"
+FULL_TEXT_MODE = "search: full-text only; pg_trgm is not installed, typos will not match"
+
+_WORD = re.compile(r"[^\W_]+")
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+log = structlog.get_logger("hom.catalog")
+
+# The inventory seam: a SQL condition on `product` that is true when it has stock available.
+StockCondition = Callable[[], ColumnElement[bool]]
+
+
+def no_stock_yet() -> ColumnElement[bool]:
+    """Until inventory lands every product has 0 available: `in_stock=true` finds none."""
+    return false()
+
+
+class ProductSort(StrEnum):
+    RELEVANCE = "RELEVANCE"
+    NEWEST = "NEWEST"
+    PRICE_ASC = "PRICE_ASC"
+    PRICE_DESC = "PRICE_DESC"
+    NAME = "NAME"
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """`category_id` is that category only (not its subcategories); prices are inclusive;
+    `in_stock` asks the stock condition (today nothing is in stock: see `no_stock_yet`)."""
+
+    search: str | None = None
+    category_id: int | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    include_inactive: bool = False
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """The words of a search, the only part of the input that reaches SQL (as parameters)."""
+
+    words: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def tsquery_text(self) -> str:
+        # Words are letters and digits only, so quoting them cannot be escaped from.
+        return " & ".join(_lexeme(word) for word in self.words)
+
+    @property
+    def fuzzy(self) -> bool:
+        return len(self.text) >= MIN_TRIGRAM_LENGTH and bool(self.trigrams)
+
+    @property
+    def trigrams(self) -> list[str]:
+        """The distinct three-character runs inside the (lower-cased) words."""
+        found: dict[str, None] = {}
+        for word in self.text.lower().split():
+            for start in range(len(word) - 2):
+                found.setdefault(word[start : start + 3])
+        return list(found)[:MAX_TRIGRAMS]
+
+
+def _lexeme(word: str) -> str:
+    """`'word':*`; a number also as the parser reads it after a hyphen (`ZX-4471` → '-4471')."""
+    if word.isdigit():
+        return f"('{word}':* | '-{word}':*)"
+    return f"'{word}':*"
+
+
+def search_terms(search: str | None) -> SearchTerms | None:
+    """None when there is no search (None or whitespace); else its words (maybe none: `%`)."""
+    if search is None or not search.strip():
+        return None
+    # NUL (which PostgreSQL refuses in text) is a separator like any other non-word character.
+    cleaned = unicodedata.normalize("NFC", search[:MAX_SEARCH_LENGTH].replace("\x00", " "))
+    words = _WORD.findall(cleaned)
+    return SearchTerms(words=tuple(words[:MAX_SEARCH_WORDS]))
+
+
+def effective_sort(sort: ProductSort | None, filter: ProductFilter) -> ProductSort:
+    """RELEVANCE by default when searching, else NEWEST; RELEVANCE without a search is NEWEST."""
+    searching = search_terms(filter.search) is not None
+    if sort is None:
+        return ProductSort.RELEVANCE if searching else ProductSort.NEWEST
+    if sort is ProductSort.RELEVANCE and not searching:
+        return ProductSort.NEWEST
+    return sort
+
+
+def product_sort_keys(
+    sort: ProductSort | None, *, filter: ProductFilter, trigram: bool
+) -> list[SortKey]:
+    """The keyset of a sort (what `page_request` decodes `after` with); the last key is the id."""
+    match effective_sort(sort, filter):
+        case ProductSort.RELEVANCE:
+            rank = relevance(search_terms(filter.search) or SearchTerms(()), trigram=trigram)
+            return [SortKey(rank, descending=True), SortKey(col(Product.id), descending=True)]
+        case ProductSort.NEWEST:
+            return _keys(col(Product.created_at), descending=True)
+        case ProductSort.PRICE_ASC:
+            return _keys(col(Product.price), descending=False)
+        case ProductSort.PRICE_DESC:
+            return _keys(col(Product.price), descending=True)
+        case ProductSort.NAME:
+            return _keys(col(Product.name), descending=False)
+
+
+def _keys(column: ColumnElement[Any] | Mapped[Any], *, descending: bool) -> list[SortKey]:
+    return [SortKey(column, descending=descending), SortKey(col(Product.id), descending=descending)]
+
+
+def tsquery(terms: SearchTerms) -> ColumnElement[Any]:
+    return func.to_tsquery(_SIMPLE, terms.tsquery_text)
+
+
+def relevance(terms: SearchTerms, *, trigram: bool) -> ColumnElement[Decimal]:
+    """The rank, rounded so a cursor holds it exactly (the same expression every time)."""
+    if not terms.words:
+        return cast(literal_column("0"), Numeric)
+    rank: ColumnElement[Any] = func.ts_rank_cd(col(Product.search_document), tsquery(terms))
+    if trigram and terms.fuzzy:
+        rank = rank + func.word_similarity(terms.text, func.lower(col(Product.name)))
+    return func.round(cast(rank, Numeric), RANK_PLACES, type_=Numeric(asdecimal=True))
+
+
+def search_condition(terms: SearchTerms, *, trigram: bool) -> ColumnElement[bool]:
+    """Full-text on the search document, or (with pg_trgm) a name within one typo."""
+    full_text = col(Product.search_document).bool_op("@@")(tsquery(terms))
+    if not (trigram and terms.fuzzy):
+        return full_text
+    name = func.lower(col(Product.name))
+    candidates = name.regexp_match("(" + "|".join(terms.trigrams) + ")")
+    similar = func.word_similarity(terms.text, name) >= TRIGRAM_THRESHOLD
+    return or_(full_text, candidates & similar)
+
+
+def check_filter(filter: ProductFilter) -> None:
+    for field in ("min_price", "max_price"):
+        value = getattr(filter, field)
+        if value is not None and (not value.is_finite() or value < 0):
+            raise DomainError(ErrorCode.INVALID, "A price cannot be negative", field)
+    if (
+        filter.min_price is not None
+        and filter.max_price is not None
+        and filter.min_price > filter.max_price
+    ):
+        raise DomainError(ErrorCode.INVALID, "The minimum price is above the maximum", "min_price")
+
+
+def filter_conditions(
+    filter: ProductFilter, *, trigram: bool, stock: StockCondition
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if not filter.include_inactive:
+        conditions.append(col(Product.is_active).is_(True))
+    if filter.category_id is not None:
+        conditions.append(col(Product.category_id) == filter.category_id)
+    if filter.min_price is not None:
+        conditions.append(col(Product.price) >= filter.min_price)
+    if filter.max_price is not None:
+        conditions.append(col(Product.price) <= filter.max_price)
+    if filter.in_stock is not None:
+        conditions.append(stock() if filter.in_stock else not_(stock()))
+    terms = search_terms(filter.search)
+    if terms is not None:
+        conditions.append(search_condition(terms, trigram=trigram))
+    return conditions
+
+
+async def list_products(
+    session: AsyncSession,
+    *,
+    filter: ProductFilter,
+    sort: ProductSort | None,
+    request: PageRequest,
+    trigram: bool,
+    stock: StockCondition = no_stock_yet,
+) -> Page[Product]:
+    """One page of products in one statement (none when the search has no words)."""
+    check_filter(filter)
+    terms = search_terms(filter.search)
+    if terms is not None and not terms.words:
+        return Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
+    keys = product_sort_keys(sort, filter=filter, trigram=trigram)
+    statement = products_statement(filter, keys, request, trigram=trigram, stock=stock)
+    rows = (await session.exec(statement)).all()
+    page = make_page(rows, request, lambda row: (row[1], row[0].id))
+    return Page(
+        rows=[product for product, _ in page.rows],
+        cursors=page.cursors,
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+    )
+
+
+def products_statement(
+    filter: ProductFilter,
+    keys: Sequence[SortKey],
+    request: PageRequest,
+    *,
+    trigram: bool,
+    stock: StockCondition = no_stock_yet,
+) -> Any:
+    """The page's SELECT: (product, first sort key) rows, one more than asked for."""
+    statement = select(Product, keys[0].column).where(
+        *filter_conditions(filter, trigram=trigram, stock=stock), *_leading_bound(keys, request)
+    )
+    return keyset_select(statement, keys, request)  # type: ignore[type-var]
+
+
+def _leading_bound(keys: Sequence[SortKey], request: PageRequest) -> list[ColumnElement[bool]]:
+    """`after` as a range on the first key too, so the sort's index starts at the cursor."""
+    if request.after is None or request.after[0] is None:
+        return []
+    first: ColumnElement[Any] = keys[0].column  # type: ignore[assignment]
+    value = request.after[0]
+    return [first <= value if keys[0].descending else first >= value]
+
+
+async def trigram_available(
+    *,
+    connection: AsyncSession | AsyncConnection | AsyncEngine,
+) -> bool:
+    """Whether pg_trgm is installed in this database (SPEC §1: optional)."""
+    statement = text("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_trgm')")
+    if isinstance(connection, AsyncEngine):
+        async with connection.connect() as opened:
+            return bool(await opened.scalar(statement))
+    return bool(await connection.scalar(statement))
+
+
+async def search_mode(*, connection: AsyncSession | AsyncConnection | AsyncEngine) -> str:
+    """The start-up line saying which search runs."""
+    return TRIGRAM_MODE if await trigram_available(connection=connection) else FULL_TEXT_MODE
+
+
+async def log_search_mode(*, connection: AsyncSession | AsyncConnection | AsyncEngine) -> bool:
+    """Log the search mode once (at start-up); returns whether trigram search is on."""
+    available = await trigram_available(connection=connection)
+    log.info(TRIGRAM_MODE if available else FULL_TEXT_MODE)
+    return available
