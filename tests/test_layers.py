@@ -16,6 +16,7 @@ SERVICE_MODULES = [
     "hom.accounts.auth",
     "hom.accounts.avatars",
     "hom.audit.service",
+    "hom.catalog.service",
     "hom.notifications.service",
     "hom.notifications.inbox",
     "hom.core.pubsub",

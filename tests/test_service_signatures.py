@@ -14,6 +14,7 @@ SERVICES = [
     "hom.accounts.avatars",
     "hom.accounts.export",
     "hom.audit.service",
+    "hom.catalog.service",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",
