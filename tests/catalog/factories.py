@@ -11,7 +11,7 @@ from strawberry.relay import to_base64
 from hom.catalog.models import Category, Favorite, Product, ProductView
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 
-EPOCH = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+EPOCH = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def global_id(type_name: str, database_id: int | None) -> str:
