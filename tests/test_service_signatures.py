@@ -15,6 +15,7 @@ SERVICES = [
     "hom.accounts.export",
     "hom.audit.service",
     "hom.catalog.service",
+    "hom.catalog.reads",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",

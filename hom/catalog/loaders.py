@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from hom.catalog import service
+from hom.catalog import reads
 from hom.catalog.models import Category, Product
 from hom.context import Context, session_loader
 from hom.core.pagination import Page, PageRequest
@@ -26,24 +26,24 @@ def sees_archived(reader: Reader) -> bool:
 
 
 def category_by_id(context: Context) -> DataLoader[int, Category | None]:
-    return session_loader(context, lambda session, ids: service.categories_by_ids(session, ids=ids))
+    return session_loader(context, lambda session, ids: reads.categories_by_ids(session, ids=ids))
 
 
 def children_by_category(context: Context) -> DataLoader[int, list[Category]]:
     return session_loader(
-        context, lambda session, ids: service.children_by_parent_ids(session, parent_ids=ids)
+        context, lambda session, ids: reads.children_by_parent_ids(session, parent_ids=ids)
     )
 
 
 def product_by_id(context: Context) -> DataLoader[int, Product | None]:
-    return session_loader(context, lambda session, ids: service.products_by_ids(session, ids=ids))
+    return session_loader(context, lambda session, ids: reads.products_by_ids(session, ids=ids))
 
 
 def product_count_by_category(context: Context) -> DataLoader[int, int]:
     async def load(ids: Sequence[int]) -> list[int]:
         archived = sees_archived(await context.reader())
         async with context.db.session() as session:
-            return await service.product_counts_by_category_ids(
+            return await reads.product_counts_by_category_ids(
                 session, category_ids=ids, include_archived=archived
             )
 
@@ -56,7 +56,7 @@ def products_by_category(
     async def load(ids: Sequence[int]) -> list[Page[Product] | None]:
         archived = sees_archived(await context.reader())
         async with context.db.session() as session:
-            return await service.product_pages_by_category_ids(
+            return await reads.product_pages_by_category_ids(
                 session, category_ids=ids, request=request, include_archived=archived
             )
 
@@ -66,13 +66,13 @@ def products_by_category(
 def favorite_count_by_product(context: Context) -> DataLoader[int, int]:
     return session_loader(
         context,
-        lambda session, ids: service.favorite_counts_by_product_ids(session, product_ids=ids),
+        lambda session, ids: reads.favorite_counts_by_product_ids(session, product_ids=ids),
     )
 
 
 def view_count_by_product(context: Context) -> DataLoader[int, int]:
     return session_loader(
-        context, lambda session, ids: service.view_counts_by_product_ids(session, product_ids=ids)
+        context, lambda session, ids: reads.view_counts_by_product_ids(session, product_ids=ids)
     )
 
 
@@ -84,7 +84,7 @@ def viewer_favorited_by_product(context: Context) -> DataLoader[int, bool]:
         if user_id is None:
             return [False] * len(ids)
         async with context.db.session() as session:
-            return await service.favorited_by_user(session, user_id=user_id, product_ids=ids)
+            return await reads.favorited_by_user(session, user_id=user_id, product_ids=ids)
 
     return DataLoader(load_fn=load)
 

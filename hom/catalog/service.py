@@ -1,5 +1,5 @@
-"""Catalog rules: the category tree and products (editing, audited), and the batch reads
-behind the catalog's loaders.
+"""Catalog rules: the category tree and products, edited by operators and admins (audited).
+The loaders' batch reads live in `hom.catalog.reads`.
 
 Plain async functions over a session; they never commit (the caller's
 transaction does) and never import strawberry.
@@ -8,7 +8,6 @@ transaction does) and never import strawberry.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import Enum
@@ -20,11 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
-from hom.catalog.models import SLUG_PATTERN, Category, Favorite, Product, ProductView
+from hom.catalog.models import SLUG_PATTERN, Category, Product
 from hom.core.clock import utcnow
 from hom.core.db import violated_constraint
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.pagination import Page, PageRequest, SortKey, pages_by_parent
 from hom.core.viewer import Viewer
 
 SLUG = re.compile(SLUG_PATTERN)
@@ -32,11 +30,6 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal(10) ** 10  # NUMERIC(12,2)
 MAX_DESCRIPTION = 10_000
-# Newest first: what a shopper browsing a category wants to see.
-CATEGORY_PRODUCT_KEYS = [
-    SortKey(col(Product.created_at), descending=True),
-    SortKey(col(Product.id), descending=True),
-]
 # One lock for every re-parenting, so two concurrent moves cannot close a cycle together.
 TREE_LOCK = 7_000_001
 # Which unique index a refused INSERT/UPDATE broke, and the input field it is about.
@@ -406,102 +399,3 @@ async def _change_product(
         changes=audit.diff(before, _product_audited(product)),
     )
     return product
-
-
-# --- batch reads (the loaders) -------------------------------------------------------------
-
-
-def _in_order(found: dict[Any, Any], ids: Sequence[int], default: Any = None) -> list[Any]:
-    return [found.get(key, default) for key in ids]
-
-
-async def categories_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Category | None]:
-    rows = await session.exec(select(Category).where(col(Category.id).in_(ids)))
-    return _in_order({category.id: category for category in rows}, ids)
-
-
-async def children_by_parent_ids(
-    session: AsyncSession, *, parent_ids: Sequence[int]
-) -> list[list[Category]]:
-    """Each category's children, by name."""
-    statement = (
-        select(Category)
-        .where(col(Category.parent_id).in_(parent_ids))
-        .order_by(col(Category.name), col(Category.id))
-    )
-    grouped: dict[int, list[Category]] = {}
-    for category in await session.exec(statement):
-        assert category.parent_id is not None
-        grouped.setdefault(category.parent_id, []).append(category)
-    return _in_order(grouped, parent_ids, [])
-
-
-async def products_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Product | None]:
-    rows = await session.exec(select(Product).where(col(Product.id).in_(ids)))
-    return _in_order({product.id: product for product in rows}, ids)
-
-
-async def product_counts_by_category_ids(
-    session: AsyncSession, *, category_ids: Sequence[int], include_archived: bool
-) -> list[int]:
-    """Products directly in each category (archived ones only when asked)."""
-    statement = (
-        select(col(Product.category_id), func.count())
-        .where(col(Product.category_id).in_(category_ids))
-        .group_by(col(Product.category_id))
-    )
-    if not include_archived:
-        statement = statement.where(col(Product.is_active))
-    rows = await session.exec(statement)
-    return _in_order(dict(rows.all()), category_ids, 0)
-
-
-async def favorite_counts_by_product_ids(
-    session: AsyncSession, *, product_ids: Sequence[int]
-) -> list[int]:
-    statement = (
-        select(col(Favorite.product_id), func.count())
-        .where(col(Favorite.product_id).in_(product_ids))
-        .group_by(col(Favorite.product_id))
-    )
-    return _in_order(dict((await session.exec(statement)).all()), product_ids, 0)
-
-
-async def view_counts_by_product_ids(
-    session: AsyncSession, *, product_ids: Sequence[int]
-) -> list[int]:
-    """Counted views: one per viewer, product and hour."""
-    statement = (
-        select(col(ProductView.product_id), func.count())
-        .where(col(ProductView.product_id).in_(product_ids))
-        .group_by(col(ProductView.product_id))
-    )
-    return _in_order(dict((await session.exec(statement)).all()), product_ids, 0)
-
-
-async def favorited_by_user(
-    session: AsyncSession, *, user_id: int, product_ids: Sequence[int]
-) -> list[bool]:
-    """Which of the products the user has favorited, in one query."""
-    statement = select(col(Favorite.product_id)).where(
-        col(Favorite.user_id) == user_id, col(Favorite.product_id).in_(product_ids)
-    )
-    favorited = set((await session.exec(statement)).all())
-    return [product_id in favorited for product_id in product_ids]
-
-
-async def product_pages_by_category_ids(
-    session: AsyncSession,
-    *,
-    category_ids: Sequence[int],
-    request: PageRequest,
-    include_archived: bool,
-) -> list[Page[Product] | None]:
-    """A page of each category's products, newest first, in one statement."""
-    statement = select(Product).where(col(Product.category_id).in_(category_ids))
-    if not include_archived:
-        statement = statement.where(col(Product.is_active))
-    pages = await pages_by_parent(
-        session, Product, statement, col(Product.category_id), CATEGORY_PRODUCT_KEYS, request
-    )
-    return [pages.get(category_id) for category_id in category_ids]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-from hom.catalog import service
+from hom.catalog import reads
 from hom.catalog.loaders import (
     available_quantity_by_product,
     category_by_id,
@@ -58,7 +58,7 @@ class CategoryType(relay.Node):
         key="category_id",
         loader=products_by_category,
         target=lambda: ProductType,
-        sort_keys=service.CATEGORY_PRODUCT_KEYS,
+        sort_keys=reads.CATEGORY_PRODUCT_KEYS,
         description="The products directly in this category, newest first.",
     )
     product_count: int = to_value(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hom.catalog import service
+from hom.catalog import reads, service
 from hom.core.db import SessionMaker
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.roles import Role
@@ -37,6 +37,6 @@ async def test_two_concurrent_moves_cannot_make_a_cycle(session_maker: SessionMa
 
     assert sorted(outcomes, key=str) == sorted([None, ErrorCode.INVALID], key=str)
     async with unit_of_work(session_maker) as session:
-        found = await service.categories_by_ids(session, ids=[a.id, b.id])
+        found = await reads.categories_by_ids(session, ids=[a.id, b.id])
     parents = tuple(category.parent_id for category in found if category is not None)
     assert parents in [(b.id, None), (None, a.id)]
