@@ -10,6 +10,7 @@ import strawberry
 
 from hom.accounts.schema import AccountsMutation, AccountsQuery
 from hom.audit.schema import AuditQuery
+from hom.catalog.schema import CatalogMutation, CatalogQuery
 from hom.core.config import Settings
 from hom.core.graphql.schema import HomSchema, make_schema
 from hom.core.graphql.server_info import CoreQuery
@@ -21,12 +22,12 @@ from hom.notifications.schema import (
 
 
 @strawberry.type
-class Query(AccountsQuery, AuditQuery, NotificationsQuery, CoreQuery):
+class Query(AccountsQuery, AuditQuery, CatalogQuery, NotificationsQuery, CoreQuery):
     """All read operations."""
 
 
 @strawberry.type
-class Mutation(AccountsMutation, NotificationsMutation):
+class Mutation(AccountsMutation, CatalogMutation, NotificationsMutation):
     """All write operations."""
 
 

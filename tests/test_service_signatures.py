@@ -20,6 +20,8 @@ SERVICES = [
     "hom.catalog.shared",
     "hom.catalog.views",
     "hom.catalog.listing",
+    "hom.catalog.service",
+    "hom.catalog.reads",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",

@@ -17,6 +17,11 @@ class Reader:
 
     user_id: int | None = None
     is_admin: bool = False
+    role: Role | None = None
+
+    def has_role(self, *roles: Role) -> bool:
+        """Reads with one of `roles` (admins always do)."""
+        return self.is_admin or self.role in roles
 
     def is_user(self, user_id: int | None) -> bool:
         return self.user_id is not None and self.user_id == user_id
@@ -45,4 +50,4 @@ class Viewer:
 
     @property
     def reader(self) -> Reader:
-        return Reader(self.user_id, self.is_admin)
+        return Reader(self.user_id, self.is_admin, self.role)

@@ -120,6 +120,23 @@ def to_many(
     return _without_arguments(relation, description)
 
 
+def to_value(
+    *,
+    key: Key,
+    loader: LoaderFactory,
+    description: str | None = None,
+) -> Any:
+    """A value a loader computes per object (`product.favoriteCount`): batched and
+    prefetched like a relation; the loader answers for every key (a count of 0, a flag)."""
+    relation = Relation(
+        key=_key_of(key),
+        loader=lambda context, args: context.loaders.get(loader),
+        convert=lambda reader, value, args: value,
+        children=lambda value: (),
+    )
+    return _without_arguments(relation, description)
+
+
 def connection(
     *,
     key: Key,

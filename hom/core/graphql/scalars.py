@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import strawberry
@@ -32,4 +33,26 @@ UTC_DATETIME = strawberry.scalar(
     parse_value=parse_datetime,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: UTC_DATETIME}
+
+def parse_decimal(value: Any) -> Decimal:
+    """A decimal from a string or a JSON number, read as written (`9.9` is 9.9, not the
+    float nearest to it); anything else, NaN and infinities are refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise bad_user_input('Decimal must be a string such as "9.90" or a number')
+    try:
+        parsed = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise bad_user_input(f"Not a decimal number: {str(value)[:40]!r}") from None
+    if not parsed.is_finite():
+        raise bad_user_input("Decimal must be a finite number")
+    return parsed
+
+
+DECIMAL = strawberry.scalar(
+    name="Decimal",
+    description='A fixed-point decimal, written as a string ("9.90"); input also as a number.',
+    serialize=str,
+    parse_value=parse_decimal,
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: UTC_DATETIME, Decimal: DECIMAL}

@@ -1,0 +1,224 @@
+"""CatalogQuery / CatalogMutation: thin resolvers over the catalog service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry.relay import to_base64
+
+from hom.catalog import service
+from hom.catalog.loaders import category_by_id
+from hom.catalog.models import Category, Product
+from hom.catalog.types import (
+    ArchiveProductPayload,
+    CategoryType,
+    CreateCategoryInput,
+    CreateCategoryPayload,
+    CreateProductInput,
+    CreateProductPayload,
+    DeleteCategoryPayload,
+    ProductType,
+    UpdateCategoryInput,
+    UpdateCategoryPayload,
+    UpdateProductInput,
+    UpdateProductPayload,
+)
+from hom.core.graphql.errors import bad_user_input
+from hom.core.graphql.payloads import mutate
+from hom.core.graphql.permissions import Public, has_role, require_viewer
+from hom.core.graphql.relations import prefetch, present_one
+from hom.core.graphql.relay import decode_id
+from hom.core.graphql.visibility import present, present_all
+from hom.core.roles import Role
+from hom.core.viewer import Reader
+
+EditsCatalog = has_role(Role.OPERATOR)
+
+
+def category_id_of(global_id: str, argument: str) -> int:
+    return decode_id(global_id, "Category", argument=argument)
+
+
+def product_id_of(global_id: str, argument: str = "id") -> int:
+    return decode_id(global_id, "Product", argument=argument)
+
+
+def optional_category_id(global_id: Any, argument: str) -> Any:
+    """A Category id, None, or (for an absent update field) UNCHANGED."""
+    if global_id is strawberry.UNSET:
+        return service.UNCHANGED
+    return None if global_id is None else category_id_of(global_id, argument)
+
+
+def category_shown(reader: Reader) -> Callable[[Category], CategoryType | None]:
+    return lambda category: present(reader, CategoryType, category)
+
+
+def product_shown(reader: Reader) -> Callable[[Product], ProductType | None]:
+    return lambda product: present(reader, ProductType, product)
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(
+        permission_classes=[Public], description="The top of the category tree, by name."
+    )
+    async def categories(self, info: strawberry.Info) -> list[CategoryType]:
+        async with info.context.db.session() as session:
+            roots = await service.root_categories(session)
+        found = present_all(await info.context.reader(), CategoryType, roots)
+        await prefetch(info, found)
+        return found
+
+    @strawberry.field(permission_classes=[Public], description="A category by its slug.")
+    async def category(self, info: strawberry.Info, slug: str) -> CategoryType | None:
+        async with info.context.db.session() as session:
+            found = await service.get_category_by_slug(session, slug=slug)
+        if found is not None and found.id is not None:
+            # Its products point back at it: let them find it without another query.
+            info.context.loaders.get(category_by_id).prime(found.id, found)
+        return await present_one(info, CategoryType, found)
+
+    @strawberry.field(
+        permission_classes=[Public], description="A product by its id or by its slug (one of them)."
+    )
+    async def product(
+        self, info: strawberry.Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> ProductType | None:
+        if (id is None) == (slug is None):
+            raise bad_user_input("Give exactly one of `id` and `slug`")
+        async with info.context.db.session() as session:
+            if id is not None:
+                found = await service.get_product(session, product_id=product_id_of(id))
+            else:
+                assert slug is not None
+                found = await service.get_product_by_slug(session, slug=slug)
+        return await present_one(info, ProductType, found)
+
+
+@strawberry.type
+class CatalogMutation:
+    @strawberry.mutation(
+        permission_classes=[EditsCatalog], description="Add a category (operators, admins)."
+    )
+    async def create_category(
+        self, info: strawberry.Info, input: CreateCategoryInput
+    ) -> CreateCategoryPayload:
+        viewer = await require_viewer(info)
+        parent = input.parent_id
+        new = service.NewCategory(
+            name=input.name,
+            slug=input.slug,
+            parent_id=None if parent is None else category_id_of(parent, "input.parentId"),
+        )
+        return await mutate(
+            info,
+            CreateCategoryPayload,
+            lambda s: service.create_category(s, new=new, actor=viewer),
+            category_shown(viewer.reader),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[EditsCatalog],
+        description="Rename a category, change its slug or move it in the tree.",
+    )
+    async def update_category(
+        self, info: strawberry.Info, input: UpdateCategoryInput
+    ) -> UpdateCategoryPayload:
+        viewer = await require_viewer(info)
+        changes = service.CategoryChanges(
+            category_id=category_id_of(input.id, "input.id"),
+            name=input.name,
+            slug=input.slug,
+            parent_id=optional_category_id(input.parent_id, "input.parentId"),
+        )
+        return await mutate(
+            info,
+            UpdateCategoryPayload,
+            lambda s: service.update_category(s, changes=changes, actor=viewer),
+            category_shown(viewer.reader),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[EditsCatalog],
+        description="Delete a category that has no products (archived ones too) and no children.",
+    )
+    async def delete_category(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> DeleteCategoryPayload:
+        viewer = await require_viewer(info)
+        category_id = category_id_of(id, "id")
+        return await mutate(
+            info,
+            DeleteCategoryPayload,
+            lambda s: service.delete_category(s, category_id=category_id, actor=viewer),
+            lambda deleted: strawberry.ID(to_base64("Category", deleted)),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[EditsCatalog], description="Add a product (operators, admins)."
+    )
+    async def create_product(
+        self, info: strawberry.Info, input: CreateProductInput
+    ) -> CreateProductPayload:
+        viewer = await require_viewer(info)
+        new = service.NewProduct(
+            sku=input.sku,
+            slug=input.slug,
+            name=input.name,
+            description=input.description,
+            price=input.price,
+            currency=input.currency,
+            category_id=category_id_of(input.category_id, "input.categoryId"),
+            is_active=input.is_active,
+        )
+        return await mutate(
+            info,
+            CreateProductPayload,
+            lambda s: service.create_product(s, new=new, actor=viewer),
+            product_shown(viewer.reader),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[EditsCatalog], description="Change any of a product's fields."
+    )
+    async def update_product(
+        self, info: strawberry.Info, input: UpdateProductInput
+    ) -> UpdateProductPayload:
+        viewer = await require_viewer(info)
+        category = input.category_id
+        changes = service.ProductChanges(
+            product_id=product_id_of(input.id, "input.id"),
+            sku=input.sku,
+            slug=input.slug,
+            name=input.name,
+            description=input.description,
+            price=input.price,
+            currency=input.currency,
+            category_id=None if category is None else category_id_of(category, "input.categoryId"),
+            is_active=input.is_active,
+        )
+        return await mutate(
+            info,
+            UpdateProductPayload,
+            lambda s: service.update_product(s, changes=changes, actor=viewer),
+            product_shown(viewer.reader),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[EditsCatalog],
+        description="Hide a product from shoppers (idempotent); operators and admins still see it.",
+    )
+    async def archive_product(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> ArchiveProductPayload:
+        viewer = await require_viewer(info)
+        product_id = product_id_of(id)
+        return await mutate(
+            info,
+            ArchiveProductPayload,
+            lambda s: service.archive_product(s, product_id=product_id, actor=viewer),
+            product_shown(viewer.reader),
+        )

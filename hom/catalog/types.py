@@ -1,0 +1,240 @@
+"""Strawberry types of the catalog: categories, products and their money."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from hom.catalog import reads
+from hom.catalog.loaders import (
+    available_quantity_by_product,
+    category_by_id,
+    children_by_category,
+    favorite_count_by_product,
+    product_by_id,
+    product_count_by_category,
+    products_by_category,
+    sees_archived,
+    view_count_by_product,
+    viewer_favorited_by_product,
+)
+from hom.catalog.models import Category, Product
+from hom.core.graphql.payloads import Payload
+from hom.core.graphql.relations import connection, nodes_by_id, to_many, to_one, to_value
+from hom.core.graphql.relay import Connection
+from hom.core.graphql.visibility import visible_to
+from hom.core.viewer import Reader
+
+
+@strawberry.type(description="An amount of money in one currency.")
+class Money:
+    amount: Decimal = strawberry.field(description='Exact, with two decimals ("9.90").')
+    currency: str = strawberry.field(description="ISO 4217 code (EUR).")
+
+
+@strawberry.type(name="Category", description="A node of the catalog's category tree.")
+class CategoryType(relay.Node):
+    category_id: relay.NodeID[int]
+    name: str
+    slug: str
+    parent_id: strawberry.Private[int | None]
+    parent: CategoryType | None = to_one(
+        key="parent_id",
+        loader=category_by_id,
+        target=lambda: CategoryType,
+        description="The category above (null at the top of the tree).",
+    )
+    children: list[CategoryType] = to_many(
+        key="category_id",
+        loader=children_by_category,
+        target=lambda: CategoryType,
+        description="The categories directly below, by name.",
+    )
+    products: Connection[ProductType] = connection(
+        key="category_id",
+        loader=products_by_category,
+        target=lambda: ProductType,
+        sort_keys=reads.CATEGORY_PRODUCT_KEYS,
+        description="The products directly in this category, newest first.",
+    )
+    product_count: int = to_value(
+        key="category_id",
+        loader=product_count_by_category,
+        description="How many products are directly in this category.",
+    )
+
+    @classmethod
+    def from_model(cls, category: Category) -> CategoryType:
+        assert category.id is not None
+        return cls(
+            category_id=category.id,
+            name=category.name,
+            slug=category.slug,
+            parent_id=category.parent_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CategoryType | None]:
+        return await nodes_by_id(info, cls, category_by_id, node_ids)
+
+
+def shown_product(reader: Reader, product: Product) -> bool:
+    """An archived product exists only for the people who edit the catalog."""
+    return product.is_active or sees_archived(reader)
+
+
+@visible_to(shown_product)
+@strawberry.type(name="Product", description="Something the shop sells.")
+class ProductType(relay.Node):
+    product_id: relay.NodeID[int]
+    sku: str
+    slug: str
+    name: str
+    description: str
+    price: Money
+    is_active: bool = strawberry.field(
+        description="False once archived (then only operators and admins see it)."
+    )
+    created_at: datetime
+    updated_at: datetime
+    category_id: strawberry.Private[int]
+    category: CategoryType = to_one(
+        key="category_id", loader=category_by_id, target=lambda: CategoryType
+    )
+    available_quantity: int = to_value(
+        key="product_id",
+        loader=available_quantity_by_product,
+        description="How many can be ordered now, over all warehouses.",
+    )
+    favorite_count: int = to_value(
+        key="product_id",
+        loader=favorite_count_by_product,
+        description="How many users have it among their favorites.",
+    )
+    view_count: int = to_value(
+        key="product_id",
+        loader=view_count_by_product,
+        description="Counted views: one per viewer and hour.",
+    )
+    viewer_has_favorited: bool = to_value(
+        key="product_id",
+        loader=viewer_favorited_by_product,
+        description="Whether you have it among your favorites (false when signed out).",
+    )
+
+    @classmethod
+    def from_model(cls, product: Product) -> ProductType:
+        assert product.id is not None
+        assert product.created_at is not None
+        assert product.updated_at is not None
+        return cls(
+            product_id=product.id,
+            sku=product.sku,
+            slug=product.slug,
+            name=product.name,
+            description=product.description,
+            price=Money(amount=product.price, currency=product.currency),
+            is_active=product.is_active,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+            category_id=product.category_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ProductType | None]:
+        return await nodes_by_id(info, cls, product_by_id, node_ids)
+
+
+@strawberry.input
+class CreateCategoryInput:
+    name: str
+    slug: str
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The category to put it under; null or absent: the top."
+    )
+
+
+@strawberry.input
+class UpdateCategoryInput:
+    id: strawberry.ID
+    name: str | None = None
+    slug: str | None = None
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Move it under this category; null moves it to the top; absent keeps it.",
+    )
+
+
+@strawberry.input
+class CreateProductInput:
+    sku: str
+    slug: str
+    name: str
+    price: Decimal
+    category_id: strawberry.ID
+    description: str = ""
+    currency: str = "EUR"
+    is_active: bool = True
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateProductInput:
+    id: strawberry.ID
+    sku: str | None = None
+    slug: str | None = None
+    name: str | None = None
+    description: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    category_id: strawberry.ID | None = None
+    is_active: bool | None = None
+
+
+@strawberry.type
+class CategoryPayload(Payload):
+    category: CategoryType | None = None
+
+
+@strawberry.type
+class CreateCategoryPayload(CategoryPayload):
+    pass
+
+
+@strawberry.type
+class UpdateCategoryPayload(CategoryPayload):
+    pass
+
+
+@strawberry.type
+class DeleteCategoryPayload(Payload):
+    deleted_category_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id the deleted category had."
+    )
+
+
+@strawberry.type
+class ProductPayload(Payload):
+    product: ProductType | None = None
+
+
+@strawberry.type
+class CreateProductPayload(ProductPayload):
+    pass
+
+
+@strawberry.type
+class UpdateProductPayload(ProductPayload):
+    pass
+
+
+@strawberry.type
+class ArchiveProductPayload(ProductPayload):
+    pass
