@@ -10,7 +10,12 @@ import strawberry
 
 from hom.accounts.schema import AccountsMutation, AccountsQuery
 from hom.audit.schema import AuditQuery
-from hom.catalog.schema import CatalogMutation, CatalogQuery
+from hom.catalog.schema import (
+    CatalogEngagementMutation,
+    CatalogEngagementQuery,
+    CatalogMutation,
+    CatalogQuery,
+)
 from hom.core.config import Settings
 from hom.core.graphql.schema import HomSchema, make_schema
 from hom.core.graphql.server_info import CoreQuery
@@ -22,12 +27,19 @@ from hom.notifications.schema import (
 
 
 @strawberry.type
-class Query(AccountsQuery, AuditQuery, CatalogQuery, NotificationsQuery, CoreQuery):
+class Query(
+    AccountsQuery,
+    AuditQuery,
+    CatalogQuery,
+    CatalogEngagementQuery,
+    NotificationsQuery,
+    CoreQuery,
+):
     """All read operations."""
 
 
 @strawberry.type
-class Mutation(AccountsMutation, CatalogMutation, NotificationsMutation):
+class Mutation(AccountsMutation, CatalogMutation, CatalogEngagementMutation, NotificationsMutation):
     """All write operations."""
 
 

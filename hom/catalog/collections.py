@@ -216,3 +216,19 @@ async def collection_product_pages(
 def _item_key(row: tuple[Product, datetime]) -> tuple[datetime, int | None]:
     product, added_at = row
     return added_at, product.id
+
+
+async def collection_product_counts(
+    session: AsyncSession, *, collection_ids: Sequence[int]
+) -> list[int]:
+    """How many active products each collection holds (0 for none), in the order asked."""
+    if not collection_ids:
+        return []
+    statement = (
+        select(col(CollectionItem.collection_id), func.count())
+        .join(Product, col(Product.id) == col(CollectionItem.product_id))
+        .where(col(CollectionItem.collection_id).in_(collection_ids), col(Product.is_active))
+        .group_by(col(CollectionItem.collection_id))
+    )
+    counted = dict((await session.exec(statement)).all())
+    return [counted.get(collection_id, 0) for collection_id in collection_ids]

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from hom.catalog import reads
-from hom.catalog.models import Category, Product
+from hom.catalog import collections, reads
+from hom.catalog.models import Category, Collection, Product
 from hom.context import Context, session_loader
 from hom.core.pagination import Page, PageRequest
 from hom.core.roles import Role
@@ -96,3 +96,39 @@ def available_quantity_by_product(context: Context) -> DataLoader[int, int]:
         return [0] * len(ids)
 
     return DataLoader(load_fn=load)
+
+
+# Collections: the reader decides which exist (a private one only for its owner).
+
+
+def collection_by_id(context: Context) -> DataLoader[int, Collection | None]:
+    async def load(ids: Sequence[int]) -> list[Collection | None]:
+        reader_user_id = (await context.reader()).user_id
+        async with context.db.session() as session:
+            return await collections.collections_by_ids(
+                session, reader_user_id=reader_user_id, ids=ids
+            )
+
+    return DataLoader(load_fn=load)
+
+
+def products_by_collection(
+    context: Context, request: PageRequest
+) -> DataLoader[int, Page[Product] | None]:
+    """A page of each collection's active products (the caller showed the collection)."""
+
+    async def load(ids: Sequence[int]) -> list[Page[Product] | None]:
+        async with context.db.session() as session:
+            pages = await collections.collection_product_pages(
+                session, collection_ids=ids, request=request
+            )
+        return [pages.get(collection_id) for collection_id in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def product_count_by_collection(context: Context) -> DataLoader[int, int]:
+    return session_loader(
+        context,
+        lambda session, ids: collections.collection_product_counts(session, collection_ids=ids),
+    )

@@ -13,9 +13,16 @@ from sqlmodel import select
 from strawberry.types.base import get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
+from hom.accounts.models import User
 from hom.audit.models import AuditEntry
-from hom.catalog.models import Category, Product
-from hom.catalog.schema import CatalogMutation, CatalogQuery
+from hom.catalog import collections
+from hom.catalog.models import Category, Collection, Product, Visibility
+from hom.catalog.schema import (
+    CatalogEngagementMutation,
+    CatalogEngagementQuery,
+    CatalogMutation,
+    CatalogQuery,
+)
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
@@ -37,15 +44,32 @@ MATRIX: dict[str, tuple[Expect, Expect, Expect, Expect, Expect]] = {
     "updateProduct":    (UNAUTH, DENY,     DENY,  OK,       OK),
     "archiveProduct":   (UNAUTH, DENY,     DENY,  OK,       OK),
 }  # fmt: skip
+# SPEC §6: favorites, collections and recently viewed are the signed-in user's own;
+# a public collection is readable and a view is recorded for everyone.
+MATRIX.update({
+    "myFavorites":          (UNAUTH, OK,   OK,    OK,       OK),
+    "myCollections":        (UNAUTH, OK,   OK,    OK,       OK),
+    "collection":           (OK,     OK,   OK,    OK,       OK),
+    "myRecentlyViewed":     (UNAUTH, OK,   OK,    OK,       OK),
+    "addFavorite":          (UNAUTH, OK,   OK,    OK,       OK),
+    "removeFavorite":       (UNAUTH, OK,   OK,    OK,       OK),
+    "createCollection":     (UNAUTH, OK,   OK,    OK,       OK),
+    "addToCollection":      (UNAUTH, OK,   OK,    OK,       OK),
+    "removeFromCollection": (UNAUTH, OK,   OK,    OK,       OK),
+    "deleteCollection":     (UNAUTH, OK,   OK,    OK,       OK),
+    "recordProductView":    (OK,     OK,   OK,    OK,       OK),
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Rows:
-    """What an operation may refer to: a category with a product, and an empty category."""
+    """What an operation may refer to: a category with a product, an empty category, and a
+    public collection holding the product (the caller's own when signed in)."""
 
     category: Category
     product: Product
     empty: Category
+    collection: Collection | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,71 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def collection_item(rows: Rows) -> dict[str, Any]:
+    assert rows.collection is not None
+    return {
+        "input": {
+            "collectionId": global_id("Collection", rows.collection.id),
+            "productId": global_id("Product", rows.product.id),
+        }
+    }
+
+
+def collection_gid(rows: Rows) -> dict[str, Any]:
+    assert rows.collection is not None
+    return {"id": global_id("Collection", rows.collection.id)}
+
+
+def product_gid(rows: Rows) -> dict[str, Any]:
+    return {"id": global_id("Product", rows.product.id)}
+
+
+COLLECTION_PAYLOAD = "{ collection { id } errors { field code } }"
+OPERATIONS.update(
+    {
+        "myFavorites": Operation("{ myFavorites { edges { cursor } } }", no_variables),
+        "myCollections": Operation("{ myCollections { edges { cursor } } }", no_variables),
+        "collection": Operation(
+            "query ($id: ID!) { collection(id: $id) { name } }", collection_gid
+        ),
+        "myRecentlyViewed": Operation("{ myRecentlyViewed { edges { cursor } } }", no_variables),
+        "addFavorite": Operation(
+            f"mutation ($id: ID!) {{ addFavorite(productId: $id) {PRODUCT_PAYLOAD} }}",
+            product_gid,
+        ),
+        "removeFavorite": Operation(
+            f"mutation ($id: ID!) {{ removeFavorite(productId: $id) {PRODUCT_PAYLOAD} }}",
+            product_gid,
+        ),
+        "createCollection": Operation(
+            "mutation ($input: CreateCollectionInput!) "
+            f"{{ createCollection(input: $input) {COLLECTION_PAYLOAD} }}",
+            lambda _: {"input": {"name": "New"}},
+        ),
+        "addToCollection": Operation(
+            "mutation ($input: AddToCollectionInput!) "
+            f"{{ addToCollection(input: $input) {COLLECTION_PAYLOAD} }}",
+            collection_item,
+        ),
+        "removeFromCollection": Operation(
+            "mutation ($input: RemoveFromCollectionInput!) "
+            f"{{ removeFromCollection(input: $input) {COLLECTION_PAYLOAD} }}",
+            collection_item,
+        ),
+        "deleteCollection": Operation(
+            "mutation ($id: ID!) "
+            "{ deleteCollection(id: $id) { deletedCollectionId errors { field code } } }",
+            collection_gid,
+        ),
+        "recordProductView": Operation(
+            "mutation ($id: ID!) "
+            "{ recordProductView(productId: $id) { counted product { id } errors { code } } }",
+            product_gid,
+        ),
+    }
+)
+
+
 def matrix_cases() -> list[Any]:
     return [
         pytest.param(name, caller, expected, id=f"{name}-{caller or 'anonymous'}")
@@ -118,7 +207,12 @@ def matrix_cases() -> list[Any]:
 def test_matrix_covers_every_catalog_root_field() -> None:
     fields = {
         to_camel_case(f.python_name)
-        for root in (CatalogQuery, CatalogMutation)
+        for root in (
+            CatalogQuery,
+            CatalogMutation,
+            CatalogEngagementQuery,
+            CatalogEngagementMutation,
+        )
         for f in get_object_definition(root, strict=True).fields
     }
     assert fields == set(MATRIX) == set(OPERATIONS)
@@ -134,15 +228,18 @@ async def test_role_matrix(
     expected: Expect,
 ) -> None:
     kitchen = await create_category(session_maker, "Kitchen")
+    product = await create_product(session_maker, kitchen)
+    token: str | None = None
+    # Signed in, the caller owns the collection; anonymous, someone else does.
+    owner = await create_user(session_maker, role=caller or Role.CUSTOMER)
+    if caller is not None:
+        token = (await login_tokens(client, owner.email)).access_token
     rows = Rows(
         category=kitchen,
-        product=await create_product(session_maker, kitchen),
+        product=product,
         empty=await create_category(session_maker, "Empty"),
+        collection=await public_collection(session_maker, owner, product),
     )
-    token: str | None = None
-    if caller is not None:
-        user = await create_user(session_maker, role=caller)
-        token = (await login_tokens(client, user.email)).access_token
     operation = OPERATIONS[name]
 
     body = await gql(operation.document, operation.variables(rows), token=token)
@@ -159,6 +256,22 @@ async def test_role_matrix(
         assert body["errors"][0]["path"] == [name]
         assert body["data"] is None, body
         assert await audit_count(session_maker) == 0, "a refused caller changed nothing"
+
+
+async def public_collection(
+    session_maker: SessionMaker, owner: User, product: Product
+) -> Collection:
+    assert owner.id is not None
+    assert product.id is not None
+    async with unit_of_work(session_maker) as session:
+        collection = await collections.create_collection(
+            session, owner_id=owner.id, name="Shared", visibility=Visibility.PUBLIC
+        )
+        assert collection.id is not None
+        await collections.add_to_collection(
+            session, owner_id=owner.id, collection_id=collection.id, product_id=product.id
+        )
+    return collection
 
 
 async def audit_count(session_maker: SessionMaker) -> int:
