@@ -18,7 +18,7 @@ from hom.core.clock import utcnow
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from tests.catalog.engagement import count_rows, create_category, create_product, id_of
-from tests.catalog.factories import global_id
+from tests.catalog.factories import add_favorites, global_id
 from tests.factories import signed_in
 from tests.support import GraphQLClient, count_statements, error_codes
 
@@ -425,6 +425,20 @@ async def test_record_product_view_counts_once_per_viewer_and_hour(
     assert next_hour["product"]["viewCount"] == 3
 
 
+async def test_an_untrusted_forwarded_for_header_does_not_make_a_new_viewer(
+    gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    kettle = await create_product(session_maker, name="Kettle")
+    variables = {"id": product_gid(kettle)}
+    counted = []
+    for forwarded in ("203.0.113.1", "203.0.113.2"):
+        headers = {"user-agent": "Firefox", "x-forwarded-for": forwarded}
+        body = await gql(RECORD_VIEW, variables, headers=headers)
+        counted.append(body["data"]["recordProductView"]["counted"])
+    assert counted == [True, False]
+    assert await count_rows(session_maker, ProductView) == 1
+
+
 async def test_a_signed_in_viewer_counts_once_per_hour_whatever_the_client(
     client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
 ) -> None:
@@ -515,3 +529,26 @@ async def test_my_collections_with_their_products_do_not_grow_with_the_collectio
         assert len(shown) == total
         counts[total] = log.count
     assert set(counts.values()) == {MY_COLLECTIONS_STATEMENTS}, counts
+
+
+MY_FAVORITES_PAGE = """query ($first: Int!) { myFavorites(first: $first) { edges { node {
+  name price { amount } category { name } favoriteCount viewCount viewerHasFavorited
+} } } }"""
+# The page, its categories, favorite counts, view counts and the viewer's favorites.
+MY_FAVORITES_STATEMENTS = 5
+
+
+async def test_a_page_of_my_favorites_costs_the_same_for_1_20_and_100(
+    app: Starlette, client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    category = await create_category(session_maker)
+    products = [await create_product(session_maker, category=category) for _ in range(100)]
+    me = await shopper(client, gql, session_maker)
+    await add_favorites(session_maker, me.user_id, products)
+    counts = {}
+    for first in (1, 20, 100):
+        with count_statements(app.state.services.engine) as log:
+            data = await me(MY_FAVORITES_PAGE, first=first)
+        assert len(data["myFavorites"]["edges"]) == first
+        counts[first] = log.count
+    assert set(counts.values()) == {MY_FAVORITES_STATEMENTS}, counts
