@@ -1,8 +1,9 @@
 """The products listing: filters, sorts with keyset cursors, and search (SPEC §7 catalog).
 
 Plain async functions over a session; no strawberry. A resolver calls
-`product_sort_keys` (to decode `after`) and then `list_products`; both take the
-same sort and filter, so the cursor and the page agree.
+`products_page` (client arguments: `first`/`after` checked, cursors bound to their sort
+and search); `product_sort_keys` and `list_products` are its parts, sharing one sort and
+filter so the cursor and the page agree.
 
 Search, in short:
 - The input is cut to its words (Unicode letters and digits; NULs, punctuation,
