@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from hom.accounts.auth_routes import auth_routes
 from hom.accounts.media_routes import media_routes
 from hom.accounts.sessions import SessionStore
+from hom.catalog.listing import log_search_mode
 from hom.context import context_factory
 from hom.core.config import Settings, get_settings
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
@@ -65,6 +66,15 @@ async def _read_outbox(services: Services) -> None:
         log.warning("outbox depth not read", exc_info=True)
 
 
+async def learn_database_features(services: Services) -> None:
+    """Which search runs (one log line), known to resolvers from now on without a query.
+    The database away at start-up does not stop the app: the first search asks instead."""
+    try:
+        services.features.pg_trgm = await log_search_mode(connection=services.engine)
+    except Exception:
+        log.warning("search mode not known yet: the database did not answer", exc_info=True)
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     return [
         Middleware(RequestContextMiddleware),
@@ -103,6 +113,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await learn_database_features(services)
         yield
         await services.close()
         shutdown_tracing()

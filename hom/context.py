@@ -1,7 +1,7 @@
 """The per-request context every resolver sees: infrastructure only.
 
 Settings, the request's database handle, Redis and its key builder, the
-process's pub/sub hub, the request's DataLoaders and the viewer. Domains build
+process's pub/sub hub and database features, the request's DataLoaders and the viewer. Domains build
 their own stores from it; how a bearer token becomes a viewer is handed in by the
 app (accounts knows).
 """
@@ -25,7 +25,7 @@ from hom.core.db import RequestDatabase
 from hom.core.graphql.errors import unauthenticated
 from hom.core.pubsub import PubSubHub
 from hom.core.redis import RedisKeys
-from hom.core.services import Services
+from hom.core.services import DatabaseFeatures, Services
 from hom.core.tokens import Claims, TokenType
 from hom.core.viewer import ANONYMOUS, Reader, Viewer
 
@@ -75,6 +75,8 @@ class Context:
     request_id: str
     authenticate: Authenticate
     pubsub: PubSubHub
+    # The process's, shared: what the database offers (pg_trgm), known without a query.
+    features: DatabaseFeatures = field(default_factory=DatabaseFeatures)
     loaders: Loaders = field(init=False)
     # graphql-transport-ws: the `connection_init` payload (browsers cannot set headers).
     connection_params: dict[str, Any] | None = None
@@ -145,6 +147,7 @@ def context_factory(
             request_id=getattr(request.state, "request_id", ""),
             authenticate=authenticate,
             pubsub=services.pubsub,
+            features=services.features,
         )
 
     return make

@@ -1,8 +1,9 @@
 """The products listing: filters, sorts with keyset cursors, and search (SPEC §7 catalog).
 
 Plain async functions over a session; no strawberry. A resolver calls
-`product_sort_keys` (to decode `after`) and then `list_products`; both take the
-same sort and filter, so the cursor and the page agree.
+`products_page` (client arguments: `first`/`after` checked, cursors bound to their sort
+and search); `product_sort_keys` and `list_products` are its parts, sharing one sort and
+filter so the cursor and the page agree.
 
 Search, in short:
 - The input is cut to its words (Unicode letters and digits; NULs, punctuation,
@@ -13,9 +14,11 @@ Search, in short:
 - Full-text: every word is a prefix lexeme (`'word':*`), all of them must match
   `product.search_document` (config 'simple', so Cyrillic and Latin alike).
 - Trigram (when pg_trgm is installed and the caller says so): the name is also a
-  match when `word_similarity(words, lower(name)) >= TRIGRAM_THRESHOLD` (a one-letter
-  typo); candidates come from `ix_product_name_trgm` through a regex of the query's
-  trigrams, so no GUC (`pg_trgm.word_similarity_threshold`) has to be set.
+  match when `lower(words) <% lower(name)`, i.e. its word similarity reaches
+  `pg_trgm.word_similarity_threshold`, which every pooled connection sets to
+  `TRIGRAM_THRESHOLD` (hom.core.db.SERVER_SETTINGS): a one-letter typo. The operator
+  (unlike a `word_similarity(...) >= x` call) is indexable (`ix_product_name_trgm`)
+  and estimated, so the planner does not seq-scan every product to rank a search.
 - Rank: `ts_rank_cd` (weight A, name and sku = 1.0; weight B, description = 0.4)
   plus, in trigram mode, the name's `word_similarity` (0..1); rounded to six places
   so a cursor holds it exactly; ties are broken by id.
@@ -23,10 +26,11 @@ Search, in short:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -40,14 +44,23 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Product
-from hom.core.errors import DomainError, ErrorCode
-from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.errors import DomainError, ErrorCode, InvalidInput
+from hom.core.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    keyset_select,
+    make_page,
+    page_request,
+)
 
 MAX_SEARCH_LENGTH = 200  # characters of input looked at; the rest is ignored
 MAX_SEARCH_WORDS = 10
 MIN_TRIGRAM_LENGTH = 4  # shorter queries are prefixes already; trigrams would match too much
-MAX_TRIGRAMS = 64  # candidate trigrams in the index regex
-TRIGRAM_THRESHOLD = 0.5  # one wrong letter in a 5+ letter word still matches
+MAX_TRIGRAMS = 64
+# One wrong letter in a 5+ letter word still matches; the connections' setting
+# (hom.core.db.SERVER_SETTINGS) says the same, and a test checks they agree.
+TRIGRAM_THRESHOLD = 0.5
 RANK_PLACES = 6
 TRIGRAM_MODE = "search: full-text + trigram (pg_trgm)"
 FULL_TEXT_MODE = "search: full-text only; pg_trgm is not installed, typos will not match"
@@ -183,10 +196,8 @@ def search_condition(terms: SearchTerms, *, trigram: bool) -> ColumnElement[bool
     full_text = col(Product.search_document).bool_op("@@")(tsquery(terms))
     if not (trigram and terms.fuzzy):
         return full_text
-    name = func.lower(col(Product.name))
-    candidates = name.regexp_match("(" + "|".join(terms.trigrams) + ")")
-    similar = func.word_similarity(terms.text, name) >= TRIGRAM_THRESHOLD
-    return or_(full_text, candidates & similar)
+    similar = func.lower(terms.text).op("<%", is_comparison=True)(func.lower(col(Product.name)))
+    return or_(full_text, similar)
 
 
 def check_filter(filter: ProductFilter) -> None:
@@ -270,6 +281,45 @@ def _leading_bound(keys: Sequence[SortKey], request: PageRequest) -> list[Column
     first: ColumnElement[Any] = keys[0].column  # type: ignore[assignment]
     value = request.after[0]
     return [first <= value if keys[0].descending else first >= value]
+
+
+async def products_page(
+    session: AsyncSession,
+    *,
+    filter: ProductFilter,
+    sort: ProductSort | None,
+    first: int | None,
+    after: str | None,
+    trigram: bool,
+    stock: StockCondition = no_stock_yet,
+) -> Page[Product]:
+    """`list_products` for a client: `first`/`after` checked (InvalidInput), and cursors
+    bound to their listing, so one from another sort or search is refused, not misread."""
+    scope = cursor_scope(sort, filter, trigram=trigram)
+    keys = product_sort_keys(sort, filter=filter, trigram=trigram)
+    request = page_request(first, _unscoped(after, scope) if after else None, keys)
+    page = await list_products(
+        session, filter=filter, sort=sort, request=request, trigram=trigram, stock=stock
+    )
+    return replace(page, cursors=[f"{scope}.{cursor}" for cursor in page.cursors])
+
+
+def cursor_scope(sort: ProductSort | None, filter: ProductFilter, *, trigram: bool) -> str:
+    """What a position is in: the sort and the search's words (and, for RELEVANCE, the
+    mode: a rank belongs to one search in one mode). Other filters keep their cursors."""
+    effective = effective_sort(sort, filter)
+    terms = search_terms(filter.search)
+    words = " ".join(terms.words).lower() if terms is not None else ""
+    mode = str(trigram) if effective is ProductSort.RELEVANCE else ""
+    scope = "\x1f".join((effective.value, words, mode)).encode()
+    return hashlib.blake2b(scope, digest_size=6).hexdigest()
+
+
+def _unscoped(cursor: str, scope: str) -> str:
+    given, _, inner = cursor.partition(".")
+    if given != scope:
+        raise InvalidInput("`after` is not a cursor of this list (another sort or search)", "after")
+    return inner
 
 
 async def trigram_available(

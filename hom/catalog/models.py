@@ -73,6 +73,10 @@ class Product(SQLModel, table=True):
         Index("ix_product_created_at_id", "created_at", "id"),
         Index("ix_product_price_id", "price", "id"),
         Index("ix_product_name_id", "name", "id"),
+        # One category in each sort's order (category pages, the category filter).
+        Index("ix_product_category_id_created_at_id", "category_id", "created_at", "id"),
+        Index("ix_product_category_id_price_id", "category_id", "price", "id"),
+        Index("ix_product_category_id_name_id", "category_id", "name", "id"),
         Index("ix_product_search_document", "search_document", postgresql_using="gin"),
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug"),
         CheckConstraint("price >= 0", name="price_not_negative"),

@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.relay import to_base64
 
-from hom.catalog import collections, favorites, service, views
-from hom.catalog.loaders import category_by_id, product_by_id
+from hom.catalog import collections, favorites, listing, service, views
+from hom.catalog.loaders import category_by_id, product_by_id, sees_archived
 from hom.catalog.models import Category, Collection, Product
 from hom.catalog.types import (
     AddFavoritePayload,
@@ -26,6 +26,7 @@ from hom.catalog.types import (
     CreateProductPayload,
     DeleteCategoryPayload,
     DeleteCollectionPayload,
+    ProductFilterInput,
     ProductType,
     RecordProductViewPayload,
     RemoveFavoritePayload,
@@ -39,7 +40,7 @@ from hom.catalog.types import (
 from hom.core.client_ip import client_ip, parse_networks
 from hom.core.clock import utcnow
 from hom.core.errors import DomainError
-from hom.core.graphql.errors import bad_user_input
+from hom.core.graphql.errors import arguments_checked, bad_user_input
 from hom.core.graphql.payloads import UserError, mutate
 from hom.core.graphql.permissions import IsAuthenticated, Public, has_role, require_viewer
 from hom.core.graphql.relations import prefetch, present_one, present_page
@@ -95,6 +96,37 @@ class CatalogQuery:
             # Its products point back at it: let them find it without another query.
             info.context.loaders.get(category_by_id).prime(found.id, found)
         return await present_one(info, CategoryType, found)
+
+    @strawberry.field(
+        permission_classes=[Public],
+        description="Products by filter and sort, with keyset cursors (a cursor belongs to "
+        "its sort and search); archived ones only for operators and admins.",
+    )
+    async def products(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ProductFilterInput | None = None,
+        sort: listing.ProductSort | None = None,
+    ) -> Connection[ProductType]:
+        archived = sees_archived(await info.context.reader())
+        criteria = (filter or ProductFilterInput()).to_filter(include_inactive=archived)
+        features = info.context.features
+        async with info.context.db.session() as session:
+            if features.pg_trgm is None:  # not learnt at start-up (the database was away)
+                features.pg_trgm = await listing.log_search_mode(connection=session)
+            with arguments_checked("filter"):
+                page = await listing.products_page(
+                    session,
+                    filter=criteria,
+                    sort=sort,
+                    first=first,
+                    after=after,
+                    trigram=features.pg_trgm,
+                )
+        connection: Connection[ProductType] = await present_page(info, ProductType, page)
+        return connection
 
     @strawberry.field(
         permission_classes=[Public], description="A product by its id or by its slug (one of them)."

@@ -11,7 +11,7 @@ from strawberry import relay
 
 from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
-from hom.catalog import collections, reads
+from hom.catalog import collections, listing, reads
 from hom.catalog.loaders import (
     available_quantity_by_product,
     category_by_id,
@@ -30,7 +30,7 @@ from hom.catalog.loaders import (
 from hom.catalog.models import Category, Collection, Product, Visibility
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import connection, nodes_by_id, to_many, to_one, to_value
-from hom.core.graphql.relay import Connection
+from hom.core.graphql.relay import Connection, decode_id
 from hom.core.graphql.visibility import visible_to
 from hom.core.viewer import Reader
 
@@ -156,6 +156,46 @@ class ProductType(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ProductType | None]:
         return await nodes_by_id(info, cls, product_by_id, node_ids)
+
+
+# --- the products listing (CatalogQuery.products) --------------------------------------
+
+strawberry.enum(
+    listing.ProductSort,
+    name="ProductSort",
+    description="RELEVANCE (the default when searching; else NEWEST), NEWEST, PRICE_ASC, "
+    "PRICE_DESC, NAME; ties go to the newer id (the older for PRICE_ASC and NAME).",
+)
+
+
+@strawberry.input(name="ProductFilter", description="Products matching every condition given.")
+class ProductFilterInput:
+    search: str | None = strawberry.field(
+        default=None,
+        description="Words of the name, sku or description (prefixes; any input is literal); "
+        "a one-letter typo in the name matches where the server has pg_trgm.",
+    )
+    category_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only products directly in this category."
+    )
+    min_price: Decimal | None = strawberry.field(default=None, description="Inclusive.")
+    max_price: Decimal | None = strawberry.field(default=None, description="Inclusive.")
+    in_stock: bool | None = strawberry.field(
+        default=None, description="Available now (true) or not (false)."
+    )
+
+    def to_filter(self, *, include_inactive: bool) -> listing.ProductFilter:
+        category = self.category_id
+        return listing.ProductFilter(
+            search=self.search,
+            category_id=None
+            if category is None
+            else decode_id(category, "Category", argument="filter.categoryId"),
+            min_price=self.min_price,
+            max_price=self.max_price,
+            in_stock=self.in_stock,
+            include_inactive=include_inactive,
+        )
 
 
 @strawberry.input

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +16,14 @@ from hom.core.unit_of_work import SessionMaker
 
 
 @dataclass
+class DatabaseFeatures:
+    """Optional extensions the database has (SPEC §1), learnt once per process: the app
+    asks at start-up; None until somebody has asked."""
+
+    pg_trgm: bool | None = None
+
+
+@dataclass
 class Services:
     settings: Settings
     engine: AsyncEngine
@@ -23,6 +31,7 @@ class Services:
     redis: Redis
     keys: RedisKeys
     pubsub: PubSubHub
+    features: DatabaseFeatures = field(default_factory=DatabaseFeatures)
 
     @classmethod
     def create(cls, settings: Settings) -> Services:

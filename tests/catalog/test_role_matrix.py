@@ -36,6 +36,7 @@ from tests.support import GraphQLClient, error_codes
 MATRIX: dict[str, tuple[Expect, Expect, Expect, Expect, Expect]] = {
     "categories":       (OK,     OK,       OK,    OK,       OK),
     "category":         (OK,     OK,       OK,    OK,       OK),
+    "products":         (OK,     OK,       OK,    OK,       OK),
     "product":          (OK,     OK,       OK,    OK,       OK),
     "createCategory":   (UNAUTH, DENY,     DENY,  OK,       OK),
     "updateCategory":   (UNAUTH, DENY,     DENY,  OK,       OK),
@@ -88,6 +89,7 @@ PRODUCT_PAYLOAD = "{ product { id } errors { field code } }"
 OPERATIONS: dict[str, Operation] = {
     "categories": Operation("{ categories { slug } }", no_variables),
     "category": Operation('{ category(slug: "kitchen") { slug } }', no_variables),
+    "products": Operation("{ products(first: 5) { edges { node { name } } } }", no_variables),
     "product": Operation(
         "query ($id: ID!) { product(id: $id) { name } }",
         lambda rows: {"id": global_id("Product", rows.product.id)},

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.utils.str_converters import to_camel_case
 
-from hom.core.errors import DomainError, InvalidInput
+from hom.core.errors import DomainError, ErrorCode, InvalidInput
 from hom.core.unavailable import is_unavailable
 
 TOKEN_LIMIT_MARK = "tokens. Parsing aborted"  # noqa: S105 - not a secret
@@ -48,6 +50,19 @@ def unauthenticated(message: str = "Authentication required") -> CodedError:
 
 def forbidden(message: str = "You are not allowed to do this") -> CodedError:
     return CodedError(message, TopLevelCode.FORBIDDEN)
+
+
+@contextmanager
+def arguments_checked(prefix: str) -> Iterator[None]:
+    """In a query: the rules refusing an argument (INVALID on a field, e.g. a price range)
+    is BAD_USER_INPUT on `prefix.field`, like any other bad argument (SPEC §5)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.code is not ErrorCode.INVALID:
+            raise
+        argument = f"{prefix}.{error.field}" if error.field else prefix
+        raise InvalidInput(error.message, argument) from None
 
 
 def api_name(path: str | None) -> str | None:
