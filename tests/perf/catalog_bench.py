@@ -45,6 +45,9 @@ PRODUCTS = """query Products($first: Int!) {
 }"""
 
 
+QUERY_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
+
+
 @dataclass(frozen=True)
 class Options:
     products: int = 20_000
@@ -66,7 +69,8 @@ class Report:
     seed_seconds: float
     load: LoadResult
     cpu: CpuUse
-    statements_per_request: float
+    statements_per_request: float  # everything the server sent PostgreSQL
+    queries_per_request: float  # without BEGIN/ROLLBACK/COMMIT and the pool's pings
 
     def cpu_ms_per_request(self, cores: float) -> float:
         return cores * 1000 / self.load.rps if self.load.rps else float("nan")
@@ -83,7 +87,9 @@ class Report:
                 f"errors {load.errors + load.status_errors}",
                 f"  CPU ms/request: server {self.cpu_ms_per_request(self.cpu.server):.2f}, "
                 f"PostgreSQL {self.cpu_ms_per_request(self.cpu.pg):.2f} ({self.cpu.brief()})",
-                f"  SQL statements per request: {self.statements_per_request:.1f}",
+                f"  SQL per request: {self.queries_per_request:.1f} queries, "
+                f"{self.statements_per_request:.1f} statements with transaction control "
+                "and the pool's pre-ping",
             ]
         )
 
@@ -123,8 +129,9 @@ async def check(base_url: str, token: str, body: str, first: int) -> None:
 
 async def count_statements(
     admin_url: str, db_url: str, redis_url: str, workdir: Path, email: str, options: Options
-) -> float:
-    """Statements per request, through a proxy between a one-worker server and PostgreSQL."""
+) -> tuple[float, float]:
+    """(statements, queries) per request, through a proxy between a one-worker server and
+    PostgreSQL; queries leave out transaction control and the pool's pre-ping."""
     admin = make_url(admin_url)
     proxy = StatementProxy(admin.host or "127.0.0.1", admin.port or 5432)
     await proxy.start()
@@ -135,13 +142,16 @@ async def count_statements(
             token = await sign_in(server.base_url, email)
             for _ in range(3):  # warm-up: pool, prepared statements
                 await check(server.base_url, token, options.body(), options.first)
-            total = 0
+            statements: list[str] = []
             for _ in range(options.count_requests):
+                await asyncio.sleep(0.2)  # the previous session has closed (ROLLBACK)
                 proxy.reset()
                 await check(server.base_url, token, options.body(), options.first)
-                await asyncio.sleep(0.05)  # the session closes after the response
-                total += len(proxy.reset().statements)
-            return total / options.count_requests
+                await asyncio.sleep(0.2)  # this one has too
+                statements += proxy.reset().statements
+            queries = [s for s in statements if s.split(None, 1)[0].upper() in QUERY_VERBS]
+            n = options.count_requests
+            return len(statements) / n, len(queries) / n
     finally:
         await proxy.close()
         await delete_keys(redis_url, prefix)
@@ -155,7 +165,7 @@ async def run_benchmark(admin_url: str, redis_url: str, options: Options) -> Rep
             async with fresh_database(admin_url) as (name, db_url):
                 seconds = await seed(db_url, redis_url, prefix, workdir, options.products)
                 [email] = await seed_users(db_url, 1)
-                statements = await count_statements(
+                statements, queries = await count_statements(
                     admin_url, db_url, redis_url, workdir, email, options
                 )
                 async with hom_server(
@@ -170,7 +180,7 @@ async def run_benchmark(admin_url: str, redis_url: str, options: Options) -> Rep
                     meter = CpuMeter(server.pgid, name)
                     load = await run_load(target, "query", connections, options.duration, wrk)
                     cpu = meter.stop()
-                return Report(options, seconds, load, cpu, statements)
+                return Report(options, seconds, load, cpu, statements, queries)
         finally:
             await delete_keys(redis_url, prefix)
 

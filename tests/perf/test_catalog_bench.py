@@ -24,4 +24,4 @@ async def test_catalog_benchmark(admin_db_url: str, redis_url: str) -> None:
     print(report.render())
     assert report.load.requests > 0
     assert report.load.errors == report.load.status_errors == 0
-    assert report.statements_per_request <= 5
+    assert report.queries_per_request <= 5
