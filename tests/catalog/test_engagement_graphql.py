@@ -12,8 +12,8 @@ from sqlmodel import col, update
 from starlette.applications import Starlette
 from syrupy.assertion import SnapshotAssertion
 
-from hom.catalog import schema as catalog_schema
 from hom.catalog.models import Collection, CollectionItem, Favorite, Product, ProductView
+from hom.catalog.schema import engagement as engagement_schema
 from hom.core.clock import utcnow
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
@@ -419,7 +419,7 @@ async def test_record_product_view_counts_once_per_viewer_and_hour(
     assert other_client["product"]["viewCount"] == 2
 
     later = utcnow() + timedelta(hours=1)
-    monkeypatch.setattr(catalog_schema, "utcnow", lambda: later)
+    monkeypatch.setattr(engagement_schema, "utcnow", lambda: later)
     next_hour = await view("Firefox")
     assert next_hour["counted"] is True
     assert next_hour["product"]["viewCount"] == 3
