@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.audit import service as audit
 from hom.catalog.models import SLUG_PATTERN, Category, Product
 from hom.core.clock import utcnow
-from hom.core.db import violated_constraint
+from hom.core.db import save_unique, violated_constraint
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
 
@@ -103,18 +103,7 @@ def check_description(description: str) -> str:
 
 
 async def _save(session: AsyncSession, row: Category | Product) -> None:
-    """INSERT or UPDATE in a savepoint; a unique slug/sku taken is ALREADY_EXISTS on its field."""
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError as error:
-        field = UNIQUE_FIELDS.get(violated_constraint(error) or "")
-        if field is None:
-            raise
-        raise DomainError(
-            ErrorCode.ALREADY_EXISTS, f"Another one has this {field}", field
-        ) from None
+    await save_unique(session, row, UNIQUE_FIELDS)
 
 
 async def _audit(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.config import Settings
+from hom.core.errors import DomainError, ErrorCode
 from hom.core.unit_of_work import SessionMaker, transaction
 
 # Conventional constraint names, so migrations and autogenerate agree on them.
@@ -93,6 +94,22 @@ def violated_constraint(error: IntegrityError) -> str | None:
     """The name of the constraint an INSERT/UPDATE broke (asyncpg), if any."""
     cause = getattr(error.orig, "__cause__", None)
     return getattr(cause, "constraint_name", None)
+
+
+async def save_unique(session: AsyncSession, row: Any, unique_fields: Mapping[str, str]) -> None:
+    """INSERT or UPDATE `row` in a savepoint; breaking a unique index named in
+    `unique_fields` is ALREADY_EXISTS on that index's input field."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as error:
+        field = unique_fields.get(violated_constraint(error) or "")
+        if field is None:
+            raise
+        raise DomainError(
+            ErrorCode.ALREADY_EXISTS, f"Another one has this {field}", field
+        ) from None
 
 
 class SessionReentered(RuntimeError):

@@ -3,18 +3,43 @@ and the reservations orders hold). Stock-takes live in `hom.inventory.checks`.
 
 Plain async functions over a session; they never commit (the caller's
 transaction does) and never import strawberry. Every change to a level writes
-its movement in the same statement (`hom.inventory.ledger`).
+its movement in the same statement (`hom.inventory.ledger`); operations over
+several levels lock them first, in one fixed order.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.audit import service as audit
+from hom.catalog import service as catalog
+from hom.core.db import save_unique
+from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
-from hom.inventory.models import StockLevel, StockMovement, Warehouse
+from hom.inventory import ledger
+from hom.inventory.allocation import Source, choose_warehouses
+from hom.inventory.ledger import Change
+from hom.inventory.models import (
+    CODE_PATTERN,
+    MAX_QUANTITY,
+    RESERVED_KINDS,
+    MovementKind,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+
+CODE = re.compile(CODE_PATTERN)
+MAX_REASON = 500
+UNIQUE_FIELDS = {"uq_warehouse_code": "code"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,20 +68,147 @@ class Line:
     quantity: int
 
 
-def check_quantity(quantity: int, *, signed: bool = False) -> int:
-    """1 … 1 000 000 (signed: -1 000 000 … 1 000 000 but not 0), else DomainError INVALID on
-    `quantity`; the GraphQL edge reports it as BAD_USER_INPUT."""
-    raise NotImplementedError
+# --- checks --------------------------------------------------------------------------------
+
+
+def check_quantity(quantity: int, *, signed: bool = False, field: str = "quantity") -> int:
+    """1 … 1 000 000 (signed: also -1 000 000 … -1), else INVALID on `field`; the GraphQL
+    edge reports it as BAD_USER_INPUT."""
+    size = abs(quantity) if signed else quantity
+    if not 1 <= size <= MAX_QUANTITY:
+        span = f"±1 to ±{MAX_QUANTITY}" if signed else f"1 to {MAX_QUANTITY}"
+        raise DomainError(ErrorCode.INVALID, f"Quantity must be {span}", field)
+    return quantity
+
+
+def check_reason(reason: str | None, *, required: bool) -> str | None:
+    trimmed = (reason or "").strip()
+    if required and not trimmed:
+        raise DomainError(ErrorCode.INVALID, "Give a reason", "reason")
+    if len(trimmed) > MAX_REASON:
+        message = f"A reason is at most {MAX_REASON} characters"
+        raise DomainError(ErrorCode.INVALID, message, "reason")
+    return trimmed or None
+
+
+def check_code(code: str) -> str:
+    if len(code) > 32 or not CODE.fullmatch(code):
+        raise DomainError(
+            ErrorCode.INVALID,
+            "A code is capital letters and digits in words joined by '-', at most 32",
+            "code",
+        )
+    return code
+
+
+def check_threshold(threshold: int) -> int:
+    if not 0 <= threshold <= MAX_QUANTITY:
+        raise DomainError(
+            ErrorCode.INVALID,
+            f"The low-stock threshold is 0 to {MAX_QUANTITY}",
+            "low_stock_threshold",
+        )
+    return threshold
+
+
+# --- warehouses ----------------------------------------------------------------------------
+
+
+async def get_warehouse(session: AsyncSession, *, warehouse_id: int) -> Warehouse | None:
+    return await session.get(Warehouse, warehouse_id)
+
+
+async def require_warehouse(
+    session: AsyncSession, *, warehouse_id: int, field: str = "warehouse_id", active: bool = False
+) -> Warehouse:
+    """The warehouse, else NOT_FOUND on `field`; with `active`, INVALID when it is not."""
+    warehouse = await get_warehouse(session, warehouse_id=warehouse_id)
+    if warehouse is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such warehouse", field)
+    if active and not warehouse.is_active:
+        raise DomainError(ErrorCode.INVALID, f"Warehouse {warehouse.code} is inactive", field)
+    return warehouse
+
+
+def _warehouse_audited(warehouse: Warehouse) -> dict[str, Any]:
+    return {
+        "name": warehouse.name,
+        "code": warehouse.code,
+        "is_active": warehouse.is_active,
+        "low_stock_threshold": warehouse.low_stock_threshold,
+    }
+
+
+async def _audit(
+    session: AsyncSession, *, actor: Viewer, action: str, row: Any, changes: dict[str, Any]
+) -> None:
+    assert row.id is not None
+    entity = type(row).__name__
+    await audit.record(
+        session, actor=actor, action=action, entity=entity, entity_id=row.id, changes=changes
+    )
 
 
 async def create_warehouse(session: AsyncSession, *, new: NewWarehouse, actor: Viewer) -> Warehouse:
-    raise NotImplementedError
+    warehouse = Warehouse(
+        name=catalog.check_text(new.name, field="name", label="Name", longest=120),
+        code=check_code(new.code),
+        low_stock_threshold=check_threshold(new.low_stock_threshold),
+    )
+    await save_unique(session, warehouse, UNIQUE_FIELDS)
+    changes = _warehouse_audited(warehouse)
+    await _audit(session, actor=actor, action="warehouse.create", row=warehouse, changes=changes)
+    return warehouse
 
 
 async def update_warehouse(
     session: AsyncSession, *, changes: WarehouseChanges, actor: Viewer
 ) -> Warehouse:
-    raise NotImplementedError
+    warehouse = await require_warehouse(session, warehouse_id=changes.warehouse_id, field="id")
+    before = _warehouse_audited(warehouse)
+    if changes.name is not None:
+        warehouse.name = catalog.check_text(changes.name, field="name", label="Name", longest=120)
+    if changes.code is not None:
+        warehouse.code = check_code(changes.code)
+    if changes.low_stock_threshold is not None:
+        warehouse.low_stock_threshold = check_threshold(changes.low_stock_threshold)
+    if changes.is_active is not None:
+        warehouse.is_active = changes.is_active
+    await save_unique(session, warehouse, UNIQUE_FIELDS)
+    await session.refresh(warehouse)
+    diff = audit.diff(before, _warehouse_audited(warehouse))
+    await _audit(session, actor=actor, action="warehouse.update", row=warehouse, changes=diff)
+    return warehouse
+
+
+# --- stock ---------------------------------------------------------------------------------
+
+
+async def require_product(session: AsyncSession, *, product_id: int) -> None:
+    if await catalog.get_product(session, product_id=product_id) is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such product", "product_id")
+
+
+def insufficient(
+    message: str = "Not enough stock available", field: str = "quantity"
+) -> DomainError:
+    return DomainError(ErrorCode.INSUFFICIENT_STOCK, message, field)
+
+
+async def _apply_one(session: AsyncSession, change: Change) -> StockLevel:
+    """One level's change; INSUFFICIENT_STOCK when its guard refuses it."""
+    changed = await ledger.apply(session, [change])
+    if not changed:
+        raise insufficient()
+    return changed[0]
+
+
+async def _audit_stock(
+    session: AsyncSession, *, actor: Viewer | None, action: str, level: StockLevel, **changes: Any
+) -> None:
+    if actor is not None:
+        record = {"product_id": level.product_id, "warehouse_id": level.warehouse_id, **changes}
+        await _audit(session, actor=actor, action=action, row=level, changes=record)
 
 
 async def receive_stock(
@@ -70,7 +222,24 @@ async def receive_stock(
 ) -> StockLevel:
     """A RECEIPT of `quantity`; the level is created on the first one. `actor` None: the
     system (demo data), not audited."""
-    raise NotImplementedError
+    check_quantity(quantity)
+    reason = check_reason(reason, required=False)
+    await require_product(session, product_id=product_id)
+    await require_warehouse(session, warehouse_id=warehouse_id)
+    await ledger.ensure_levels(session, [(product_id, warehouse_id)])
+    change = Change(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        kind=MovementKind.RECEIPT,
+        quantity=quantity,
+        actor_id=actor.user_id if actor else None,
+        reason=reason,
+    )
+    level = await _apply_one(session, change)
+    await _audit_stock(
+        session, actor=actor, action="stock.receive", level=level, quantity=quantity, reason=reason
+    )
+    return level
 
 
 async def adjust_stock(
@@ -84,7 +253,30 @@ async def adjust_stock(
 ) -> StockLevel:
     """An ADJUSTMENT by the signed `quantity`; INSUFFICIENT_STOCK when it would take on hand
     below what is reserved."""
-    raise NotImplementedError
+    check_quantity(quantity, signed=True)
+    checked_reason = check_reason(reason, required=True)
+    await require_product(session, product_id=product_id)
+    await require_warehouse(session, warehouse_id=warehouse_id)
+    if quantity > 0:
+        await ledger.ensure_levels(session, [(product_id, warehouse_id)])
+    change = Change(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        kind=MovementKind.ADJUSTMENT,
+        quantity=quantity,
+        actor_id=actor.user_id,
+        reason=checked_reason,
+    )
+    level = await _apply_one(session, change)
+    await _audit_stock(
+        session,
+        actor=actor,
+        action="stock.adjust",
+        level=level,
+        quantity=quantity,
+        reason=checked_reason,
+    )
+    return level
 
 
 async def transfer_stock(
@@ -96,22 +288,135 @@ async def transfer_stock(
     quantity: int,
     actor: Viewer,
 ) -> StockLevel:
-    """TRANSFER_OUT and TRANSFER_IN together; returns the source level."""
-    raise NotImplementedError
+    """TRANSFER_OUT and TRANSFER_IN together, or neither; returns the source level."""
+    check_quantity(quantity)
+    if from_warehouse_id == to_warehouse_id:
+        raise DomainError(ErrorCode.INVALID, "Transfer to another warehouse", "to_warehouse_id")
+    await require_product(session, product_id=product_id)
+    await require_warehouse(session, warehouse_id=from_warehouse_id, field="from_warehouse_id")
+    await require_warehouse(
+        session, warehouse_id=to_warehouse_id, field="to_warehouse_id", active=True
+    )
+    keys = [(product_id, to_warehouse_id)]
+    await ledger.ensure_levels(session, keys)
+    await ledger.lock_levels(session, [(product_id, from_warehouse_id), *keys])
+    changes = [
+        Change(
+            product_id=product_id,
+            warehouse_id=warehouse,
+            kind=kind,
+            quantity=signed,
+            actor_id=actor.user_id,
+        )
+        for warehouse, kind, signed in (
+            (from_warehouse_id, MovementKind.TRANSFER_OUT, -quantity),
+            (to_warehouse_id, MovementKind.TRANSFER_IN, quantity),
+        )
+    ]
+    changed = await ledger.apply(session, changes)
+    source = next((level for level in changed if level.warehouse_id == from_warehouse_id), None)
+    if source is None:
+        raise insufficient("Not enough stock available in the source warehouse")
+    await _audit_stock(
+        session,
+        actor=actor,
+        action="stock.transfer",
+        level=source,
+        to_warehouse_id=to_warehouse_id,
+        quantity=quantity,
+    )
+    return source
+
+
+# --- reservations (the orders domain's API) ------------------------------------------------
+
+
+def _merged(lines: Sequence[Line]) -> dict[int, int]:
+    """Quantities by product (a product on two lines is reserved once, summed)."""
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        check_quantity(line.quantity)
+        wanted[line.product_id] += line.quantity
+    return dict(wanted)
 
 
 async def reserve(
     session: AsyncSession, *, lines: Sequence[Line], order_id: int
-) -> list[StockMovement]:
-    """Reserve every line for the order, all or nothing (INSUFFICIENT_STOCK)."""
-    raise NotImplementedError
+) -> list[StockLevel]:
+    """Reserve every line for the order, all or nothing: INSUFFICIENT_STOCK (field
+    `product_id`, naming the product id) when one cannot be covered. Warehouses are
+    chosen by `hom.inventory.allocation.choose_warehouses`."""
+    wanted = _merged(lines)
+    locked = await ledger.lock_product_levels(session, list(wanted))
+    sources: dict[int, list[Source]] = defaultdict(list)
+    for level, active in locked:
+        if active:
+            sources[level.product_id].append(Source(level.warehouse_id, level.available))
+    changes = []
+    for product_id, quantity in sorted(wanted.items()):
+        chosen = choose_warehouses(sources[product_id], quantity)
+        if chosen is None:
+            raise insufficient(f"Not enough stock of product {product_id}", "product_id")
+        changes += [
+            Change(
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                kind=MovementKind.RESERVATION,
+                quantity=part,
+                order_id=order_id,
+            )
+            for warehouse_id, part in chosen
+        ]
+    return await _apply_all(session, changes)
 
 
-async def release(session: AsyncSession, *, order_id: int) -> list[StockMovement]:
-    """Give back what the order still holds (idempotent)."""
-    raise NotImplementedError
+async def _apply_all(session: AsyncSession, changes: Sequence[Change]) -> list[StockLevel]:
+    changed = await ledger.apply(session, changes)
+    if len(changed) != len(changes):  # cannot happen under the locks; the guard holds anyway
+        raise insufficient()
+    return changed
 
 
-async def ship(session: AsyncSession, *, order_id: int) -> list[StockMovement]:
+async def _held(session: AsyncSession, order_id: int) -> dict[ledger.LevelKey, int]:
+    """What the order still holds reserved, by level (after locking those levels)."""
+    touched = select(col(StockMovement.product_id), col(StockMovement.warehouse_id)).where(
+        col(StockMovement.order_id) == order_id
+    )
+    keys = [(p, w) for p, w in (await session.exec(touched.distinct())).all()]
+    if not keys:
+        return {}
+    await ledger.lock_levels(session, keys)
+    held = (
+        select(
+            col(StockMovement.product_id),
+            col(StockMovement.warehouse_id),
+            func.sum(col(StockMovement.quantity)),
+        )
+        .where(
+            col(StockMovement.order_id) == order_id,
+            col(StockMovement.kind).in_([kind.value for kind in RESERVED_KINDS]),
+        )
+        .group_by(col(StockMovement.product_id), col(StockMovement.warehouse_id))
+    )
+    rows = (await session.exec(held)).all()
+    return {(p, w): int(total) for p, w, total in rows if total > 0}
+
+
+async def _settle(session: AsyncSession, order_id: int, kind: MovementKind) -> list[StockLevel]:
+    """Take everything the order holds out of reserved (RELEASE) or out of stock (SHIPMENT)."""
+    held = await _held(session, order_id)
+    changes = [
+        Change(product_id=p, warehouse_id=w, kind=kind, quantity=-quantity, order_id=order_id)
+        for (p, w), quantity in sorted(held.items())
+    ]
+    return await _apply_all(session, changes) if changes else []
+
+
+async def release(session: AsyncSession, *, order_id: int) -> list[StockLevel]:
+    """Give back what the order still holds (a second call finds nothing to give back)."""
+    return await _settle(session, order_id, MovementKind.RELEASE)
+
+
+async def ship(session: AsyncSession, *, order_id: int) -> list[StockLevel]:
     """Ship what the order holds: on hand and reserved go down together."""
-    raise NotImplementedError
+    return await _settle(session, order_id, MovementKind.SHIPMENT)
