@@ -12,59 +12,12 @@ from sqlmodel import col, select
 
 from hom.core.db import SessionMaker
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
-from hom.core.viewer import Viewer
 from hom.inventory import service
 from hom.inventory.allocation import Source, choose_warehouses
-from hom.inventory.models import StockLevel, StockMovement, Warehouse
+from hom.inventory.models import StockMovement, Warehouse
 from hom.inventory.service import Line
-from tests.catalog.factories import create_category, create_product
-from tests.factories import create_user
-
-
-async def an_operator(session_maker: SessionMaker) -> Viewer:
-    user = await create_user(session_maker, role=Role.OPERATOR)
-    assert user.id is not None
-    return Viewer(user_id=user.id, role=Role.OPERATOR, sid="s", jti="j", expires_at=0)
-
-
-async def a_warehouse(session_maker: SessionMaker, code: str, actor: Viewer) -> int:
-    async with unit_of_work(session_maker) as session:
-        new = service.NewWarehouse(name=f"Warehouse {code}", code=code)
-        warehouse = await service.create_warehouse(session, new=new, actor=actor)
-    assert warehouse.id is not None
-    return warehouse.id
-
-
-async def products(session_maker: SessionMaker, count: int) -> list[int]:
-    category = await create_category(session_maker, "Stocked")
-    ids = []
-    for index in range(count):
-        product = await create_product(session_maker, category, index=index)
-        assert product.id is not None
-        ids.append(product.id)
-    return ids
-
-
-async def receive(
-    session_maker: SessionMaker, product_id: int, warehouse_id: int, quantity: int
-) -> None:
-    async with unit_of_work(session_maker) as session:
-        await service.receive_stock(
-            session,
-            product_id=product_id,
-            warehouse_id=warehouse_id,
-            quantity=quantity,
-            reason=None,
-            actor=None,
-        )
-
-
-async def levels(session_maker: SessionMaker) -> dict[tuple[int, int], tuple[int, int]]:
-    async with unit_of_work(session_maker) as session:
-        rows = (await session.exec(select(StockLevel))).all()
-    return {(r.product_id, r.warehouse_id): (r.on_hand, r.reserved) for r in rows}
+from tests.inventory.stock import a_warehouse, an_operator, receive, some_products, stock_levels
 
 
 def test_a_line_draws_from_the_warehouse_with_the_most_available_first() -> None:
@@ -81,19 +34,27 @@ async def test_reserve_ship_and_release_move_the_levels_and_write_the_ledger(
 ) -> None:
     actor = await an_operator(session_maker)
     main, east = [await a_warehouse(session_maker, code, actor) for code in ("MAIN", "EAST")]
-    a, b = await products(session_maker, 2)
+    a, b = await some_products(session_maker, 2)
     await receive(session_maker, a, main, 3)
     await receive(session_maker, a, east, 5)
     await receive(session_maker, b, main, 2)
 
     async with unit_of_work(session_maker) as session:
         await service.reserve(session, lines=[Line(a, 6), Line(b, 1), Line(b, 1)], order_id=7)
-    assert await levels(session_maker) == {(a, main): (3, 1), (a, east): (5, 5), (b, main): (2, 2)}
+    assert await stock_levels(session_maker) == {
+        (a, main): (3, 1),
+        (a, east): (5, 5),
+        (b, main): (2, 2),
+    }
 
     async with unit_of_work(session_maker) as session:
         await service.ship(session, order_id=7)
         assert await service.release(session, order_id=7) == []  # nothing held any more
-    assert await levels(session_maker) == {(a, main): (2, 0), (a, east): (0, 0), (b, main): (0, 0)}
+    assert await stock_levels(session_maker) == {
+        (a, main): (2, 0),
+        (a, east): (0, 0),
+        (b, main): (0, 0),
+    }
 
     async with unit_of_work(session_maker) as session:
         await service.reserve(session, lines=[Line(a, 2)], order_id=8)
@@ -106,7 +67,7 @@ async def test_reserve_ship_and_release_move_the_levels_and_write_the_ledger(
             )
         ).all()
     assert kinds == ["RESERVATION", "RELEASE"]
-    assert (await levels(session_maker))[(a, main)] == (2, 0)
+    assert (await stock_levels(session_maker))[(a, main)] == (2, 0)
 
 
 async def test_a_reservation_that_cannot_be_covered_changes_nothing(
@@ -114,10 +75,10 @@ async def test_a_reservation_that_cannot_be_covered_changes_nothing(
 ) -> None:
     actor = await an_operator(session_maker)
     main = await a_warehouse(session_maker, "MAIN", actor)
-    a, b = await products(session_maker, 2)
+    a, b = await some_products(session_maker, 2)
     await receive(session_maker, a, main, 5)
     await receive(session_maker, b, main, 1)
-    before = await levels(session_maker)
+    before = await stock_levels(session_maker)
 
     with pytest.raises(DomainError) as refused:
         async with unit_of_work(session_maker) as session:
@@ -125,13 +86,13 @@ async def test_a_reservation_that_cannot_be_covered_changes_nothing(
 
     assert refused.value.code is ErrorCode.INSUFFICIENT_STOCK
     assert str(b) in refused.value.message
-    assert await levels(session_maker) == before
+    assert await stock_levels(session_maker) == before
 
 
 async def test_inactive_warehouses_supply_no_reservation(session_maker: SessionMaker) -> None:
     actor = await an_operator(session_maker)
     main = await a_warehouse(session_maker, "MAIN", actor)
-    (a,) = await products(session_maker, 1)
+    (a,) = await some_products(session_maker, 1)
     await receive(session_maker, a, main, 5)
     async with unit_of_work(session_maker) as session:
         changes = service.WarehouseChanges(warehouse_id=main, is_active=False)
@@ -148,7 +109,7 @@ async def test_concurrent_reservations_in_opposite_orders_neither_deadlock_nor_o
 ) -> None:
     actor = await an_operator(session_maker)
     main, east = [await a_warehouse(session_maker, code, actor) for code in ("MAIN", "EAST")]
-    a, b = await products(session_maker, 2)
+    a, b = await some_products(session_maker, 2)
     for product in (a, b):
         await receive(session_maker, product, main, 30)
         await receive(session_maker, product, east, 30)
@@ -168,7 +129,7 @@ async def test_concurrent_reservations_in_opposite_orders_neither_deadlock_nor_o
     outcomes = await asyncio.gather(*(reserve(order_id) for order_id in range(1, 101)))
 
     assert set(outcomes) == {None, ErrorCode.INSUFFICIENT_STOCK}  # 100 orders of ~3 each > 60
-    final = await levels(session_maker)
+    final = await stock_levels(session_maker)
     assert all(0 <= reserved <= on_hand for on_hand, reserved in final.values())
     async with unit_of_work(session_maker) as session:
         rows = await (await session.connection()).execute(
