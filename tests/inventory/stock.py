@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlalchemy import func
+from sqlmodel import col, select
 
+from hom.audit.models import AuditEntry
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
 from hom.core.viewer import Viewer
 from hom.inventory import service
-from hom.inventory.models import StockLevel
+from hom.inventory.models import StockLevel, StockMovement
 from tests.catalog.factories import create_category, create_product
 from tests.factories import create_user
 
@@ -61,3 +63,19 @@ async def stock_levels(session_maker: SessionMaker) -> Levels:
     async with unit_of_work(session_maker) as session:
         rows = (await session.exec(select(StockLevel))).all()
     return {(r.product_id, r.warehouse_id): (r.on_hand, r.reserved) for r in rows}
+
+
+async def ledger_state(session_maker: SessionMaker) -> tuple[Levels, int, int]:
+    """The levels, how many movements and how many audit entries exist: what a refused
+    operation must leave exactly as it was."""
+    async with unit_of_work(session_maker) as session:
+        movements = await session.scalar(select(func.count()).select_from(StockMovement))
+        entries = await session.scalar(select(func.count()).select_from(AuditEntry))
+    return await stock_levels(session_maker), int(movements or 0), int(entries or 0)
+
+
+async def movements(session_maker: SessionMaker) -> list[tuple[str, int, int, str | None]]:
+    """Every movement as (kind, quantity, warehouse id, reason), oldest first."""
+    async with unit_of_work(session_maker) as session:
+        rows = (await session.exec(select(StockMovement).order_by(col(StockMovement.id)))).all()
+    return [(row.kind, row.quantity, row.warehouse_id, row.reason) for row in rows]
