@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +14,15 @@ from hom.core.errors import DomainError, ErrorCode, InvalidInput
 from hom.core.unavailable import is_unavailable
 
 TOKEN_LIMIT_MARK = "tokens. Parsing aborted"  # noqa: S105 - not a secret
+
+
+# How graphql-core's ValuesOfCorrectTypeRule words an argument written in the document that its
+# type refuses (`quantity: 2147483648`): bad input like a bad variable, not a malformed query.
+BAD_LITERAL = re.compile(r"^(Expected value of type |\w+ cannot represent )")
+
+
+def is_bad_literal(error: GraphQLError) -> bool:
+    return bool(BAD_LITERAL.match(error.message))
 
 
 def is_token_limit(error: GraphQLError) -> bool:
@@ -97,7 +107,7 @@ def error_code(error: GraphQLError) -> str:
         return TopLevelCode.GRAPHQL_PARSE_FAILED
     if is_unavailable(error.original_error):
         return TopLevelCode.SERVICE_UNAVAILABLE
-    if error.path is None and error.message.startswith("Variable '$"):
+    if error.path is None and (error.message.startswith("Variable '$") or is_bad_literal(error)):
         return TopLevelCode.BAD_USER_INPUT
     if error.original_error is None and error.path is None:
         return TopLevelCode.GRAPHQL_VALIDATION_FAILED
