@@ -22,6 +22,8 @@ SERVICES = [
     "hom.catalog.listing",
     "hom.catalog.service",
     "hom.catalog.reads",
+    "hom.inventory.checks",
+    "hom.inventory.service",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",
