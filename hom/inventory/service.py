@@ -223,23 +223,15 @@ async def receive_stock(
     """A RECEIPT of `quantity`; the level is created on the first one. `actor` None: the
     system (demo data), not audited."""
     check_quantity(quantity)
-    reason = check_reason(reason, required=False)
-    await require_product(session, product_id=product_id)
-    await require_warehouse(session, warehouse_id=warehouse_id)
-    await ledger.ensure_levels(session, [(product_id, warehouse_id)])
     change = Change(
         product_id=product_id,
         warehouse_id=warehouse_id,
         kind=MovementKind.RECEIPT,
         quantity=quantity,
         actor_id=actor.user_id if actor else None,
-        reason=reason,
+        reason=check_reason(reason, required=False),
     )
-    level = await _apply_one(session, change)
-    await _audit_stock(
-        session, actor=actor, action="stock.receive", level=level, quantity=quantity, reason=reason
-    )
-    return level
+    return await _change_level(session, change, actor=actor, action="stock.receive")
 
 
 async def adjust_stock(
@@ -254,27 +246,34 @@ async def adjust_stock(
     """An ADJUSTMENT by the signed `quantity`; INSUFFICIENT_STOCK when it would take on hand
     below what is reserved."""
     check_quantity(quantity, signed=True)
-    checked_reason = check_reason(reason, required=True)
-    await require_product(session, product_id=product_id)
-    await require_warehouse(session, warehouse_id=warehouse_id)
-    if quantity > 0:
-        await ledger.ensure_levels(session, [(product_id, warehouse_id)])
     change = Change(
         product_id=product_id,
         warehouse_id=warehouse_id,
         kind=MovementKind.ADJUSTMENT,
         quantity=quantity,
         actor_id=actor.user_id,
-        reason=checked_reason,
+        reason=check_reason(reason, required=True),
     )
+    return await _change_level(session, change, actor=actor, action="stock.adjust")
+
+
+async def _change_level(
+    session: AsyncSession, change: Change, *, actor: Viewer | None, action: str
+) -> StockLevel:
+    """One level's change by an operator (audited) or the system; a level that does not
+    exist yet is created when the change adds stock."""
+    await require_product(session, product_id=change.product_id)
+    await require_warehouse(session, warehouse_id=change.warehouse_id)
+    if change.quantity > 0:
+        await ledger.ensure_levels(session, [change.key])
     level = await _apply_one(session, change)
     await _audit_stock(
         session,
         actor=actor,
-        action="stock.adjust",
+        action=action,
         level=level,
-        quantity=quantity,
-        reason=checked_reason,
+        quantity=change.quantity,
+        reason=change.reason,
     )
     return level
 

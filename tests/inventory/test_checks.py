@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
 from hom.core.db import SessionMaker
-from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
 from hom.inventory import service
 from hom.inventory.service import Line
 from tests.catalog.factories import global_id
-from tests.factories import signed_in
 from tests.inventory.stock import (
     a_warehouse,
     an_operator,
@@ -39,12 +36,6 @@ CLOSE = f"mutation ($id: ID!) {{ closeInventoryCheck(id: $id) {{ {CHECK} }} }}"
 
 
 @pytest.fixture
-async def token(client: httpx.AsyncClient, session_maker: SessionMaker) -> str:
-    _, tokens = await signed_in(client, session_maker, Role.OPERATOR)
-    return tokens.access_token
-
-
-@pytest.fixture
 async def shelf(session_maker: SessionMaker) -> dict[str, int]:
     """MAIN holds 10 of `a` and 5 of `b`; `c` was never there."""
     actor = await an_operator(session_maker)
@@ -55,15 +46,15 @@ async def shelf(session_maker: SessionMaker) -> dict[str, int]:
     return {"main": main, "a": a, "b": b, "c": c}
 
 
-async def start(gql: GraphQLClient, token: str, warehouse_id: int) -> str:
-    body = await gql(START_ID, {"id": global_id("Warehouse", warehouse_id)}, token)
+async def start(gql: GraphQLClient, operator_token: str, warehouse_id: int) -> str:
+    body = await gql(START_ID, {"id": global_id("Warehouse", warehouse_id)}, operator_token)
     assert body["data"]["startInventoryCheck"]["errors"] == [], body
     check_id: str = body["data"]["startInventoryCheck"]["inventoryCheck"]["id"]
     return check_id
 
 
 async def count(
-    gql: GraphQLClient, token: str, check_id: str, product_id: int, counted: Any
+    gql: GraphQLClient, operator_token: str, check_id: str, product_id: int, counted: Any
 ) -> dict[str, Any]:
     variables = {
         "input": {
@@ -72,18 +63,18 @@ async def count(
             "countedQuantity": counted,
         }
     }
-    return await gql(COUNT, variables, token)
+    return await gql(COUNT, variables, operator_token)
 
 
 async def test_closing_a_stock_take_adjusts_every_difference(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, shelf: dict[str, int]
 ) -> None:
-    check_id = await start(gql, token, shelf["main"])
+    check_id = await start(gql, operator_token, shelf["main"])
     for product, counted in (("a", 8), ("b", 5), ("c", 2), ("a", 7)):  # `a` counted twice
-        body = await count(gql, token, check_id, shelf[product], counted)
+        body = await count(gql, operator_token, check_id, shelf[product], counted)
         assert body["data"]["recordInventoryCount"]["errors"] == [], body
 
-    body = await gql(CLOSE, {"id": check_id}, token)
+    body = await gql(CLOSE, {"id": check_id}, operator_token)
 
     closed = body["data"]["closeInventoryCheck"]
     assert closed["errors"] == []
@@ -101,43 +92,43 @@ async def test_closing_a_stock_take_adjusts_every_difference(
 
 
 async def test_what_moves_between_counting_and_closing_is_kept(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, shelf: dict[str, int]
 ) -> None:
-    check_id = await start(gql, token, shelf["main"])
-    await count(gql, token, check_id, shelf["a"], 8)  # two missing out of 10
+    check_id = await start(gql, operator_token, shelf["main"])
+    await count(gql, operator_token, check_id, shelf["a"], 8)  # two missing out of 10
     await receive(session_maker, shelf["a"], shelf["main"], 5)  # a delivery meanwhile
 
-    await gql(CLOSE, {"id": check_id}, token)
+    await gql(CLOSE, {"id": check_id}, operator_token)
 
     assert (await stock_levels(session_maker))[(shelf["a"], shelf["main"])] == (13, 0)
 
 
 async def test_one_open_check_per_warehouse(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, shelf: dict[str, int]
 ) -> None:
-    check_id = await start(gql, token, shelf["main"])
+    check_id = await start(gql, operator_token, shelf["main"])
     variables = {"id": global_id("Warehouse", shelf["main"])}
 
-    second = await gql(START, variables, token)
+    second = await gql(START, variables, operator_token)
 
     assert second["data"]["startInventoryCheck"]["inventoryCheck"] is None
     (error,) = second["data"]["startInventoryCheck"]["errors"]
     assert (error["field"], error["code"]) == ("warehouseId", "INVENTORY_CHECK_OPEN")
-    await gql(CLOSE, {"id": check_id}, token)
-    again = await gql(START, variables, token)
+    await gql(CLOSE, {"id": check_id}, operator_token)
+    again = await gql(START, variables, operator_token)
     assert again["data"]["startInventoryCheck"]["inventoryCheck"]["status"] == "OPEN"
 
 
 async def test_a_closed_check_cannot_be_closed_or_counted_again(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, shelf: dict[str, int]
 ) -> None:
-    check_id = await start(gql, token, shelf["main"])
-    await count(gql, token, check_id, shelf["a"], 9)
-    await gql(CLOSE, {"id": check_id}, token)
+    check_id = await start(gql, operator_token, shelf["main"])
+    await count(gql, operator_token, check_id, shelf["a"], 9)
+    await gql(CLOSE, {"id": check_id}, operator_token)
     before = await ledger_state(session_maker)
 
-    twice = await gql(CLOSE, {"id": check_id}, token)
-    late = await count(gql, token, check_id, shelf["a"], 1)
+    twice = await gql(CLOSE, {"id": check_id}, operator_token)
+    late = await count(gql, operator_token, check_id, shelf["a"], 1)
 
     for payload in (twice["data"]["closeInventoryCheck"], late["data"]["recordInventoryCount"]):
         assert payload["inventoryCheck"] is None
@@ -148,12 +139,12 @@ async def test_a_closed_check_cannot_be_closed_or_counted_again(
 
 
 async def test_two_concurrent_closes_adjust_once(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, shelf: dict[str, int]
 ) -> None:
-    check_id = await start(gql, token, shelf["main"])
-    await count(gql, token, check_id, shelf["a"], 4)
+    check_id = await start(gql, operator_token, shelf["main"])
+    await count(gql, operator_token, check_id, shelf["a"], 4)
 
-    bodies = await asyncio.gather(*(gql(CLOSE, {"id": check_id}, token) for _ in range(4)))
+    bodies = await asyncio.gather(*(gql(CLOSE, {"id": check_id}, operator_token) for _ in range(4)))
 
     codes = sorted(
         [e["code"] for e in body["data"]["closeInventoryCheck"]["errors"]] for body in bodies
@@ -163,40 +154,44 @@ async def test_two_concurrent_closes_adjust_once(
 
 
 async def test_counting_below_what_is_reserved_cannot_close(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, shelf: dict[str, int]
 ) -> None:
     async with unit_of_work(session_maker) as session:
         await service.reserve(session, lines=[Line(shelf["a"], 6)], order_id=1)
-    check_id = await start(gql, token, shelf["main"])
-    await count(gql, token, check_id, shelf["a"], 5)
+    check_id = await start(gql, operator_token, shelf["main"])
+    await count(gql, operator_token, check_id, shelf["a"], 5)
     before = await ledger_state(session_maker)
 
-    body = await gql(CLOSE, {"id": check_id}, token)
+    body = await gql(CLOSE, {"id": check_id}, operator_token)
 
     payload = body["data"]["closeInventoryCheck"]
     assert [e["code"] for e in payload["errors"]] == ["INSUFFICIENT_STOCK"]
     assert str(shelf["a"]) in payload["errors"][0]["message"]
     assert await ledger_state(session_maker) == before
-    reopened = await gql(START, {"id": global_id("Warehouse", shelf["main"])}, token)
+    reopened = await gql(START, {"id": global_id("Warehouse", shelf["main"])}, operator_token)
     assert reopened["data"]["startInventoryCheck"]["errors"][0]["code"] == "INVENTORY_CHECK_OPEN"
 
 
 @pytest.mark.parametrize("counted", [-1, 1_000_001, 2147483648])
 async def test_counts_out_of_range_are_bad_user_input(
-    gql: GraphQLClient, token: str, session_maker: SessionMaker, shelf: dict[str, int], counted: int
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    shelf: dict[str, int],
+    counted: int,
 ) -> None:
-    check_id = await start(gql, token, shelf["main"])
+    check_id = await start(gql, operator_token, shelf["main"])
     before = await ledger_state(session_maker)
-    body = await count(gql, token, check_id, shelf["a"], counted)
+    body = await count(gql, operator_token, check_id, shelf["a"], counted)
     assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert await ledger_state(session_maker) == before
 
 
 async def test_unknown_checks_are_not_found(
-    gql: GraphQLClient, token: str, shelf: dict[str, int]
+    gql: GraphQLClient, operator_token: str, shelf: dict[str, int]
 ) -> None:
     missing = global_id("InventoryCheck", 999_999)
-    closed = await gql(CLOSE, {"id": missing}, token)
-    counted = await count(gql, token, missing, shelf["a"], 1)
+    closed = await gql(CLOSE, {"id": missing}, operator_token)
+    counted = await count(gql, operator_token, missing, shelf["a"], 1)
     for payload in (closed["data"]["closeInventoryCheck"], counted["data"]["recordInventoryCount"]):
         assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"]

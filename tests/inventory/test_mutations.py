@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import col, select
 
 from hom.audit.models import AuditEntry
 from hom.core.db import SessionMaker
-from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
 from tests.catalog.factories import global_id
-from tests.factories import signed_in
 from tests.inventory.stock import (
     a_warehouse,
     an_operator,
@@ -46,12 +43,6 @@ UPDATE = """mutation ($input: UpdateWarehouseInput!) {
     warehouse { name code isActive lowStockThreshold } errors { field code }
   }
 }"""
-
-
-@pytest.fixture
-async def operator_token(client: httpx.AsyncClient, session_maker: SessionMaker) -> str:
-    _, tokens = await signed_in(client, session_maker, Role.OPERATOR)
-    return tokens.access_token
 
 
 @pytest.fixture
@@ -139,7 +130,10 @@ async def test_bad_warehouses_are_refused(
 
 
 async def test_receiving_stock_raises_on_hand_and_writes_a_receipt(
-    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, stocked: dict[str, int]
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    stocked: dict[str, int],
 ) -> None:
     variables = stock_input(stocked, "b", "east", quantity=4, reason="Delivery 17")
     body = await gql(RECEIVE, variables, operator_token)
@@ -157,7 +151,10 @@ async def test_receiving_stock_raises_on_hand_and_writes_a_receipt(
 
 
 async def test_adjusting_stock_moves_on_hand_by_the_signed_quantity(
-    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, stocked: dict[str, int]
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    stocked: dict[str, int],
 ) -> None:
     down = stock_input(stocked, "a", "main", quantity=-3, reason="Broken in transit")
     body = await gql(ADJUST, down, operator_token)
@@ -235,7 +232,10 @@ async def test_quantities_out_of_range_are_bad_user_input_and_change_nothing(
 
 
 async def test_a_literal_quantity_beyond_int_is_refused_too(
-    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, stocked: dict[str, int]
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    stocked: dict[str, int],
 ) -> None:
     before = await ledger_state(session_maker)
     product, warehouse = global_id("Product", stocked["a"]), global_id("Warehouse", stocked["main"])
@@ -249,7 +249,10 @@ async def test_a_literal_quantity_beyond_int_is_refused_too(
 
 
 async def test_a_transfer_moves_stock_between_warehouses_and_returns_the_source(
-    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, stocked: dict[str, int]
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    stocked: dict[str, int],
 ) -> None:
     body = await gql(TRANSFER, transfer_input(stocked, 4), operator_token)
 
@@ -264,7 +267,10 @@ async def test_a_transfer_moves_stock_between_warehouses_and_returns_the_source(
 
 
 async def test_a_transfer_larger_than_on_hand_is_refused_atomically(
-    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, stocked: dict[str, int]
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    stocked: dict[str, int],
 ) -> None:
     before = await ledger_state(session_maker)
 
@@ -317,7 +323,10 @@ async def test_an_id_of_another_type_is_bad_user_input(
 
 
 async def test_every_stock_mutation_is_audited(
-    gql: GraphQLClient, operator_token: str, session_maker: SessionMaker, stocked: dict[str, int]
+    gql: GraphQLClient,
+    operator_token: str,
+    session_maker: SessionMaker,
+    stocked: dict[str, int],
 ) -> None:
     await gql(RECEIVE, stock_input(stocked, "a", "main", quantity=1), operator_token)
     await gql(ADJUST, stock_input(stocked, "a", "main", quantity=-1, reason="x"), operator_token)

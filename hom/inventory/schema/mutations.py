@@ -3,8 +3,8 @@ operators and admins. Quantities out of range are BAD_USER_INPUT, before anythin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 from hom.inventory.types import InventoryCheckType, StockLevelType, WarehouseType
@@ -17,6 +17,7 @@ from hom.core.graphql.visibility import present
 from hom.core.roles import Role
 from hom.core.viewer import Reader
 from hom.inventory import checks, service
+from hom.inventory.models import StockLevel
 from hom.inventory.mutation_types import (
     AdjustStockInput,
     AdjustStockPayload,
@@ -35,6 +36,7 @@ from hom.inventory.mutation_types import (
 )
 
 RunsWarehouse = has_role(Role.OPERATOR)
+PayloadT = TypeVar("PayloadT")
 
 
 def warehouse_id_of(global_id: str, argument: str) -> int:
@@ -51,6 +53,36 @@ def check_id_of(global_id: str, argument: str) -> int:
 
 def shown(reader: Reader, type_: type[Any]) -> Callable[[Any], Any]:
     return lambda model: present(reader, type_, model)
+
+
+async def change_level(
+    info: strawberry.Info,
+    payload: type[PayloadT],
+    input: ReceiveStockInput | AdjustStockInput,
+    change: Callable[..., Awaitable[StockLevel]],
+) -> PayloadT:
+    """receiveStock and adjustStock: the quantity checked first (BAD_USER_INPUT), then one
+    level changed by the service function `change`."""
+    viewer = await require_viewer(info)
+    with arguments_checked("input"):
+        quantity = service.check_quantity(
+            input.quantity, signed=isinstance(input, AdjustStockInput)
+        )
+    product_id = product_id_of(input.product_id)
+    warehouse_id = warehouse_id_of(input.warehouse_id, "input.warehouseId")
+    return await mutate(
+        info,
+        payload,
+        lambda s: change(
+            s,
+            product_id=product_id,
+            warehouse_id=warehouse_id,
+            quantity=quantity,
+            reason=input.reason,
+            actor=viewer,
+        ),
+        shown(viewer.reader, StockLevelType),
+    )
 
 
 @strawberry.type
@@ -98,24 +130,7 @@ class InventoryMutation:
     async def receive_stock(
         self, info: strawberry.Info, input: ReceiveStockInput
     ) -> ReceiveStockPayload:
-        viewer = await require_viewer(info)
-        with arguments_checked("input"):
-            quantity = service.check_quantity(input.quantity)
-        product_id = product_id_of(input.product_id)
-        warehouse_id = warehouse_id_of(input.warehouse_id, "input.warehouseId")
-        return await mutate(
-            info,
-            ReceiveStockPayload,
-            lambda s: service.receive_stock(
-                s,
-                product_id=product_id,
-                warehouse_id=warehouse_id,
-                quantity=quantity,
-                reason=input.reason,
-                actor=viewer,
-            ),
-            shown(viewer.reader, StockLevelType),
-        )
+        return await change_level(info, ReceiveStockPayload, input, service.receive_stock)
 
     @strawberry.mutation(
         permission_classes=[RunsWarehouse],
@@ -125,24 +140,7 @@ class InventoryMutation:
     async def adjust_stock(
         self, info: strawberry.Info, input: AdjustStockInput
     ) -> AdjustStockPayload:
-        viewer = await require_viewer(info)
-        with arguments_checked("input"):
-            quantity = service.check_quantity(input.quantity, signed=True)
-        product_id = product_id_of(input.product_id)
-        warehouse_id = warehouse_id_of(input.warehouse_id, "input.warehouseId")
-        return await mutate(
-            info,
-            AdjustStockPayload,
-            lambda s: service.adjust_stock(
-                s,
-                product_id=product_id,
-                warehouse_id=warehouse_id,
-                quantity=quantity,
-                reason=input.reason,
-                actor=viewer,
-            ),
-            shown(viewer.reader, StockLevelType),
-        )
+        return await change_level(info, AdjustStockPayload, input, service.adjust_stock)
 
     @strawberry.mutation(
         permission_classes=[RunsWarehouse],
