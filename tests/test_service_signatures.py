@@ -22,6 +22,7 @@ SERVICES = [
     "hom.catalog.listing",
     "hom.catalog.service",
     "hom.catalog.reads",
+    "hom.inventory.reads",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",
