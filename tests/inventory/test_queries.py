@@ -270,3 +270,32 @@ async def test_checks_newest_first_with_counts_and_filters(
     ):
         found = await answer(gql, CHECKS, shop.token, filter=filter)
         assert [e["node"]["warehouse"]["code"] for e in found["inventoryChecks"]["edges"]] == [code]
+
+
+NODE = """query ($id: ID!) { node(id: $id) {
+  __typename
+  ... on StockLevel { onHand product { name } }
+  ... on StockMovement { quantity warehouse { code } }
+  ... on InventoryCheck { status counts { countedQuantity } }
+} }"""
+
+
+async def test_every_inventory_node_for_operators_and_null_for_customers(
+    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker, shop: Shop
+) -> None:
+    level = await stock(session_maker, shop.kettle, shop.main, 4)
+    movement = await move(session_maker, level, MovementKind.ADJUSTMENT, 1)
+    check = await create_check(session_maker, shop.main, counts=[(shop.kettle, 5, 5)])
+    ids = {
+        "StockLevel": global_id("StockLevel", level.id),
+        "StockMovement": global_id("StockMovement", movement.id),
+        "InventoryCheck": global_id("InventoryCheck", check.id),
+    }
+    _, customer = await signed_in(client, session_maker)
+    for type_name, node_id in ids.items():
+        shown = (await answer(gql, NODE, shop.token, id=node_id))["node"]
+        assert shown["__typename"] == type_name
+        hidden = await gql(NODE, {"id": node_id}, token=customer.access_token)
+        assert hidden == {"data": {"node": None}}
+    shown = (await answer(gql, NODE, shop.token, id=ids["StockLevel"]))["node"]
+    assert shown == {"__typename": "StockLevel", "onHand": 5, "product": {"name": "Kettle"}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 from starlette.applications import Starlette
 
@@ -11,7 +13,7 @@ from hom.core.roles import Role
 from hom.inventory.models import MovementKind
 from tests.catalog.factories import create_category, create_products
 from tests.factories import create_user, signed_in
-from tests.inventory.factories import create_warehouse, move, stock
+from tests.inventory.factories import create_check, create_warehouse, move, stock
 from tests.support import GraphQLClient, count_statements
 
 MOVEMENTS = """query ($first: Int!) {
@@ -31,6 +33,7 @@ PRODUCTS = """query ($first: Int!) {
 PRODUCTS_STATEMENTS = 4
 
 SIZES = (1, 10, 40)
+START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 async def stock_everything(session_maker: SessionMaker, count: int) -> None:
@@ -83,3 +86,48 @@ async def test_products_with_their_stock_cost_the_same_for_any_page_size(
             assert node["availableQuantity"] == level["available"]
         counts[first] = log.count
     assert set(counts.values()) == {PRODUCTS_STATEMENTS}, counts
+
+
+CHECKS = """query ($first: Int!) {
+  inventoryChecks(first: $first) { edges { node {
+    status warehouse { code } openedBy { fullName } closedBy { fullName }
+    counts { difference product { name } countedBy { fullName } }
+  } } }
+}"""
+# The page, its warehouses, its people (opened and closed by: one batch), the counts,
+# the counts' products (the counters are the people already loaded).
+CHECKS_STATEMENTS = 5
+
+
+async def count_everything(session_maker: SessionMaker, count: int) -> None:
+    """`count` closed stock-takes over three warehouses, each with two counts."""
+    kitchen = await create_category(session_maker, "Kitchen")
+    products = await create_products(session_maker, kitchen, 4)
+    warehouses = [await create_warehouse(session_maker, f"W{n}") for n in range(3)]
+    actors = [await create_user(session_maker, full_name=f"Actor {n}") for n in range(2)]
+    for n in range(count):
+        lines = [(products[n % 4], 3, 2), (products[(n + 1) % 4], 1, 2)]
+        await create_check(
+            session_maker,
+            warehouses[n % 3],
+            counts=lines,
+            opened_by_id=actors[n % 2].id,
+            closed_at=START,
+        )
+
+
+async def test_stock_takes_cost_the_same_for_any_page_size(
+    app: Starlette, client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    await count_everything(session_maker, max(SIZES))
+    _, tokens = await signed_in(client, session_maker, Role.OPERATOR)
+    counts = {}
+    for first in SIZES:
+        with count_statements(app.state.services.engine) as log:
+            body = await gql(CHECKS, {"first": first}, token=tokens.access_token)
+        assert "errors" not in body, body
+        nodes = [edge["node"] for edge in body["data"]["inventoryChecks"]["edges"]]
+        assert len(nodes) == first
+        assert all(len(node["counts"]) == 2 and node["closedBy"] for node in nodes)
+        counts[first] = log.count
+    assert set(counts.values()) == {CHECKS_STATEMENTS}, counts
