@@ -19,6 +19,7 @@ from hom.catalog.schema import (
 from hom.core.config import Settings
 from hom.core.graphql.schema import HomSchema, make_schema
 from hom.core.graphql.server_info import CoreQuery
+from hom.inventory.schema import InventoryMutation, InventoryQuery
 from hom.notifications.schema import (
     NotificationsMutation,
     NotificationsQuery,
@@ -32,6 +33,7 @@ class Query(
     AuditQuery,
     CatalogQuery,
     CatalogEngagementQuery,
+    InventoryQuery,
     NotificationsQuery,
     CoreQuery,
 ):
@@ -39,7 +41,13 @@ class Query(
 
 
 @strawberry.type
-class Mutation(AccountsMutation, CatalogMutation, CatalogEngagementMutation, NotificationsMutation):
+class Mutation(
+    AccountsMutation,
+    CatalogMutation,
+    CatalogEngagementMutation,
+    InventoryMutation,
+    NotificationsMutation,
+):
     """All write operations."""
 
 

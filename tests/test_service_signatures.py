@@ -24,6 +24,7 @@ SERVICES = [
     "hom.catalog.reads",
     "hom.inventory.checks",
     "hom.inventory.service",
+    "hom.inventory.reads",
     "hom.notifications.service",
     "hom.notifications.outbox",
     "hom.notifications.inbox",

@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import Numeric, cast, false, func, literal_column, not_, or_, text
+from sqlalchemy import Numeric, cast, func, literal_column, not_, or_, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
@@ -53,6 +53,7 @@ from hom.core.pagination import (
     make_page,
     page_request,
 )
+from hom.inventory.reads import in_stock_condition
 
 MAX_SEARCH_LENGTH = 200  # characters of input looked at; the rest is ignored
 MAX_SEARCH_WORDS = 10
@@ -69,13 +70,9 @@ _WORD = re.compile(r"[^\W_]+")
 _SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 log = structlog.get_logger("hom.catalog")
 
-# The inventory seam: a SQL condition on `product` that is true when it has stock available.
+# A SQL condition on `product` that is true when it has stock available: by default the
+# inventory's (something available in an active warehouse); tests may hand in another.
 StockCondition = Callable[[], ColumnElement[bool]]
-
-
-def no_stock_yet() -> ColumnElement[bool]:
-    """Until inventory lands every product has 0 available: `in_stock=true` finds none."""
-    return false()
 
 
 class ProductSort(StrEnum):
@@ -89,7 +86,7 @@ class ProductSort(StrEnum):
 @dataclass(frozen=True)
 class ProductFilter:
     """`category_id` is that category only (not its subcategories); prices are inclusive;
-    `in_stock` asks the stock condition (today nothing is in stock: see `no_stock_yet`)."""
+    `in_stock` asks the stock condition (`hom.inventory.reads.in_stock_condition`)."""
 
     search: str | None = None
     category_id: int | None = None
@@ -240,7 +237,7 @@ async def list_products(
     sort: ProductSort | None,
     request: PageRequest,
     trigram: bool,
-    stock: StockCondition = no_stock_yet,
+    stock: StockCondition = in_stock_condition,
 ) -> Page[Product]:
     """One page of products in one statement (none when the search has no words)."""
     check_filter(filter)
@@ -265,7 +262,7 @@ def products_statement(
     request: PageRequest,
     *,
     trigram: bool,
-    stock: StockCondition = no_stock_yet,
+    stock: StockCondition = in_stock_condition,
 ) -> Any:
     """The page's SELECT: (product, first sort key) rows, one more than asked for."""
     statement = select(Product, keys[0].column).where(
@@ -291,7 +288,7 @@ async def products_page(
     first: int | None,
     after: str | None,
     trigram: bool,
-    stock: StockCondition = no_stock_yet,
+    stock: StockCondition = in_stock_condition,
 ) -> Page[Product]:
     """`list_products` for a client: `first`/`after` checked (InvalidInput), and cursors
     bound to their listing, so one from another sort or search is refused, not misread."""

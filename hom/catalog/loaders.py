@@ -89,15 +89,6 @@ def viewer_favorited_by_product(context: Context) -> DataLoader[int, bool]:
     return DataLoader(load_fn=load)
 
 
-def available_quantity_by_product(context: Context) -> DataLoader[int, int]:
-    """The seam inventory replaces: every product has nothing available until stock exists."""
-
-    async def load(ids: Sequence[int]) -> list[int]:
-        return [0] * len(ids)
-
-    return DataLoader(load_fn=load)
-
-
 # Collections: the reader decides which exist (a private one only for its owner).
 
 

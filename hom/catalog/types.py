@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,7 +14,6 @@ from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.catalog import collections, listing, reads
 from hom.catalog.loaders import (
-    available_quantity_by_product,
     category_by_id,
     children_by_category,
     collection_by_id,
@@ -33,6 +33,10 @@ from hom.core.graphql.relations import connection, nodes_by_id, to_many, to_one,
 from hom.core.graphql.relay import Connection, decode_id
 from hom.core.graphql.visibility import visible_to
 from hom.core.viewer import Reader
+from hom.inventory.loaders import available_quantity_by_product, stock_levels_by_product
+
+if TYPE_CHECKING:
+    from hom.inventory.types import StockLevelType
 
 
 @strawberry.type(description="An amount of money in one currency.")
@@ -89,6 +93,13 @@ class CategoryType(relay.Node):
         return await nodes_by_id(info, cls, category_by_id, node_ids)
 
 
+def stock_level_type() -> Any:
+    """Inventory's StockLevel (imported late: inventory's types import this module)."""
+    from hom.inventory.types import StockLevelType
+
+    return StockLevelType
+
+
 def shown_product(reader: Reader, product: Product) -> bool:
     """An archived product exists only for the people who edit the catalog."""
     return product.is_active or sees_archived(reader)
@@ -115,7 +126,15 @@ class ProductType(relay.Node):
     available_quantity: int = to_value(
         key="product_id",
         loader=available_quantity_by_product,
-        description="How many can be ordered now, over all warehouses.",
+        description="How many can be ordered now: on hand minus reserved, over the active "
+        "warehouses.",
+    )
+    stock_levels: list[Annotated[StockLevelType, strawberry.lazy("hom.inventory.types")]] = to_many(
+        key="product_id",
+        loader=stock_levels_by_product,
+        target=lambda: stock_level_type(),
+        description="Its stock in each warehouse, by warehouse code: for operators and "
+        "admins; an empty list for everyone else.",
     )
     favorite_count: int = to_value(
         key="product_id",

@@ -143,7 +143,7 @@ async def test_receiving_stock_raises_on_hand_and_writes_a_receipt(
         "reserved": 0,
         "available": 4,
         "warehouse": {"code": "EAST"},
-        "product": {"name": "Product 1"},
+        "product": {"name": "Stocked product 1"},
     }
     assert (await movements(session_maker))[-1] == ("RECEIPT", 4, stocked["east"], "Delivery 17")
     again = await gql(RECEIVE, stock_input(stocked, "b", "east", quantity=1), operator_token)

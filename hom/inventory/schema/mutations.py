@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
-from hom.inventory.types import InventoryCheckType, StockLevelType, WarehouseType
 
 from hom.core.graphql.errors import arguments_checked
 from hom.core.graphql.payloads import mutate
@@ -34,6 +33,7 @@ from hom.inventory.mutation_types import (
     UpdateWarehouseInput,
     UpdateWarehousePayload,
 )
+from hom.inventory.types import InventoryCheckType, StockLevelType, WarehouseType
 
 RunsWarehouse = has_role(Role.OPERATOR)
 PayloadT = TypeVar("PayloadT")

@@ -1,0 +1,131 @@
+"""Inventory root fields to read: warehouses, stock levels, the ledger and stock-takes, for
+operators and admins (SPEC §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import strawberry
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.core.graphql.permissions import has_role
+from hom.core.graphql.relations import prefetch, present_one, present_page
+from hom.core.graphql.relay import Connection, decode_id
+from hom.core.graphql.visibility import present_all
+from hom.core.pagination import Page, PageRequest, SortKey, page_request
+from hom.core.roles import Role
+from hom.inventory import reads
+from hom.inventory.loaders import warehouse_by_id
+from hom.inventory.types import (
+    InventoryCheckFilterInput,
+    InventoryCheckType,
+    StockLevelFilterInput,
+    StockLevelType,
+    StockMovementFilterInput,
+    StockMovementType,
+    WarehouseType,
+)
+
+ReadsStock = has_role(Role.OPERATOR)
+PageRead = Callable[[AsyncSession, PageRequest], Awaitable[Page[Any]]]
+
+
+async def connection_of(
+    info: strawberry.Info,
+    type_: type[Any],
+    keys: Sequence[SortKey],
+    arguments: tuple[int | None, str | None],
+    read: PageRead,
+) -> Any:
+    """A page read with the client's `first`/`after` (checked), presented as a connection."""
+    request = page_request(*arguments, keys)
+    async with info.context.db.session() as session:
+        page = await read(session, request)
+    return await present_page(info, type_, page)
+
+
+@strawberry.type
+class InventoryQuery:
+    @strawberry.field(
+        permission_classes=[ReadsStock],
+        description="Every warehouse (inactive ones too), by code.",
+    )
+    async def warehouses(self, info: strawberry.Info) -> list[WarehouseType]:
+        async with info.context.db.session() as session:
+            found = await reads.list_warehouses(session)
+        shown = present_all(await info.context.reader(), WarehouseType, found)
+        await prefetch(info, shown)
+        return shown
+
+    @strawberry.field(permission_classes=[ReadsStock], description="A warehouse by its id.")
+    async def warehouse(self, info: strawberry.Info, id: strawberry.ID) -> WarehouseType | None:
+        warehouse_id = decode_id(id, "Warehouse")
+        found = await info.context.loaders.get(warehouse_by_id).load(warehouse_id)
+        return await present_one(info, WarehouseType, found)
+
+    @strawberry.field(
+        permission_classes=[ReadsStock], description="Stock levels matching the filter, by id."
+    )
+    async def stock_levels(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: StockLevelFilterInput | None = None,
+    ) -> Connection[StockLevelType]:
+        criteria = (filter or StockLevelFilterInput()).to_filter()
+        levels: Connection[StockLevelType] = await connection_of(
+            info,
+            StockLevelType,
+            reads.LEVEL_KEYS,
+            (first, after),
+            lambda session, request: reads.stock_levels_page(
+                session, filter=criteria, request=request
+            ),
+        )
+        return levels
+
+    @strawberry.field(
+        permission_classes=[ReadsStock],
+        description="The stock ledger, newest first: movements matching the filter.",
+    )
+    async def stock_movements(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: StockMovementFilterInput | None = None,
+    ) -> Connection[StockMovementType]:
+        criteria = (filter or StockMovementFilterInput()).to_filter()
+        movements: Connection[StockMovementType] = await connection_of(
+            info,
+            StockMovementType,
+            reads.MOVEMENT_KEYS,
+            (first, after),
+            lambda session, request: reads.movements_page(
+                session, filter=criteria, request=request
+            ),
+        )
+        return movements
+
+    @strawberry.field(
+        permission_classes=[ReadsStock],
+        description="Stock-takes matching the filter, newest first.",
+    )
+    async def inventory_checks(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: InventoryCheckFilterInput | None = None,
+    ) -> Connection[InventoryCheckType]:
+        criteria = (filter or InventoryCheckFilterInput()).to_filter()
+        checks: Connection[InventoryCheckType] = await connection_of(
+            info,
+            InventoryCheckType,
+            reads.CHECK_KEYS,
+            (first, after),
+            lambda session, request: reads.checks_page(session, filter=criteria, request=request),
+        )
+        return checks
