@@ -24,6 +24,7 @@ SERVICES = [
     "hom.catalog.reads",
     "hom.inventory.checks",
     "hom.inventory.service",
+    "hom.inventory.warehouses",
     "hom.inventory.reads",
     "hom.notifications.service",
     "hom.notifications.outbox",

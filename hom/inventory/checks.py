@@ -19,7 +19,7 @@ from hom.core.clock import utcnow
 from hom.core.db import violated_constraint
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
-from hom.inventory import ledger, service
+from hom.inventory import ledger, service, warehouses
 from hom.inventory.ledger import Change
 from hom.inventory.models import (
     MAX_QUANTITY,
@@ -78,7 +78,7 @@ async def start_inventory_check(
     session: AsyncSession, *, warehouse_id: int, actor: Viewer
 ) -> InventoryCheck:
     """Open a check of the warehouse; INVENTORY_CHECK_OPEN when one is open already."""
-    await service.require_warehouse(session, warehouse_id=warehouse_id)
+    await warehouses.require_warehouse(session, warehouse_id=warehouse_id)
     check = InventoryCheck(warehouse_id=warehouse_id, opened_by_id=actor.user_id)
     try:
         async with session.begin_nested():

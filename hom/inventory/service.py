@@ -1,5 +1,6 @@
-"""Inventory rules: warehouses and the stock ledger (receipts, adjustments, transfers,
-and the reservations orders hold). Stock-takes live in `hom.inventory.checks`.
+"""Inventory rules: the stock ledger (receipts, adjustments, transfers, and the
+reservations orders hold). Warehouses live in `hom.inventory.warehouses`, stock-takes in
+`hom.inventory.checks`.
 
 Plain async functions over a session; they never commit (the caller's
 transaction does) and never import strawberry. Every change to a level writes
@@ -21,10 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
 from hom.catalog import service as catalog
-from hom.core.db import save_unique
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
-from hom.inventory import ledger
+from hom.inventory import ledger, warehouses
 from hom.inventory.allocation import Source, choose_warehouses
 from hom.inventory.ledger import Change
 from hom.inventory.models import (
@@ -34,30 +34,11 @@ from hom.inventory.models import (
     MovementKind,
     StockLevel,
     StockMovement,
-    Warehouse,
 )
 
 CODE = re.compile(CODE_PATTERN)
 MAX_REASON = 500
 UNIQUE_FIELDS = {"uq_warehouse_code": "code"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewWarehouse:
-    name: str
-    code: str
-    low_stock_threshold: int = 5
-
-
-@dataclass(frozen=True, kw_only=True)
-class WarehouseChanges:
-    """Only the fields given (not None) change."""
-
-    warehouse_id: int
-    name: str | None = None
-    code: str | None = None
-    is_active: bool | None = None
-    low_stock_threshold: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,96 +72,6 @@ def check_reason(reason: str | None, *, required: bool) -> str | None:
     return trimmed or None
 
 
-def check_code(code: str) -> str:
-    if len(code) > 32 or not CODE.fullmatch(code):
-        raise DomainError(
-            ErrorCode.INVALID,
-            "A code is capital letters and digits in words joined by '-', at most 32",
-            "code",
-        )
-    return code
-
-
-def check_threshold(threshold: int) -> int:
-    if not 0 <= threshold <= MAX_QUANTITY:
-        raise DomainError(
-            ErrorCode.INVALID,
-            f"The low-stock threshold is 0 to {MAX_QUANTITY}",
-            "low_stock_threshold",
-        )
-    return threshold
-
-
-# --- warehouses ----------------------------------------------------------------------------
-
-
-async def get_warehouse(session: AsyncSession, *, warehouse_id: int) -> Warehouse | None:
-    return await session.get(Warehouse, warehouse_id)
-
-
-async def require_warehouse(
-    session: AsyncSession, *, warehouse_id: int, field: str = "warehouse_id", active: bool = False
-) -> Warehouse:
-    """The warehouse, else NOT_FOUND on `field`; with `active`, INVALID when it is not."""
-    warehouse = await get_warehouse(session, warehouse_id=warehouse_id)
-    if warehouse is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such warehouse", field)
-    if active and not warehouse.is_active:
-        raise DomainError(ErrorCode.INVALID, f"Warehouse {warehouse.code} is inactive", field)
-    return warehouse
-
-
-def _warehouse_audited(warehouse: Warehouse) -> dict[str, Any]:
-    return {
-        "name": warehouse.name,
-        "code": warehouse.code,
-        "is_active": warehouse.is_active,
-        "low_stock_threshold": warehouse.low_stock_threshold,
-    }
-
-
-async def _audit(
-    session: AsyncSession, *, actor: Viewer, action: str, row: Any, changes: dict[str, Any]
-) -> None:
-    assert row.id is not None
-    entity = type(row).__name__
-    await audit.record(
-        session, actor=actor, action=action, entity=entity, entity_id=row.id, changes=changes
-    )
-
-
-async def create_warehouse(session: AsyncSession, *, new: NewWarehouse, actor: Viewer) -> Warehouse:
-    warehouse = Warehouse(
-        name=catalog.check_text(new.name, field="name", label="Name", longest=120),
-        code=check_code(new.code),
-        low_stock_threshold=check_threshold(new.low_stock_threshold),
-    )
-    await save_unique(session, warehouse, UNIQUE_FIELDS)
-    changes = _warehouse_audited(warehouse)
-    await _audit(session, actor=actor, action="warehouse.create", row=warehouse, changes=changes)
-    return warehouse
-
-
-async def update_warehouse(
-    session: AsyncSession, *, changes: WarehouseChanges, actor: Viewer
-) -> Warehouse:
-    warehouse = await require_warehouse(session, warehouse_id=changes.warehouse_id, field="id")
-    before = _warehouse_audited(warehouse)
-    if changes.name is not None:
-        warehouse.name = catalog.check_text(changes.name, field="name", label="Name", longest=120)
-    if changes.code is not None:
-        warehouse.code = check_code(changes.code)
-    if changes.low_stock_threshold is not None:
-        warehouse.low_stock_threshold = check_threshold(changes.low_stock_threshold)
-    if changes.is_active is not None:
-        warehouse.is_active = changes.is_active
-    await save_unique(session, warehouse, UNIQUE_FIELDS)
-    await session.refresh(warehouse)
-    diff = audit.diff(before, _warehouse_audited(warehouse))
-    await _audit(session, actor=actor, action="warehouse.update", row=warehouse, changes=diff)
-    return warehouse
-
-
 # --- stock ---------------------------------------------------------------------------------
 
 
@@ -207,8 +98,16 @@ async def _audit_stock(
     session: AsyncSession, *, actor: Viewer | None, action: str, level: StockLevel, **changes: Any
 ) -> None:
     if actor is not None:
+        assert level.id is not None
         record = {"product_id": level.product_id, "warehouse_id": level.warehouse_id, **changes}
-        await _audit(session, actor=actor, action=action, row=level, changes=record)
+        await audit.record(
+            session,
+            actor=actor,
+            action=action,
+            entity="StockLevel",
+            entity_id=level.id,
+            changes=record,
+        )
 
 
 async def receive_stock(
@@ -263,7 +162,7 @@ async def _change_level(
     """One level's change by an operator (audited) or the system; a level that does not
     exist yet is created when the change adds stock."""
     await require_product(session, product_id=change.product_id)
-    await require_warehouse(session, warehouse_id=change.warehouse_id)
+    await warehouses.require_warehouse(session, warehouse_id=change.warehouse_id)
     if change.quantity > 0:
         await ledger.ensure_levels(session, [change.key])
     level = await _apply_one(session, change)
@@ -292,8 +191,10 @@ async def transfer_stock(
     if from_warehouse_id == to_warehouse_id:
         raise DomainError(ErrorCode.INVALID, "Transfer to another warehouse", "to_warehouse_id")
     await require_product(session, product_id=product_id)
-    await require_warehouse(session, warehouse_id=from_warehouse_id, field="from_warehouse_id")
-    await require_warehouse(
+    await warehouses.require_warehouse(
+        session, warehouse_id=from_warehouse_id, field="from_warehouse_id"
+    )
+    await warehouses.require_warehouse(
         session, warehouse_id=to_warehouse_id, field="to_warehouse_id", active=True
     )
     keys = [(product_id, to_warehouse_id)]

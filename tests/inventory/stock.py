@@ -10,7 +10,7 @@ from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
 from hom.core.viewer import Viewer
-from hom.inventory import service
+from hom.inventory import service, warehouses
 from hom.inventory.models import StockLevel, StockMovement
 from tests.catalog.factories import create_category, create_product
 from tests.factories import create_user
@@ -26,8 +26,8 @@ async def an_operator(session_maker: SessionMaker) -> Viewer:
 
 async def a_warehouse(session_maker: SessionMaker, code: str, actor: Viewer) -> int:
     async with unit_of_work(session_maker) as session:
-        new = service.NewWarehouse(name=f"Warehouse {code}", code=code)
-        warehouse = await service.create_warehouse(session, new=new, actor=actor)
+        new = warehouses.NewWarehouse(name=f"Warehouse {code}", code=code)
+        warehouse = await warehouses.create_warehouse(session, new=new, actor=actor)
     assert warehouse.id is not None
     return warehouse.id
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from hom.core.db import SessionMaker
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.unit_of_work import unit_of_work
-from hom.inventory import service
+from hom.inventory import service, warehouses
 from hom.inventory.allocation import Source, choose_warehouses
 from hom.inventory.models import StockMovement, Warehouse
 from hom.inventory.service import Line
@@ -95,8 +95,8 @@ async def test_inactive_warehouses_supply_no_reservation(session_maker: SessionM
     (a,) = await some_products(session_maker, 1)
     await receive(session_maker, a, main, 5)
     async with unit_of_work(session_maker) as session:
-        changes = service.WarehouseChanges(warehouse_id=main, is_active=False)
-        await service.update_warehouse(session, changes=changes, actor=actor)
+        changes = warehouses.WarehouseChanges(warehouse_id=main, is_active=False)
+        await warehouses.update_warehouse(session, changes=changes, actor=actor)
 
     with pytest.raises(DomainError) as refused:
         async with unit_of_work(session_maker) as session:

@@ -15,7 +15,7 @@ from hom.core.graphql.relay import decode_id
 from hom.core.graphql.visibility import present
 from hom.core.roles import Role
 from hom.core.viewer import Reader
-from hom.inventory import checks, service
+from hom.inventory import checks, service, warehouses
 from hom.inventory.models import StockLevel
 from hom.inventory.mutation_types import (
     AdjustStockInput,
@@ -92,13 +92,13 @@ class InventoryMutation:
         self, info: strawberry.Info, input: CreateWarehouseInput
     ) -> CreateWarehousePayload:
         viewer = await require_viewer(info)
-        new = service.NewWarehouse(
+        new = warehouses.NewWarehouse(
             name=input.name, code=input.code, low_stock_threshold=input.low_stock_threshold
         )
         return await mutate(
             info,
             CreateWarehousePayload,
-            lambda s: service.create_warehouse(s, new=new, actor=viewer),
+            lambda s: warehouses.create_warehouse(s, new=new, actor=viewer),
             shown(viewer.reader, WarehouseType),
         )
 
@@ -110,7 +110,7 @@ class InventoryMutation:
         self, info: strawberry.Info, input: UpdateWarehouseInput
     ) -> UpdateWarehousePayload:
         viewer = await require_viewer(info)
-        changes = service.WarehouseChanges(
+        changes = warehouses.WarehouseChanges(
             warehouse_id=warehouse_id_of(input.id, "input.id"),
             name=input.name,
             code=input.code,
@@ -120,7 +120,7 @@ class InventoryMutation:
         return await mutate(
             info,
             UpdateWarehousePayload,
-            lambda s: service.update_warehouse(s, changes=changes, actor=viewer),
+            lambda s: warehouses.update_warehouse(s, changes=changes, actor=viewer),
             shown(viewer.reader, WarehouseType),
         )
 
