@@ -12,7 +12,8 @@ from hom.catalog import collections, favorites, views
 from hom.catalog.loaders import product_by_id
 from hom.catalog.models import Collection
 from hom.catalog.schema.catalog import product_id_of, product_shown
-from hom.catalog.types import (
+from hom.catalog.types import ProductType
+from hom.catalog.types.engagement import (
     AddFavoritePayload,
     AddToCollectionInput,
     AddToCollectionPayload,
@@ -20,7 +21,6 @@ from hom.catalog.types import (
     CreateCollectionInput,
     CreateCollectionPayload,
     DeleteCollectionPayload,
-    ProductType,
     RecordProductViewPayload,
     RemoveFavoritePayload,
     RemoveFromCollectionInput,
