@@ -158,7 +158,7 @@ async def test_inactive_products_only_when_asked(
 
 
 @pytest.mark.usefixtures("shelf")
-async def test_in_stock_is_a_seam_where_nothing_is_in_stock_yet(
+async def test_in_stock_asks_the_stock_condition(
     session_maker: SessionMaker,
 ) -> None:
     assert await names(session_maker, in_stock=True) == []
@@ -170,7 +170,7 @@ async def test_in_stock_is_a_seam_where_nothing_is_in_stock_yet(
             sort=ProductSort.NAME,
             request=EVERYTHING,
             trigram=False,
-            stock=lambda: col(Product.price) > 9,  # what inventory will supply
+            stock=lambda: col(Product.price) > 9,  # any condition on `product`
         )
     assert [product.name for product in page.rows] == ["Anvil", "Bowl"]
 

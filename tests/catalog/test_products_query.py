@@ -106,14 +106,14 @@ async def test_each_sort(gql: GraphQLClient, sort: str | None, expected: list[st
 
 
 @pytest.mark.usefixtures("shelf")
-async def test_price_range_is_inclusive_and_in_stock_is_the_inventory_seam(
+async def test_price_range_is_inclusive_and_nothing_received_is_not_in_stock(
     gql: GraphQLClient,
 ) -> None:
     between = {"minPrice": "5", "maxPrice": "9.50"}
     assert await names(gql, sort="PRICE_ASC", filter=between) == ["Cup", "Bowl"]
     assert await names(gql, filter={"maxPrice": 0}) == ["Dish"]
     assert await names(gql, filter={"minPrice": "100"}) == ["Anvil"]
-    assert await names(gql, filter={"inStock": True}) == []  # nothing in stock until inventory
+    assert await names(gql, filter={"inStock": True}) == []  # no stock received yet
     assert len(await names(gql, filter={"inStock": False})) == 4
 
 
