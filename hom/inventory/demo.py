@@ -5,7 +5,7 @@ of both): about one level in seven is out of stock (0), about one in twelve is l
 4, below the default low-stock threshold of 5), the rest hold 5 to 100. A level with
 stock has exactly one movement, its RECEIPT (no actor: the system; reason "Demo
 stock"), so every level equals its ledger. Set-based: one statement inserts the missing
-levels and their receipts (20 000 products take a fraction of a second). Idempotent: a
+levels and their receipts (20 000 products: about a second). Idempotent: a
 level that exists, whatever it holds now, is left alone. Plain functions, no click.
 """
 
