@@ -338,7 +338,7 @@ async def _seed_demo(settings: Settings, products: int) -> Any:
     with tqdm(total=products, unit="product", file=sys.stderr, disable=None) as bar:
         async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
             report = await demo.seed_demo(session, products=products, progress=bar.update)
-            await seed_inventory(session, report)
+            await seed_inventory(session, report=report)
             return report
 
 

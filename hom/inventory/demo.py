@@ -64,7 +64,7 @@ SELECT (SELECT count(*) FROM wanted) AS levels_wanted,
 ).bindparams(bindparam("codes", type_=ARRAY(String)))
 
 
-async def seed_inventory(session: AsyncSession, report: SeedReport) -> None:
+async def seed_inventory(session: AsyncSession, *, report: SeedReport) -> None:
     """The demo warehouses, then a level (and its receipt) for each missing demo pair."""
     await _seed_warehouses(session, report)
     await _seed_stock(session, report)

@@ -34,7 +34,7 @@ WHERE kind <> 'RECEIPT' OR actor_id IS NOT NULL OR reason IS DISTINCT FROM :reas
 async def seed(maker: SessionMaker) -> demo.SeedReport:
     async with unit_of_work(maker) as session:
         report = await demo.seed_demo(session, products=PRODUCTS)
-        await seed_inventory(session, report)
+        await seed_inventory(session, report=report)
     return report
 
 
