@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.catalog.factories import create_category, create_products
 from tests.conftest import TEST_SECRET
 from tests.ledger_guard import ledger_differences
 from tests.serving import hom_env
+from tests.support import new_database_name, with_database
 from tests.test_cli import run_hom
 
 K = MovementKind
@@ -197,8 +199,7 @@ async def test_the_database_refuses_to_change_a_movement(stocked: Stocked, state
 # --- hom check-inventory -------------------------------------------------------------------
 
 
-async def check_inventory(db_url: str, redis_url: str, cwd: Path) -> list[str]:
-    """`hom check-inventory`'s output lines, after checking its exit code is 0 or 1."""
+async def run_check(db_url: str, redis_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = hom_env(
         APP_ENV="dev",
         DB_URL=db_url,
@@ -206,7 +207,12 @@ async def check_inventory(db_url: str, redis_url: str, cwd: Path) -> list[str]:
         JWT_SECRET=TEST_SECRET,
         LOG_LEVEL="WARNING",
     )
-    result = await asyncio.to_thread(run_hom, "check-inventory", env=env, cwd=cwd)
+    return await asyncio.to_thread(run_hom, "check-inventory", env=env, cwd=cwd)
+
+
+async def check_inventory(db_url: str, redis_url: str, cwd: Path) -> list[str]:
+    """`hom check-inventory`'s output lines, after checking its exit code is 0 or 1."""
+    result = await run_check(db_url, redis_url, cwd)
     lines = result.stdout.splitlines()
     assert result.returncode == (1 if len(lines) > 1 else 0), result
     return lines
@@ -241,3 +247,13 @@ async def test_check_inventory_reports_a_movement_without_its_level(
         f"{stocked.skus[2]} in EAST: no level; ledger on hand 7, reserved 0",
         "4 stock levels checked, 1 difference",
     ]
+
+
+async def test_check_inventory_exits_2_when_the_database_is_not_usable(
+    admin_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    missing = with_database(admin_db_url, new_database_name())
+    result = await run_check(missing, redis_url, tmp_path)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert result.stderr.startswith("hom: database not usable: "), result.stderr
