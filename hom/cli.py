@@ -1,4 +1,5 @@
-"""The `hom` command: serve, worker, migrate, downgrade, export-schema, create-admin, seed-demo."""
+"""The `hom` command: serve, worker, migrate, downgrade, export-schema, create-admin, seed-demo,
+check-inventory."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import structlog
@@ -21,6 +22,9 @@ import structlog
 from hom.core import migrations
 from hom.core.config import ConfigError, Settings, load_settings
 from hom.core.logging import configure_logging
+
+if TYPE_CHECKING:
+    from hom.inventory.reconcile import LedgerCheck
 
 log = structlog.get_logger("hom.cli")
 
@@ -305,7 +309,8 @@ def create_admin(email: str, password_stdin: bool) -> None:
 )
 @click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
 def seed_demo(products: int, no_migrate: bool) -> None:
-    """Fill the database with a demo catalog: categories, products, customers, favorites, views.
+    """Fill the database with demo data: a catalog (categories, products, customers, favorites,
+    views) and its stock in two warehouses.
 
     Idempotent: what exists already is left alone, so running it again changes
     nothing. With nothing configured in dev, uses the embedded PostgreSQL (like
@@ -326,9 +331,40 @@ async def _seed_demo(settings: Settings, products: int) -> Any:
     from hom.catalog import demo
     from hom.core.db import sessions_once
     from hom.core.unit_of_work import unit_of_work
+    from hom.inventory.demo import seed_inventory
 
     assert settings.db_url
     # Shown only on a terminal (disable=None), and on stderr: stdout keeps the summary.
     with tqdm(total=products, unit="product", file=sys.stderr, disable=None) as bar:
         async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
-            return await demo.seed_demo(session, products=products, progress=bar.update)
+            report = await demo.seed_demo(session, products=products, progress=bar.update)
+            await seed_inventory(session, report=report)
+            return report
+
+
+@main.command("check-inventory")
+def check_inventory() -> None:
+    """Compare every stock level with the sum of its movements; exit 1 on any difference.
+
+    Prints one line per difference (sku, warehouse, the level's numbers and the
+    ledger's), then a summary. Read-only; exit 2 when the database is not usable.
+    """
+    with backing_services(settings_or_exit()) as settings:
+        assert settings.db_url
+        try:
+            check = asyncio.run(_check_inventory(settings.db_url))
+        except Exception as error:
+            click.echo(f"hom: database not usable: {type(error).__name__}: {error}", err=True)
+            sys.exit(2)
+    for difference in check.differences:
+        click.echo(difference.describe())
+    click.echo(check.summary())
+    sys.exit(1 if check.differences else 0)
+
+
+async def _check_inventory(db_url: str) -> LedgerCheck:
+    from hom.core.db import sessions_once
+    from hom.inventory.reconcile import check_ledger
+
+    async with sessions_once(db_url) as maker, maker() as session:
+        return await check_ledger(session)

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from hom.app import create_app
 from hom.core.config import Settings, load_settings
 from hom.core.db import SessionMaker
+from tests import ledger_guard
 from tests.databases import TemplateClones, create_template
 from tests.support import (
     LOCAL_DB_URL,
@@ -89,10 +90,16 @@ def database_clones(admin_db_url: str) -> Iterator[TemplateClones]:
 
 
 @pytest.fixture
-def db_url(database_clones: TemplateClones) -> Iterator[str]:
-    """This test's own database, migrated to head (a clone of the template), dropped after."""
+def db_url(database_clones: TemplateClones, request: pytest.FixtureRequest) -> Iterator[str]:
+    """This test's own database, migrated to head (a clone of the template), dropped after.
+
+    The ledger guard: when the test is done, its stock levels must still equal their
+    movements (unless it is marked `ledger_corrupted`), else the test errors.
+    """
     with database_clones.database() as url:
         yield url
+        if request.node.get_closest_marker(ledger_guard.MARKER) is None:
+            ledger_guard.fail_on(database_clones.run(ledger_guard.ledger_differences(url)))
 
 
 @pytest.fixture

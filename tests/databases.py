@@ -96,6 +96,10 @@ class TemplateClones:
         finally:
             self._drop_soon(name)
 
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the clones' background loop and wait for its result."""
+        return self._background.submit(coroutine).result()
+
     def close(self) -> None:
         """Drop the clones made ahead, wait for every drop (raising a failed one's error)."""
         try:

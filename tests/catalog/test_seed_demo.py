@@ -64,6 +64,7 @@ async def test_seed_demo_twice_creates_nothing_the_second_time(
     first = await asyncio.to_thread(run_seed, 500, env, tmp_path)
     assert first.returncode == 0, first.stderr
     assert "products 500 created / 0 existing" in first.stdout
+    assert "warehouses 2 created / 0 existing, stock levels" in first.stdout
     assert "%|" not in first.stderr, "no progress bar when stderr is not a terminal"
     counts = await table_counts(db_url)
     assert counts["product"] == 500
