@@ -23,6 +23,8 @@ SERVICES = [
     "hom.catalog.service",
     "hom.catalog.reads",
     "hom.inventory.checks",
+    "hom.inventory.demo",
+    "hom.inventory.reconcile",
     "hom.inventory.service",
     "hom.inventory.warehouses",
     "hom.inventory.reads",
