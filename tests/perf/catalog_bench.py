@@ -43,6 +43,8 @@ PRODUCTS = """query Products($first: Int!) {
     } }
   }
 }"""
+# `--stock`: what an operator sees of the stock too (as an operator, so the levels load).
+STOCK = "availableQuantity stockLevels { warehouse { code } available }"
 
 
 QUERY_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
@@ -58,9 +60,17 @@ class Options:
     warmup: float = 3.0
     count_requests: int = 10
     use_wrk: bool = field(default_factory=wrk_available)
+    stock: bool = False
+
+    @property
+    def role(self) -> str:
+        return "OPERATOR" if self.stock else "CUSTOMER"
 
     def body(self) -> str:
-        return json.dumps({"query": PRODUCTS, "variables": {"first": self.first}})
+        query = PRODUCTS.replace("viewerHasFavorited", f"viewerHasFavorited {STOCK}")
+        return json.dumps(
+            {"query": query if self.stock else PRODUCTS, "variables": {"first": self.first}}
+        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,8 @@ class Report:
         o, load = self.options, self.load
         return "\n".join(
             [
-                f"catalog: products(first: {o.first}) over {o.products} products, "
+                f"catalog: products(first: {o.first}{', with stock' if o.stock else ''}) "
+                f"over {o.products} products, "
                 f"hom serve --workers {o.workers}, {o.connections} connections, "
                 f"{o.duration:.0f} s ({'wrk' if o.use_wrk else 'httpx'})",
                 f"  seed-demo: {self.seed_seconds:.1f} s",
@@ -164,7 +175,7 @@ async def run_benchmark(admin_url: str, redis_url: str, options: Options) -> Rep
         try:
             async with fresh_database(admin_url) as (name, db_url):
                 seconds = await seed(db_url, redis_url, prefix, workdir, options.products)
-                [email] = await seed_users(db_url, 1)
+                [email] = await seed_users(db_url, 1, options.role)
                 statements, queries = await count_statements(
                     admin_url, db_url, redis_url, workdir, email, options
                 )
@@ -194,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=Options.workers)
     parser.add_argument("--connections", type=int, default=Options.connections)
     parser.add_argument("--duration", type=float, default=Options.duration)
+    parser.add_argument(
+        "--stock", action="store_true", help="add availableQuantity and stockLevels (operator)"
+    )
     parser.add_argument("--db", default=LOCAL_DB_URL, help="the PostgreSQL server to use")
     parser.add_argument("--redis", default=LOCAL_REDIS_URL)
     args = parser.parse_args(argv)
@@ -203,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         connections=args.connections,
         duration=args.duration,
+        stock=args.stock,
     )
     print(asyncio.run(run_benchmark(args.db, args.redis, options)).render())
 

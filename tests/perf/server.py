@@ -42,16 +42,17 @@ async def fresh_database(admin_url: str) -> AsyncIterator[tuple[str, str]]:
         await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def seed_users(db_url: str, count: int) -> list[str]:
-    """`count` verified customers sharing one real argon2id hash of PASSWORD (hashed once)."""
+async def seed_users(db_url: str, count: int, role: str = "CUSTOMER") -> list[str]:
+    """`count` verified users of `role` sharing one real argon2id hash of PASSWORD (hashed
+    once)."""
     password_hash = await asyncio.to_thread(HASHER.hash, PASSWORD)
     emails = [f"perf-{i:05d}@example.com" for i in range(count)]
     connection = await asyncpg.connect(asyncpg_dsn(db_url))
     try:
         await connection.executemany(
             "INSERT INTO user_account (email, full_name, password_hash, role, email_verified_at)"
-            " VALUES ($1, 'Perf User', $2, 'CUSTOMER', now())",
-            [(email, password_hash) for email in emails],
+            " VALUES ($1, 'Perf User', $2, $3, now())",
+            [(email, password_hash, role) for email in emails],
         )
     finally:
         await connection.close()
