@@ -67,11 +67,11 @@ async def get_check(session: AsyncSession, *, check_id: int) -> InventoryCheck |
     return await session.get(InventoryCheck, check_id, populate_existing=True)
 
 
-async def _refused(session: AsyncSession, check_id: int) -> DomainError:
+async def _refused(session: AsyncSession, check_id: int, field: str) -> DomainError:
     """Why an OPEN-only step found no open check: it does not exist, or it is closed."""
     if await get_check(session, check_id=check_id) is None:
-        return DomainError(ErrorCode.NOT_FOUND, "No such inventory check", "check_id")
-    return DomainError(ErrorCode.INVALID_TRANSITION, "This inventory check is closed", "check_id")
+        return DomainError(ErrorCode.NOT_FOUND, "No such inventory check", field)
+    return DomainError(ErrorCode.INVALID_TRANSITION, "This inventory check is closed", field)
 
 
 async def start_inventory_check(
@@ -109,7 +109,7 @@ async def record_inventory_count(
     connection = await session.connection()
     recorded = (await connection.execute(_RECORD.bindparams(**parameters))).first()
     if recorded is None:
-        raise await _refused(session, check_id)
+        raise await _refused(session, check_id, "check_id")
     check = await get_check(session, check_id=check_id)
     assert check is not None
     changes = {"product_id": product_id, "counted_quantity": counted_quantity}
@@ -129,7 +129,7 @@ async def close_inventory_check(
     )
     check = closed.first()
     if check is None:
-        raise await _refused(session, check_id)
+        raise await _refused(session, check_id, "id")
     check.status = CheckStatus.CLOSED.value
     check.closed_by_id = actor.user_id
     check.closed_at = utcnow()

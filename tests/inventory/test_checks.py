@@ -130,10 +130,13 @@ async def test_a_closed_check_cannot_be_closed_or_counted_again(
     twice = await gql(CLOSE, {"id": check_id}, operator_token)
     late = await count(gql, operator_token, check_id, shelf["a"], 1)
 
-    for payload in (twice["data"]["closeInventoryCheck"], late["data"]["recordInventoryCount"]):
+    for payload, field in (
+        (twice["data"]["closeInventoryCheck"], "id"),
+        (late["data"]["recordInventoryCount"], "checkId"),
+    ):
         assert payload["inventoryCheck"] is None
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [
-            ("checkId", "INVALID_TRANSITION")
+            (field, "INVALID_TRANSITION")
         ]
     assert await ledger_state(session_maker) == before
 

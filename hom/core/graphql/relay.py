@@ -62,7 +62,9 @@ def decode_id(global_id: str, *type_names: str, argument: str = "id") -> int:
     """The database id an argument names; a malformed or foreign id is BAD_USER_INPUT."""
     number = database_id(global_id, *type_names)
     if number is None:
-        raise bad_user_input(f"`{argument}` is not an id of a {' or '.join(type_names)}", argument)
+        names = " or ".join(type_names)
+        article = "an" if names[0] in "AEIOU" else "a"
+        raise bad_user_input(f"`{argument}` is not an id of {article} {names}", argument)
     return number
 
 
