@@ -131,7 +131,7 @@ async def _httpx(
     """The same closed loop from this process (costs more CPU than wrk: numbers are rougher)."""
     latencies: list[float] = []
     errors = [0, 0]
-    users: Iterator[str] = itertools.cycle(target.users())
+    users: Iterator[str] = itertools.cycle(target.users() if mode == "login" else [])
     deadline = time.monotonic() + seconds
 
     async def worker() -> None:
