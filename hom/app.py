@@ -21,6 +21,7 @@ from hom.catalog.listing import log_search_mode
 from hom.context import context_factory
 from hom.core.config import Settings, get_settings
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
+from hom.core.graphql.compiled.endpoint import CompiledReads
 from hom.core.graphql.schema import HomSchema
 from hom.core.graphql.view import GraphQLView
 from hom.core.health import health_routes
@@ -107,8 +108,15 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
     settings = settings or get_settings()
     services = Services.create(settings)
     authenticate = SessionStore(services.redis, services.keys, settings).viewer
+    schema = schema or build_schema(settings)
+    compiled = CompiledReads(
+        schema, services.engine, settings, services.features, schema.operation_labels
+    )
     view = GraphQLView(
-        schema or build_schema(settings), settings, context_factory(services, authenticate)
+        schema,
+        settings,
+        context_factory(services, authenticate),
+        compiled if settings.compiled_reads else None,
     )
 
     @asynccontextmanager
@@ -130,4 +138,5 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
     ]
     app = Starlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)
     app.state.services = services
+    app.state.compiled = compiled
     return app

@@ -46,11 +46,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.catalog.models import Product
 from hom.core.errors import DomainError, ErrorCode, InvalidInput
 from hom.core.pagination import (
+    EMPTY_PAGE,
     Page,
+    PageQuery,
     PageRequest,
     SortKey,
     keyset_select,
-    make_page,
     page_request,
 )
 from hom.inventory.reads import in_stock_condition
@@ -230,6 +231,26 @@ def filter_conditions(
     return conditions
 
 
+def products_query(
+    *,
+    filter: ProductFilter,
+    sort: ProductSort | None,
+    request: PageRequest,
+    trigram: bool,
+    stock: StockCondition = in_stock_condition,
+    cursor_prefix: str = "",
+) -> PageQuery | None:
+    """One page of products as one statement of (product, first sort key) rows; None when
+    the search has no words (an empty page, no statement)."""
+    check_filter(filter)
+    terms = search_terms(filter.search)
+    if terms is not None and not terms.words:
+        return None
+    keys = product_sort_keys(sort, filter=filter, trigram=trigram)
+    statement = products_statement(filter, keys, request, trigram=trigram, stock=stock)
+    return PageQuery(statement, keys, request, cursor_prefix)
+
+
 async def list_products(
     session: AsyncSession,
     *,
@@ -238,22 +259,18 @@ async def list_products(
     request: PageRequest,
     trigram: bool,
     stock: StockCondition = in_stock_condition,
+    cursor_prefix: str = "",
 ) -> Page[Product]:
     """One page of products in one statement (none when the search has no words)."""
-    check_filter(filter)
-    terms = search_terms(filter.search)
-    if terms is not None and not terms.words:
-        return Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
-    keys = product_sort_keys(sort, filter=filter, trigram=trigram)
-    statement = products_statement(filter, keys, request, trigram=trigram, stock=stock)
-    rows = (await session.exec(statement)).all()
-    page = make_page(rows, request, lambda row: (row[1], row[0].id))
-    return Page(
-        rows=[product for product, _ in page.rows],
-        cursors=page.cursors,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
+    query = products_query(
+        filter=filter,
+        sort=sort,
+        request=request,
+        trigram=trigram,
+        stock=stock,
+        cursor_prefix=cursor_prefix,
     )
+    return await run_products_query(session, query)
 
 
 def products_statement(
@@ -280,6 +297,31 @@ def _leading_bound(keys: Sequence[SortKey], request: PageRequest) -> list[Column
     return [first <= value if keys[0].descending else first >= value]
 
 
+def client_products_query(
+    *,
+    filter: ProductFilter,
+    sort: ProductSort | None,
+    first: int | None,
+    after: str | None,
+    trigram: bool,
+    stock: StockCondition = in_stock_condition,
+) -> PageQuery | None:
+    """`products_query` for a client's arguments: `first`/`after` checked (InvalidInput),
+    and cursors bound to their listing, so one from another sort or search is refused,
+    not misread."""
+    scope = cursor_scope(sort, filter, trigram=trigram)
+    keys = product_sort_keys(sort, filter=filter, trigram=trigram)
+    request = page_request(first, _unscoped(after, scope) if after else None, keys)
+    return products_query(
+        filter=filter,
+        sort=sort,
+        request=request,
+        trigram=trigram,
+        stock=stock,
+        cursor_prefix=f"{scope}.",
+    )
+
+
 async def products_page(
     session: AsyncSession,
     *,
@@ -290,15 +332,20 @@ async def products_page(
     trigram: bool,
     stock: StockCondition = in_stock_condition,
 ) -> Page[Product]:
-    """`list_products` for a client: `first`/`after` checked (InvalidInput), and cursors
-    bound to their listing, so one from another sort or search is refused, not misread."""
-    scope = cursor_scope(sort, filter, trigram=trigram)
-    keys = product_sort_keys(sort, filter=filter, trigram=trigram)
-    request = page_request(first, _unscoped(after, scope) if after else None, keys)
-    page = await list_products(
-        session, filter=filter, sort=sort, request=request, trigram=trigram, stock=stock
+    """A page of `client_products_query`, run."""
+    query = client_products_query(
+        filter=filter, sort=sort, first=first, after=after, trigram=trigram, stock=stock
     )
-    return replace(page, cursors=[f"{scope}.{cursor}" for cursor in page.cursors])
+    return await run_products_query(session, query)
+
+
+async def run_products_query(session: AsyncSession, query: PageQuery | None) -> Page[Product]:
+    """The page of products a query selects (of `Product` rows)."""
+    if query is None:
+        return EMPTY_PAGE
+    rows = (await session.exec(query.statement)).all()  # type: ignore[call-overload]
+    page = query.page(rows, lambda row: (row[1], row[0].id))
+    return replace(page, rows=[product for product, _ in page.rows])
 
 
 def cursor_scope(sort: ProductSort | None, filter: ProductFilter, *, trigram: bool) -> str:

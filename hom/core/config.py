@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, alias="DB_MAX_OVERFLOW", ge=0)
     db_pool_recycle: int = Field(1800, alias="DB_POOL_RECYCLE", ge=-1)
     db_pool_pre_ping: bool = Field(True, alias="DB_POOL_PRE_PING")
+    # Plannable queries answered by SQL that builds their JSON (hom.core.graphql.compiled);
+    # off: every request goes through the executor (the differential tests compare both).
+    compiled_reads: bool = Field(True, alias="COMPILED_READS")
     redis_url: str | None = Field(None, alias="REDIS_URL", repr=False)
     redis_prefix: str = Field("hom:", alias="REDIS_PREFIX")
     jwt_secret: SecretStr | None = Field(

@@ -57,6 +57,26 @@ class Page(Generic[RowT]):
     has_previous_page: bool
 
 
+EMPTY_PAGE: Page[Any] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One page's statement before it runs (whoever runs it chooses its columns);
+    `page(rows, key_values)` cuts the fetched rows to the page, cursors prefixed."""
+
+    statement: Select[Any]
+    keys: Sequence[SortKey]
+    request: PageRequest
+    cursor_prefix: str = ""
+
+    def page(self, rows: Sequence[RowT], key_values: Any) -> Page[RowT]:
+        page = make_page(rows, self.request, key_values)
+        if self.cursor_prefix:
+            page.cursors[:] = [self.cursor_prefix + cursor for cursor in page.cursors]
+        return page
+
+
 def page_request(first: int | None, after: str | None, keys: Sequence[SortKey]) -> PageRequest:
     """Check the client's arguments; a bad one is BAD_USER_INPUT, never a silent clamp."""
     size = DEFAULT_PAGE_SIZE if first is None else first

@@ -13,15 +13,19 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy import FromClause, false, select
+from sqlalchemy.sql.elements import ColumnElement
 from strawberry import relay
 
 from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.catalog.loaders import product_by_id
 from hom.catalog.types import ProductType
+from hom.core.graphql import compiled
 from hom.core.graphql.relations import nodes_by_id, to_many, to_one
 from hom.core.graphql.relay import decode_id
 from hom.core.graphql.visibility import visible_to
+from hom.core.viewer import Reader
 from hom.inventory import reads
 from hom.inventory.loaders import (
     check_by_id,
@@ -301,3 +305,31 @@ class InventoryCheckFilterInput:
             warehouse_id=_optional_id(self.warehouse_id, "Warehouse", "filter.warehouseId"),
             status=self.status,
         )
+
+
+def stock_rows(reader: Reader, _rows: FromClause) -> ColumnElement[bool] | None:
+    """`reads_stock` in SQL, for the compiled read path: every row, or none."""
+    return None if reads_stock(reader) else false()
+
+
+def _by_warehouse_code(level: FromClause) -> list[ColumnElement[Any]]:
+    code = select(Warehouse.__table__.c.code).where(  # type: ignore[attr-defined]
+        Warehouse.__table__.c.id == level.c.warehouse_id  # type: ignore[attr-defined]
+    )
+    return [code.scalar_subquery()]
+
+
+compiled.table(WarehouseType, Warehouse, visible=stock_rows)
+compiled.table(
+    StockLevelType,
+    StockLevel,
+    visible=stock_rows,
+    fields={
+        "available": compiled.Expression(lambda level: level.c.on_hand - level.c.reserved),
+        "product": compiled.ToOne("product_id"),
+        "warehouse": compiled.ToOne("warehouse_id"),
+    },
+)
+compiled.add_fields(
+    ProductType, {"stockLevels": compiled.ToMany("product_id", order_by=_by_warehouse_code)}
+)

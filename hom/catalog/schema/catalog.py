@@ -27,13 +27,16 @@ from hom.catalog.types import (
     UpdateProductInput,
     UpdateProductPayload,
 )
+from hom.core.graphql import compiled
 from hom.core.graphql.errors import arguments_checked, bad_user_input
 from hom.core.graphql.payloads import mutate
 from hom.core.graphql.permissions import Public, has_role, require_viewer
 from hom.core.graphql.relations import prefetch, present_one, present_page
 from hom.core.graphql.relay import Connection, decode_id
 from hom.core.graphql.visibility import present, present_all
+from hom.core.pagination import PageQuery
 from hom.core.roles import Role
+from hom.core.services import DatabaseFeatures
 from hom.core.viewer import Reader
 
 EditsCatalog = has_role(Role.OPERATOR)
@@ -62,6 +65,22 @@ def product_shown(reader: Reader) -> Callable[[Product], ProductType | None]:
     return lambda product: present(reader, ProductType, product)
 
 
+def products_query(
+    reader: Reader,
+    features: DatabaseFeatures,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    filter: ProductFilterInput | None = None,
+    sort: listing.ProductSort | None = None,
+) -> PageQuery | None:
+    """The page `products` answers with: its resolver's and the compiled path's."""
+    criteria = (filter or ProductFilterInput()).to_filter(include_inactive=sees_archived(reader))
+    return listing.client_products_query(
+        filter=criteria, sort=sort, first=first, after=after, trigram=bool(features.pg_trgm)
+    )
+
+
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
@@ -87,6 +106,7 @@ class CatalogQuery:
         permission_classes=[Public],
         description="Products by filter and sort, with keyset cursors (a cursor belongs to "
         "its sort and search); archived ones only for operators and admins.",
+        metadata=compiled.source(compiled.ConnectionSource(products_query)),
     )
     async def products(
         self,
@@ -96,21 +116,16 @@ class CatalogQuery:
         filter: ProductFilterInput | None = None,
         sort: listing.ProductSort | None = None,
     ) -> Connection[ProductType]:
-        archived = sees_archived(await info.context.reader())
-        criteria = (filter or ProductFilterInput()).to_filter(include_inactive=archived)
+        reader = await info.context.reader()
         features = info.context.features
         async with info.context.db.session() as session:
             if features.pg_trgm is None:  # not learnt at start-up (the database was away)
                 features.pg_trgm = await listing.log_search_mode(connection=session)
             with arguments_checked("filter"):
-                page = await listing.products_page(
-                    session,
-                    filter=criteria,
-                    sort=sort,
-                    first=first,
-                    after=after,
-                    trigram=features.pg_trgm,
+                query = products_query(
+                    reader, features, first=first, after=after, filter=filter, sort=sort
                 )
+                page = await listing.run_products_query(session, query)
         connection: Connection[ProductType] = await present_page(info, ProductType, page)
         return connection
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import structlog
@@ -83,17 +83,31 @@ class OperationObserver(SchemaExtension):
     def _observe(self, seconds: float, current: Any) -> None:
         context = self.execution_context
         operation = operation_of(context.graphql_document, context.operation_name)
-        name = operation.name.value if operation and operation.name else context.operation_name
-        kind = operation.operation.value if operation else "unknown"
-        label = self.labels(name)
-        structlog.contextvars.bind_contextvars(operation=name or label, operation_type=kind)
-        GRAPHQL_OPERATIONS.labels(label, kind).inc()
-        GRAPHQL_LATENCY.labels(label, kind).observe(seconds)
-        if current is not None:
-            current.update_name(f"{kind} {name or label}")
-            current.set_attributes(
-                {"graphql.operation.name": name or "", "graphql.operation.type": kind}
-            )
         errors = context.result.errors if context.result else None
-        for error in errors or ():
-            GRAPHQL_ERRORS.labels(label, error_code(error)).inc()
+        observe_operation(
+            self.labels, operation, context.operation_name, seconds, errors or (), current
+        )
+
+
+def observe_operation(
+    labels: BoundedLabels,
+    operation: OperationDefinitionNode | None,
+    operation_name: str | None,
+    seconds: float,
+    errors: Iterable[GraphQLError],
+    current: Any,
+) -> None:
+    """Count and time one operation, name its span, label the request's log line."""
+    name = operation.name.value if operation and operation.name else operation_name
+    kind = operation.operation.value if operation else "unknown"
+    label = labels(name)
+    structlog.contextvars.bind_contextvars(operation=name or label, operation_type=kind)
+    GRAPHQL_OPERATIONS.labels(label, kind).inc()
+    GRAPHQL_LATENCY.labels(label, kind).observe(seconds)
+    if current is not None:
+        current.update_name(f"{kind} {name or label}")
+        current.set_attributes(
+            {"graphql.operation.name": name or "", "graphql.operation.type": kind}
+        )
+    for error in errors:
+        GRAPHQL_ERRORS.labels(label, error_code(error)).inc()

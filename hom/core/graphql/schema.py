@@ -25,7 +25,7 @@ from hom.core.graphql.errors import TopLevelCode, error_code
 from hom.core.graphql.extensions import ErrorPolicy, OperationObserver
 from hom.core.graphql.limits import LimitedParser, complexity_rules
 from hom.core.graphql.scalars import SCALAR_MAP
-from hom.core.metrics import operation_labels
+from hom.core.metrics import BoundedLabels, operation_labels
 
 log = structlog.get_logger("hom.graphql")
 
@@ -33,6 +33,8 @@ log = structlog.get_logger("hom.graphql")
 class HomSchema(strawberry.Schema):
     """Logs only unexpected errors (with traceback); client errors are not server faults.
     Subscriptions are served over websockets only (`stream`), never as one HTTP answer."""
+
+    operation_labels: BoundedLabels
 
     async def execute(
         self,
@@ -67,14 +69,16 @@ class HomSchema(strawberry.Schema):
                 log.warning("backing service unavailable", path=error.path, error=cause)
 
 
-def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+def schema_extensions(
+    settings: Settings, labels: BoundedLabels
+) -> list[Callable[[], SchemaExtension]]:
     """The request pipeline: observe, code errors, parse and validate with limits and caches.
 
     Factories, not instances: Strawberry gives each request its own extension objects.
     """
     rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
     extensions: list[Callable[[], SchemaExtension]] = [
-        partial(OperationObserver, labels=operation_labels(settings.prometheus_multiproc_dir)),
+        partial(OperationObserver, labels=labels),
         partial(ErrorPolicy, mask=settings.is_prod),
         partial(LimitedParser, max_tokens=settings.max_tokens),
         partial(AddValidationRules, rules),
@@ -92,11 +96,14 @@ def make_schema(
     types: Iterable[type[Any]] = (),
     subscription: type[Any] | None = None,
 ) -> HomSchema:
-    return HomSchema(
+    labels = operation_labels(settings.prometheus_multiproc_dir)
+    schema = HomSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         types=list(types),
-        extensions=schema_extensions(settings),
+        extensions=schema_extensions(settings, labels),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),
     )
+    schema.operation_labels = labels  # the compiled read path counts operations here too
+    return schema

@@ -6,6 +6,8 @@ from importlib.metadata import version
 
 import strawberry
 
+from hom.core.config import Settings
+from hom.core.graphql.compiled.mapping import StaticSource, source
 from hom.core.graphql.permissions import Public
 from hom.core.graphql.relay import Node, resolve_node
 
@@ -18,11 +20,19 @@ class ServerInfo:
     environment: str
 
 
+def server_info_values(settings: Settings) -> dict[str, str]:
+    return {"version": VERSION, "environment": settings.app_env.value}
+
+
 @strawberry.type
 class CoreQuery:
-    @strawberry.field(permission_classes=[Public], description="Version and environment.")
+    @strawberry.field(
+        permission_classes=[Public],
+        description="Version and environment.",
+        metadata=source(StaticSource(server_info_values)),
+    )
     def server_info(self, info: strawberry.Info) -> ServerInfo:
-        return ServerInfo(version=VERSION, environment=info.context.settings.app_env.value)
+        return ServerInfo(**server_info_values(info.context.settings))
 
     @strawberry.field(permission_classes=[Public], description="Any object by its global id.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:

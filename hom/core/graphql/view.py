@@ -11,7 +11,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -23,6 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 
 from hom.core.config import Settings
 from hom.core.graphiql import graphiql_page
+from hom.core.graphql.compiled.endpoint import CompiledReads
 from hom.core.graphql.errors import CodedError, TopLevelCode
 from hom.core.graphql.schema import HomSchema
 
@@ -42,6 +43,27 @@ def is_csrf_safe(scope: Scope) -> bool:
     if scope.get("method") != "POST" or media_type != "multipart/form-data":
         return True
     return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
+
+
+def is_json_post(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope.get("method") != "POST":
+        return False
+    media_type = Headers(scope=scope).get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
+def replay(body: bytes) -> Receive:
+    """A receive channel that gives `body` once, as one message."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 class RequestContext(Protocol):
@@ -85,7 +107,13 @@ class GraphQLView(GraphQL[Any, None]):
     websocket_adapter_class = TextWebSocketAdapter
     graphql_transport_ws_handler_class = LimitedTransportWSHandler
 
-    def __init__(self, schema: HomSchema, settings: Settings, make_context: ContextFactory) -> None:
+    def __init__(
+        self,
+        schema: HomSchema,
+        settings: Settings,
+        make_context: ContextFactory,
+        compiled: CompiledReads | None = None,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -95,6 +123,7 @@ class GraphQLView(GraphQL[Any, None]):
             multipart_uploads_enabled=True,
         )
         self.make_context = make_context
+        self.compiled = compiled
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,11 +131,39 @@ class GraphQLView(GraphQL[Any, None]):
             await PlainTextResponse(CSRF_MESSAGE, status_code=400)(scope, receive, send)
             return
         try:
+            if self.compiled is not None and is_json_post(scope):
+                replayed = await self._answer_compiled(scope, receive, send)
+                if replayed is None:
+                    return
+                receive = replayed
             await super().__call__(scope, receive, send)
         finally:
             context = scope.get("state", {}).pop(_CONTEXT_STATE_KEY, None)
             if context is not None:
                 await context.close()
+
+    async def _answer_compiled(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Answers a plannable query (None: done); else the body, replayed for the executor."""
+        assert self.compiled is not None
+        request = Request(scope, receive)
+        body = await request.body()
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return replay(body)
+        answer = await self.compiled.answer(payload, self._context_of(request))
+        if answer is None:
+            return replay(body)
+        await Response(answer, media_type="application/json")(scope, receive, send)
+        return None
+
+    def _context_of(self, request: Request | WebSocket) -> RequestContext:
+        """The request's context, made once: the executor reuses the compiled path's."""
+        context = getattr(request.state, _CONTEXT_STATE_KEY, None)
+        if context is None:
+            context = self.make_context(request)
+            setattr(request.state, _CONTEXT_STATE_KEY, context)
+        return context
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """Strawberry's parser, with a `map` that does not fit `operations` a 400, not a 500."""
@@ -118,9 +175,7 @@ class GraphQLView(GraphQL[Any, None]):
             raise HTTPException(400, "The multipart `map` does not match `operations`") from error
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
-        context = self.make_context(request)
-        setattr(request.state, _CONTEXT_STATE_KEY, context)
-        return context
+        return self._context_of(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_page())

@@ -1,0 +1,235 @@
+"""The compiled read path: a POSTed query the declarations cover is answered here,
+without Strawberry's executor; anything else (or anything that goes wrong) returns
+None and the normal view answers it, errors and all.
+
+Per request, on a warm cache: the JSON body, one dictionary lookup for the document,
+the viewer (only when the plan needs the reader), a second lookup for the plan of
+this role and these variables, one statement per database-backed root field (run
+on a pooled connection with no transaction around it) and `orjson.dumps` around the
+JSON PostgreSQL built.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import orjson
+import structlog
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_variable_values
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hom.core.graphql.compiled.collect import Selection
+from hom.core.graphql.compiled.errors import NotPlannable
+from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
+from hom.core.graphql.compiled.plan import OperationPlan, Planner
+from hom.core.graphql.extensions import observe_operation, operation_of
+from hom.core.graphql.limits import complexity_rules, parse_limited
+from hom.core.metrics import BoundedLabels
+from hom.core.tracing import span
+from hom.core.viewer import ANONYMOUS, Reader
+
+CACHE_SIZE = 512
+_BACKREF = "strawberry-definition"
+log = structlog.get_logger("hom.graphql.compiled")
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
+
+
+class Lru(Generic[KeyT, ValueT]):
+    """A small least-recently-used map (unlike functools.lru_cache, its misses may be
+    computed by async code and failures cached as None)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[KeyT, ValueT] = OrderedDict()
+
+    def get(self, key: KeyT) -> ValueT | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: KeyT, value: ValueT) -> ValueT:
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class Document:
+    """A valid query operation of one document; `reads` when planning needs the reader."""
+
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    reads: bool
+
+
+_REFUSED = object()  # cached: this document (or plan) goes to the executor
+
+
+class CompiledReads:
+    """Answers plannable queries; see the module doc."""
+
+    def __init__(
+        self,
+        schema: Any,
+        engine: AsyncEngine,
+        settings: Any,
+        features: Any,
+        labels: BoundedLabels,
+    ) -> None:
+        self.schema = schema
+        self.engine = engine
+        self.settings = settings
+        self.labels = labels
+        self.features = features
+        self.planner = Planner(schema, engine.dialect, settings, features)
+        self.rules = [
+            *specified_rules,
+            *complexity_rules(settings.max_query_depth, settings.max_aliases),
+        ]
+        self.documents: Lru[tuple[str, str | None], Any] = Lru(CACHE_SIZE)
+        self.plans: Lru[tuple[Any, ...], Any] = Lru(CACHE_SIZE)
+        self.answered = 0  # requests this path answered (tests tell the paths apart by it)
+
+    def document(self, query: str, operation_name: str | None) -> Document | None:
+        key = (query, operation_name)
+        found = self.documents.get(key)
+        if found is None:
+            found = self.documents.put(key, self._prepare(query, operation_name) or _REFUSED)
+        return None if found is _REFUSED else found
+
+    def _prepare(self, query: str, operation_name: str | None) -> Document | None:
+        try:
+            document = parse_limited(query, self.settings.max_tokens)
+        except GraphQLError:
+            return None
+        operation = operation_of(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return None
+        if validate(self.schema._schema, document, self.rules):
+            return None
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        return Document(operation, fragments, self._reads(operation))
+
+    def _reads(self, operation: OperationDefinitionNode) -> bool:
+        """Whether any root field (under any directive) may need the reader."""
+        query_type = self.schema._schema.query_type
+        for node in operation.selection_set.selections:
+            if not isinstance(node, FieldNode):
+                return True
+            name = node.name.value
+            definition = query_type.fields.get(name)
+            field = (definition.extensions or {}).get(_BACKREF) if definition else None
+            if name != "__typename" and not isinstance(
+                getattr(field, "metadata", {}).get(SOURCE), StaticSource
+            ):
+                return True
+        return False
+
+    async def answer(self, payload: Any, context: Any) -> bytes | None:
+        """The response body, or None: the executor answers this one."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return None
+        operation_name = payload.get("operationName")
+        inputs = payload.get("variables") or {}
+        if not isinstance(inputs, dict) or not (
+            operation_name is None or isinstance(operation_name, str)
+        ):
+            return None
+        document = self.document(payload["query"], operation_name)
+        if document is None:
+            return None
+        started = time.perf_counter()
+        with span("graphql.operation") as current:
+            try:
+                body = await self._run(document, payload["query"], operation_name, inputs, context)
+            except Exception:  # the executor answers, with the error where it belongs
+                log.debug("compiled read left to the executor", exc_info=True)
+                return None
+            if body is not None:
+                self.answered += 1
+                seconds = time.perf_counter() - started
+                observe_operation(
+                    self.labels, document.operation, operation_name, seconds, (), current
+                )
+        return body
+
+    async def _run(
+        self,
+        document: Document,
+        query: str,
+        operation_name: str | None,
+        inputs: dict[str, Any],
+        context: Any,
+    ) -> bytes | None:
+        variables = self._variables(document, inputs)
+        if variables is None:
+            return None
+        if document.reads and self.features.pg_trgm is None:
+            return None  # the executor learns them (the database was away at start-up)
+        reader: Reader = await context.reader() if document.reads else ANONYMOUS
+        key = (query, operation_name, _variables_key(inputs), reader.role, reader.is_admin)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans.put(key, self._plan(document, variables, reader) or _REFUSED)
+        if plan is _REFUSED:
+            return None
+        return await self._execute(plan, reader)
+
+    def _variables(self, document: Document, inputs: dict[str, Any]) -> VariableValues | None:
+        coerced = get_variable_values(
+            self.schema._schema, document.operation.variable_definitions or (), inputs
+        )
+        return coerced if isinstance(coerced, VariableValues) else None
+
+    def _plan(
+        self, document: Document, variables: VariableValues, reader: Reader
+    ) -> OperationPlan | None:
+        selection = Selection(self.schema._schema, document.fragments, variables.coerced)
+        try:
+            return self.planner.plan(document.operation, selection, variables, reader)
+        except NotPlannable as reason:
+            log.debug("not plannable", reason=str(reason))
+            return None
+
+    async def _execute(self, plan: OperationPlan, reader: Reader) -> bytes:
+        data: dict[str, Any] = {}
+        if not plan.statements:
+            for step in plan.steps:
+                data[step.key] = step.shape(None)
+            return orjson.dumps({"data": data})
+        async with self.engine.connect() as connection:
+            # One statement per step, each its own snapshot: no BEGIN/ROLLBACK around reads.
+            reading = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            for step in plan.steps:
+                rows = None
+                if step.statement is not None:
+                    arguments = step.statement.arguments(reader.user_id)
+                    result = await reading.exec_driver_sql(step.statement.sql, tuple(arguments))
+                    rows = result.all()
+                data[step.key] = step.shape(rows)
+        return orjson.dumps({"data": data})
+
+
+def _variables_key(inputs: dict[str, Any]) -> bytes:
+    return orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS) if inputs else b""
+
+
+Answer = Callable[[Any, Any], Any]

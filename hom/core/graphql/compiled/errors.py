@@ -1,0 +1,6 @@
+"""Why the compiled path leaves a request to the executor."""
+
+
+class NotPlannable(Exception):
+    """The selection (or these arguments) is not one the compiled path answers; the
+    normal executor does, with its errors where there are any."""

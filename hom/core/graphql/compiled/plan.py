@@ -1,0 +1,305 @@
+"""An operation planned for one reader's role and one set of variables.
+
+Each root field becomes a step: `__typename` and static objects are values known now;
+a connection is one SQL statement (its rows' JSON built by PostgreSQL) and the Python
+that wraps the rows in edges and `pageInfo`. Planning refuses (NotPlannable) anything
+the declarations do not cover; the executor answers those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    OperationDefinitionNode,
+    get_nullable_type,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy import Text, case, cast
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+from strawberry.types.arguments import convert_arguments
+
+from hom.core.graphql.compiled.collect import Selection
+from hom.core.graphql.compiled.errors import NotPlannable
+from hom.core.graphql.compiled.mapping import (
+    SOURCE,
+    VIEWER_ID,
+    ConnectionSource,
+    StaticSource,
+)
+from hom.core.graphql.compiled.objects import Walk, constant, mapping_for, object_json
+from hom.core.graphql.permissions import Public
+from hom.core.pagination import EMPTY_PAGE
+from hom.core.viewer import Reader
+
+_BACKREF = "strawberry-definition"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL with positional parameters; `viewer_at` are the positions of the reader's id."""
+
+    sql: str
+    params: tuple[Any, ...]
+    viewer_at: tuple[int, ...]
+
+    def arguments(self, viewer_id: int | None) -> list[Any]:
+        values = list(self.params)
+        for position in self.viewer_at:
+            values[position] = viewer_id
+        return values
+
+
+Shape = Callable[[Any], Any]  # the fetched rows (or nothing) → the field's JSON value
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    statement: Statement | None
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class OperationPlan:
+    steps: tuple[Step, ...]
+
+    @property
+    def statements(self) -> int:
+        return sum(step.statement is not None for step in self.steps)
+
+
+@dataclass(frozen=True)
+class Planner:
+    """Plans root fields of the query type; `schema` is the Strawberry schema."""
+
+    schema: Any
+    dialect: Dialect
+    settings: Any
+    features: Any
+
+    def plan(
+        self,
+        operation: OperationDefinitionNode,
+        selection: Selection,
+        raw: VariableValues,
+        reader: Reader,
+    ) -> OperationPlan:
+        query_type = self.schema._schema.query_type
+        walk = Walk(selection, reader)
+        fields = selection.fields(query_type, [operation.selection_set])
+        steps = [self._root(walk, query_type, key, nodes, raw) for key, nodes in fields.items()]
+        return OperationPlan(tuple(steps))
+
+    def _root(
+        self,
+        walk: Walk,
+        query_type: GraphQLObjectType,
+        key: str,
+        nodes: list[FieldNode],
+        raw: VariableValues,
+    ) -> Step:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return Step(key, None, lambda _: query_type.name)
+        definition = query_type.fields[name]
+        field = (definition.extensions or {}).get(_BACKREF)
+        source = getattr(field, "metadata", {}).get(SOURCE)
+        if source is None or any(p is not Public for p in getattr(field, "permission_classes", [])):
+            raise NotPlannable(f"Query.{name}")
+        type_ = get_nullable_type(definition.type)
+        if isinstance(source, StaticSource):
+            return Step(key, None, _static(walk, type_, nodes, source.values(self.settings)))
+        arguments = self._arguments(field, definition, nodes[0], raw)
+        return self._connection(walk, key, type_, nodes, source, arguments)
+
+    def _arguments(
+        self, field: Any, definition: Any, node: FieldNode, raw: VariableValues
+    ) -> dict[str, Any]:
+        values = get_argument_values(definition, node, raw)
+        converted: dict[str, Any] = convert_arguments(
+            values,
+            field.arguments,
+            scalar_registry=self.schema.schema_converter.scalar_registry,
+            config=self.schema.config,
+        )
+        return converted
+
+    def _connection(
+        self,
+        walk: Walk,
+        key: str,
+        type_: GraphQLObjectType,
+        nodes: list[FieldNode],
+        source: ConnectionSource,
+        arguments: dict[str, Any],
+    ) -> Step:
+        query = source.query(walk.reader, self.features, **arguments)
+        shape = _connection_shape(walk.selection, type_, nodes)
+        node_type = get_nullable_type(_edge_type(type_).fields["node"].type)
+        mapping = mapping_for(node_type)
+        node_nodes = _nodes_at(walk.selection, type_, nodes, "edges", "node")
+        built: ColumnElement[Any]
+        if node_nodes:
+            built = cast(object_json(walk, node_type, node_nodes, mapping.table), Text)
+        else:
+            built = constant("")  # edges of hidden nodes are left out all the same
+        rule = mapping.visible(walk.reader, mapping.table) if mapping.visible else None
+        node = built if rule is None else case((rule, built))
+        if query is None:
+            return Step(key, None, lambda _: shape(EMPTY_PAGE))
+        keys = [sort_key.column for sort_key in query.keys]
+        statement = query.statement.with_only_columns(node, *keys)
+        page = query.page
+
+        def shaped(rows: Sequence[Any]) -> Any:
+            return shape(page(rows, _after_first))
+
+        return Step(key, self._compiled(statement), shaped)
+
+    def _compiled(self, statement: Any) -> Statement:
+        compiled = statement.compile(dialect=self.dialect)
+        processors = compiled._bind_processors
+        names = compiled.positiontup or []
+        params = []
+        for name in names:
+            value = compiled.params.get(name)
+            processor = processors.get(name)
+            params.append(
+                processor(value) if processor is not None and value is not None else value
+            )
+        viewer_at = tuple(i for i, name in enumerate(names) if name == VIEWER_ID)
+        return Statement(compiled.string, tuple(params), viewer_at)
+
+
+def _after_first(row: Any) -> tuple[Any, ...]:
+    return tuple(row[1:])
+
+
+def _edge_type(connection: Any) -> GraphQLObjectType:
+    edges = connection.fields.get("edges") if isinstance(connection, GraphQLObjectType) else None
+    if edges is None or "pageInfo" not in connection.fields:
+        raise NotPlannable(f"{connection} is not a connection")
+    items = get_nullable_type(edges.type)
+    return get_nullable_type(items.of_type)  # type: ignore[no-any-return]
+
+
+def _nodes_at(
+    selection: Selection, type_: GraphQLObjectType, nodes: list[FieldNode], *path: str
+) -> list[FieldNode]:
+    """The field nodes at `path` below `nodes` (edges → node), merged."""
+    current_type, current = type_, nodes
+    for name in path:
+        fields = selection.fields(current_type, (node.selection_set for node in current))
+        current = [n for group in fields.values() for n in group if n.name.value == name]
+        if not current:
+            return []
+        current_type = _unwrapped(current_type.fields[name].type)
+    return current
+
+
+def _unwrapped(type_: Any) -> Any:
+    while hasattr(type_, "of_type"):
+        type_ = type_.of_type
+    return type_
+
+
+def _connection_shape(
+    selection: Selection, type_: GraphQLObjectType, nodes: list[FieldNode]
+) -> Shape:
+    """page → {edges: [{cursor, node}], pageInfo: {...}} as the selection asks."""
+    edge_type = _edge_type(type_)
+    page_info_type = _unwrapped(type_.fields["pageInfo"].type)
+    parts: list[tuple[str, Callable[[Any], Any]]] = []
+    for key, group in selection.fields(type_, (n.selection_set for n in nodes)).items():
+        name = group[0].name.value
+        if name == "__typename":
+            parts.append((key, _constant(type_.name)))
+        elif name == "edges":
+            parts.append((key, _edges_shape(selection, edge_type, group)))
+        elif name == "pageInfo":
+            parts.append((key, _page_info_shape(selection, page_info_type, group)))
+        else:
+            raise NotPlannable(f"{type_.name}.{name}")
+    return lambda page: {key: part(page) for key, part in parts}
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _: value
+
+
+def _constant_edge(value: str) -> Callable[[str, Any], Any]:
+    return lambda cursor, row: value
+
+
+def _edges_shape(
+    selection: Selection, edge_type: GraphQLObjectType, nodes: list[FieldNode]
+) -> Shape:
+    import orjson
+
+    parts: list[tuple[str, Callable[[str, Any], Any]]] = []
+    for key, group in selection.fields(edge_type, (n.selection_set for n in nodes)).items():
+        name = group[0].name.value
+        if name == "__typename":
+            parts.append((key, _constant_edge(edge_type.name)))
+        elif name == "cursor":
+            parts.append((key, lambda cursor, row: cursor))
+        elif name == "node":
+            parts.append((key, lambda cursor, row: orjson.Fragment(row[0])))
+        else:
+            raise NotPlannable(f"{edge_type.name}.{name}")
+
+    def shape(page: Any) -> list[dict[str, Any]]:
+        pairs = zip(page.cursors, page.rows, strict=True)
+        return [
+            {key: part(cursor, row) for key, part in parts}
+            for cursor, row in pairs
+            if row[0] is not None
+        ]
+
+    return shape
+
+
+_PAGE_INFO: Mapping[str, Callable[[Any], Any]] = {
+    "hasNextPage": lambda page: page.has_next_page,
+    "hasPreviousPage": lambda page: page.has_previous_page,
+    "startCursor": lambda page: page.cursors[0] if page.cursors else None,
+    "endCursor": lambda page: page.cursors[-1] if page.cursors else None,
+}
+
+
+def _page_info_shape(
+    selection: Selection, type_: GraphQLObjectType, nodes: list[FieldNode]
+) -> Shape:
+    parts: list[tuple[str, Callable[[Any], Any]]] = []
+    for key, group in selection.fields(type_, (n.selection_set for n in nodes)).items():
+        name = group[0].name.value
+        if name == "__typename":
+            parts.append((key, _constant(type_.name)))
+        elif name in _PAGE_INFO:
+            parts.append((key, _PAGE_INFO[name]))
+        else:
+            raise NotPlannable(f"{type_.name}.{name}")
+    return lambda page: {key: part(page) for key, part in parts}
+
+
+def _static(walk: Walk, type_: Any, nodes: list[FieldNode], values: Mapping[str, Any]) -> Shape:
+    if not isinstance(type_, GraphQLObjectType):
+        raise NotPlannable(f"{type_}")
+    result: dict[str, Any] = {}
+    for key, group in walk.selection.fields(type_, (n.selection_set for n in nodes)).items():
+        name = group[0].name.value
+        if name == "__typename":
+            result[key] = type_.name
+            continue
+        field = (type_.fields[name].extensions or {}).get(_BACKREF)
+        python_name = getattr(field, "python_name", name)
+        if python_name not in values:
+            raise NotPlannable(f"{type_.name}.{name}")
+        result[key] = values[python_name]
+    return lambda _: result

@@ -1,0 +1,260 @@
+"""The compiled read path answers exactly as the executor does: data, errors and order,
+for every role (differential: the same request to an app with the path and one without).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from hom.app import create_app, learn_database_features
+from hom.core.db import SessionMaker
+from hom.core.roles import Role
+from tests.catalog.factories import EPOCH, add_favorites, create_category, create_product
+from tests.conftest import open_client
+from tests.factories import signed_in
+from tests.inventory.factories import create_warehouse, stock
+from tests.inventory.test_statement_counts import SIZES, stock_everything
+from tests.support import count_statements
+
+ROLES = ("ANONYMOUS", Role.CUSTOMER, Role.STAFF, Role.OPERATOR, Role.ADMIN)
+
+CATALOG = """query Catalog { products(first: 50) { edges { node {
+  id name price { amount } category { name parent { name } }
+  stockLevels { warehouse { code } onHand }
+} } } }"""
+
+PLANNED = [
+    "{ __typename }",
+    "{ serverInfo { version environment __typename } t: __typename }",
+    CATALOG,
+    """{ products(first: 2, sort: PRICE_DESC) {
+        __typename pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+        edges { __typename cursor node { __typename id sku slug name description isActive
+          createdAt updatedAt price { amount currency __typename }
+          category { id name slug parent { id name } } } } } }""",
+    """query Aliased { a: products(first: 3, sort: NAME) { edges { n: node { x: name
+        ...Money } } } b: products(first: 0) { pageInfo { hasNextPage endCursor } } }
+      fragment Money on Product { price { amount } price { currency } }""",
+    """query Directives($skip: Boolean!, $with: Boolean!) { products(first: 5) { edges { node {
+        name @skip(if: $skip) sku @include(if: $with)
+        ... on Product @include(if: $with) { slug }
+        ... @skip(if: true) { description } } } } }""",
+    """query Filtered($filter: ProductFilter, $first: Int) {
+      products(first: $first, filter: $filter) { edges { cursor node { name
+        stockLevels { available reserved
+          warehouse { code name isActive lowStockThreshold } } } } } }""",
+    """{ products(first: 10, filter: {search: "kettle"}) { edges { node { name } } } }""",
+    """{ products(filter: {minPrice: "10", maxPrice: "12.5"}, sort: PRICE_ASC) {
+        edges { node { name price { amount } } } } }""",
+]
+VARIABLES = {
+    "Directives": [{"skip": True, "with": False}, {"skip": False, "with": True}],
+    "Filtered": [{}, {"first": 3, "filter": {"inStock": True}}, {"filter": {"inStock": False}}],
+}
+# The executor's errors, reached through the compiled path's fallback.
+REFUSED = [
+    "{ products(first: 500) { edges { node { name } } } }",
+    '{ products(after: "nonsense") { edges { node { name } } } }',
+    "{ products(first: 2) { edges { node { name favoriteCount } } } }",
+    "{ products { edges { node { nope } } } }",
+    '{ products(filter: {minPrice: "-1"}) { edges { node { name } } } }',
+    '{ products(filter: {categoryId: "Q2F0OjE="}) { edges { node { name } } } }',
+]
+
+
+@pytest.fixture
+async def executor_app(settings_factory: Any) -> AsyncIterator[Starlette]:
+    application = create_app(settings_factory(compiled_reads=False))
+    yield application
+    await application.state.services.close()
+
+
+@pytest.fixture
+async def executor(executor_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with await open_client(executor_app) as http:
+        yield http
+
+
+@pytest.fixture(autouse=True)
+async def features_learnt(app: Starlette) -> None:
+    """As at start-up (the test client runs no lifespan): until then the executor answers."""
+    await learn_database_features(app.state.services)
+
+
+@pytest.fixture
+async def catalog(session_maker: SessionMaker) -> None:
+    """A two-level tree, an archived product, stock in an active and an inactive warehouse."""
+    home = await create_category(session_maker, "Home")
+    kitchen = await create_category(session_maker, "Kitchen", parent=home)
+    names = ("Kettle", "Teapot", "Cup", "Spoon", "Kettle lid")
+    made = [
+        await create_product(session_maker, kitchen if n % 2 else home, n, name=name)
+        for n, name in enumerate(names)
+    ]
+    await create_product(
+        session_maker,
+        kitchen,
+        9,
+        name="Old kettle",
+        is_active=False,
+        created_at=EPOCH + timedelta(seconds=1, microseconds=250),
+    )
+    north = await create_warehouse(session_maker, "NORTH")
+    old = await create_warehouse(session_maker, "OLD", active=False)
+    await stock(session_maker, made[0], north, 5, reserved=2)
+    await stock(session_maker, made[0], old, 50)
+    await stock(session_maker, made[1], north, 4, reserved=4)
+
+
+@pytest.fixture
+async def tokens(client: httpx.AsyncClient, session_maker: SessionMaker) -> dict[Any, str | None]:
+    found: dict[Any, str | None] = {"ANONYMOUS": None}
+    for role in ROLES[1:]:
+        _, signed = await signed_in(client, session_maker, role)  # type: ignore[arg-type]
+        found[role] = signed.access_token
+    return found
+
+
+async def both(
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any],
+    token: str | None,
+) -> tuple[Any, Any]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    body = {"query": query, "variables": variables}
+    compiled = await client.post("/graphql", json=body, headers=headers)
+    executed = await executor.post("/graphql", json=body, headers=headers)
+    assert compiled.status_code == executed.status_code
+    return compiled.json(), executed.json()
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("role", ROLES)
+async def test_planned_queries_answer_as_the_executor_does(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    tokens: dict[Any, str | None],
+    role: Any,
+) -> None:
+    compiled = app.state.compiled
+    for query in PLANNED:
+        name = query.split("(", 1)[0].split()[-1] if query.startswith("query") else ""
+        for variables in VARIABLES.get(name, [{}]):
+            before = compiled.answered
+            mine, theirs = await both(client, executor, query, variables, tokens[role])
+            assert mine == theirs, query
+            assert "errors" not in mine, mine
+            assert compiled.answered == before + 1, f"not planned: {query}"
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("role", ["ANONYMOUS", Role.OPERATOR])
+async def test_what_the_path_refuses_the_executor_answers(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    tokens: dict[Any, str | None],
+    role: Any,
+) -> None:
+    compiled = app.state.compiled
+    for query in REFUSED:
+        before = compiled.answered
+        mine, theirs = await both(client, executor, query, {}, tokens[role])
+        assert mine == theirs, query
+        assert compiled.answered == before, f"planned: {query}"
+
+
+@pytest.mark.usefixtures("catalog")
+async def test_an_invalid_token_is_refused_on_both_paths(
+    client: httpx.AsyncClient, executor: httpx.AsyncClient
+) -> None:
+    mine, theirs = await both(client, executor, CATALOG, {}, "not-a-token")
+    assert mine == theirs
+    assert mine["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # A selection with no database field does not ask who is calling.
+    mine, theirs = await both(client, executor, "{ __typename }", {}, "not-a-token")
+    assert mine == theirs == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.usefixtures("catalog")
+async def test_a_cursor_from_the_compiled_path_pages_on(
+    client: httpx.AsyncClient, executor: httpx.AsyncClient, tokens: dict[Any, str | None]
+) -> None:
+    query = (
+        "query ($after: String) { products(first: 2, after: $after) { edges { cursor "
+        "node { name } } pageInfo { hasNextPage endCursor } } }"
+    )
+    after = None
+    seen: list[str] = []
+    for _ in range(4):
+        mine, theirs = await both(client, executor, query, {"after": after}, None)
+        assert mine == theirs
+        page = mine["data"]["products"]
+        seen += [edge["node"]["name"] for edge in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+    assert seen == ["Kettle lid", "Spoon", "Cup", "Teapot", "Kettle"]
+
+
+@pytest.mark.usefixtures("catalog")
+async def test_favorites_are_not_planned_yet(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    session_maker: SessionMaker,
+) -> None:
+    user, signed = await signed_in(client, session_maker)
+    kettle = await create_product(session_maker, await create_category(session_maker, "X"), 20)
+    await add_favorites(session_maker, user.id, [kettle])
+    query = "{ products(first: 3) { edges { node { name favoriteCount viewerHasFavorited } } } }"
+    mine, theirs = await both(client, executor, query, {}, signed.access_token)
+    assert mine == theirs
+
+
+BENCHMARK = """query ($first: Int!) { products(first: $first) { edges { node {
+  id name price { amount } category { name parent { name } }
+  stockLevels { warehouse { code } onHand }
+} } } }"""
+
+
+@pytest.mark.parametrize(("compiled", "statements"), [(True, 1), (False, 4)])
+async def test_the_benchmark_query_costs_the_same_for_any_page_size(
+    app: Starlette,
+    executor_app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    session_maker: SessionMaker,
+    compiled: bool,
+    statements: int,
+) -> None:
+    """One statement through the compiled path; through the executor: the page, the
+    categories, the levels, their warehouses (a batch of parents would be a fifth; these
+    categories have none)."""
+    await stock_everything(session_maker, max(SIZES))
+    _, tokens = await signed_in(client, session_maker, Role.OPERATOR)
+    target, http = (app, client) if compiled else (executor_app, executor)
+    await learn_database_features(target.state.services)
+    headers = {"authorization": f"Bearer {tokens.access_token}"}
+    counts = {}
+    for first in SIZES:
+        with count_statements(target.state.services.engine) as log:
+            response = await http.post(
+                "/graphql",
+                json={"query": BENCHMARK, "variables": {"first": first}},
+                headers=headers,
+            )
+        nodes = [edge["node"] for edge in response.json()["data"]["products"]["edges"]]
+        assert len(nodes) == first
+        assert all(node["stockLevels"][0]["warehouse"]["code"] for node in nodes)
+        counts[first] = log.count
+    assert set(counts.values()) == {statements}, counts
