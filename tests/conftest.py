@@ -180,8 +180,8 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def gql(client: httpx.AsyncClient) -> GraphQLClient:
-    return GraphQLClient(client)
+def gql(app: Starlette, client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client, app.state.compiled)
 
 
 @pytest.fixture

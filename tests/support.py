@@ -111,9 +111,15 @@ def bearer(token: str | None) -> dict[str, str]:
 
 @dataclass
 class GraphQLClient:
-    """`await gql(query, variables, token=…)` → the decoded response body."""
+    """`await gql(query, variables, token=…)` → the decoded response body.
+
+    With the app's compiled read path (`compiled`), every query that path answers is
+    asked again of the executor, and the two answers must be identical: so every
+    plannable query of the suite is a differential test too.
+    """
 
     http: httpx.AsyncClient
+    compiled: Any = None
 
     async def __call__(
         self,
@@ -123,13 +129,20 @@ class GraphQLClient:
         **kwargs: Any,
     ) -> dict[str, Any]:
         headers = {**bearer(token), **kwargs.pop("headers", {})}
-        response = await self.http.post(
-            "/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers=headers,
-            **kwargs,
-        )
+        payload = {"query": query, "variables": variables or {}}
+        answered = self.compiled.answered if self.compiled is not None else None
+        response = await self.http.post("/graphql", json=payload, headers=headers, **kwargs)
         body: dict[str, Any] = response.json()
+        if answered is not None and self.compiled.answered > answered:
+            self.compiled.enabled = False
+            try:
+                with uncounted():
+                    executed = await self.http.post(
+                        "/graphql", json=payload, headers=headers, **kwargs
+                    )
+            finally:
+                self.compiled.enabled = True
+            assert executed.json() == body, f"the paths differ on {query}"
         return body
 
 
@@ -162,9 +175,11 @@ def live_server(app: Any) -> Iterator[str]:
 
 @dataclass
 class StatementLog:
-    """The SQL statements an engine sent while `count_statements` was active."""
+    """The SQL statements an engine sent while `count_statements` was active (and not
+    paused: the differential replay of a query is not the request being counted)."""
 
     statements: list[str] = field(default_factory=list)
+    paused: bool = False
 
     @property
     def count(self) -> int:
@@ -185,10 +200,28 @@ def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
         context: Any,
         executemany: bool,
     ) -> None:
-        log.statements.append(statement)
+        if not log.paused:
+            log.statements.append(statement)
 
     event.listen(target, "before_cursor_execute", record)
+    _COUNTING.append(log)
     try:
         yield log
     finally:
+        _COUNTING.remove(log)
         event.remove(target, "before_cursor_execute", record)
+
+
+_COUNTING: list[StatementLog] = []
+
+
+@contextmanager
+def uncounted() -> Iterator[None]:
+    """Statements sent meanwhile are left out of every active `count_statements`."""
+    for log in _COUNTING:
+        log.paused = True
+    try:
+        yield
+    finally:
+        for log in _COUNTING:
+            log.paused = False

@@ -270,7 +270,7 @@ async def list_products(
         stock=stock,
         cursor_prefix=cursor_prefix,
     )
-    return await run_products_query(session, query)
+    return await run_products_query(session, query=query)
 
 
 def products_statement(
@@ -336,10 +336,10 @@ async def products_page(
     query = client_products_query(
         filter=filter, sort=sort, first=first, after=after, trigram=trigram, stock=stock
     )
-    return await run_products_query(session, query)
+    return await run_products_query(session, query=query)
 
 
-async def run_products_query(session: AsyncSession, query: PageQuery | None) -> Page[Product]:
+async def run_products_query(session: AsyncSession, *, query: PageQuery | None) -> Page[Product]:
     """The page of products a query selects (of `Product` rows)."""
     if query is None:
         return EMPTY_PAGE

@@ -4,10 +4,11 @@ order asked. Plain async functions over a session (no strawberry), like the serv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,26 +67,41 @@ async def product_counts_by_category_ids(
     return _in_order(dict(rows.all()), category_ids, 0)
 
 
+def favorite_count(product_id: ColumnElement[int]) -> ColumnElement[int]:
+    """How many users have the product among their favorites (a correlated subquery)."""
+    return select(func.count()).where(col(Favorite.product_id) == product_id).scalar_subquery()
+
+
+def view_count(product_id: ColumnElement[int]) -> ColumnElement[int]:
+    """Counted views: one per viewer, product and hour (a correlated subquery)."""
+    return select(func.count()).where(col(ProductView.product_id) == product_id).scalar_subquery()
+
+
+def has_favorited(user_id: ColumnElement[int], product_id: ColumnElement[int]) -> Any:
+    """Whether the user (null: nobody) has the product among their favorites."""
+    return exists().where(col(Favorite.user_id) == user_id, col(Favorite.product_id) == product_id)
+
+
 async def favorite_counts_by_product_ids(
     session: AsyncSession, *, product_ids: Sequence[int]
 ) -> list[int]:
-    statement = (
-        select(col(Favorite.product_id), func.count())
-        .where(col(Favorite.product_id).in_(product_ids))
-        .group_by(col(Favorite.product_id))
-    )
-    return _in_order(dict((await session.exec(statement)).all()), product_ids, 0)
+    return await _per_product(session, favorite_count, product_ids)
 
 
 async def view_counts_by_product_ids(
     session: AsyncSession, *, product_ids: Sequence[int]
 ) -> list[int]:
-    """Counted views: one per viewer, product and hour."""
-    statement = (
-        select(col(ProductView.product_id), func.count())
-        .where(col(ProductView.product_id).in_(product_ids))
-        .group_by(col(ProductView.product_id))
-    )
+    return await _per_product(session, view_count, product_ids)
+
+
+async def _per_product(
+    session: AsyncSession,
+    value: Callable[[ColumnElement[int]], ColumnElement[int]],
+    product_ids: Sequence[int],
+) -> list[int]:
+    """`value(product.id)` of each product, in the order of `product_ids` (0 for no such)."""
+    product_id: Any = col(Product.id)
+    statement = select(product_id, value(product_id)).where(product_id.in_(product_ids))
     return _in_order(dict((await session.exec(statement)).all()), product_ids, 0)
 
 

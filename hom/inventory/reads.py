@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, func
+from sqlalchemy import Integer, Select, cast, exists, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -124,17 +124,27 @@ async def stock_levels_by_product_ids(
     return _grouped(rows, product_ids, lambda level: level.product_id)
 
 
+def available_quantity(product_id: ColumnElement[int]) -> ColumnElement[int]:
+    """What a product has available (on hand - reserved) over active warehouses; 0 if none
+    (a correlated subquery)."""
+    total = (
+        select(func.sum(available()))
+        .join(Warehouse, col(Warehouse.id) == col(StockLevel.warehouse_id))
+        .where(col(StockLevel.product_id) == product_id, col(Warehouse.is_active))
+        .scalar_subquery()
+    )
+    return cast(func.coalesce(total, 0), Integer)
+
+
 async def available_by_product_ids(
     session: AsyncSession, *, product_ids: Sequence[int]
 ) -> list[int]:
-    """What each product has available (on hand - reserved) over active warehouses; 0 if none."""
-    statement = (
-        select(col(StockLevel.product_id), func.sum(available()))
-        .join(Warehouse, col(Warehouse.id) == col(StockLevel.warehouse_id))
-        .where(col(StockLevel.product_id).in_(product_ids), col(Warehouse.is_active))
-        .group_by(col(StockLevel.product_id))
+    """`available_quantity` of each product, in the order of `product_ids`."""
+    product_id: Any = col(Product.id)
+    statement = select(product_id, available_quantity(product_id)).where(
+        product_id.in_(product_ids)
     )
-    found = {product_id: int(total) for product_id, total in (await session.exec(statement))}
+    found = dict((await session.exec(statement)).all())
     return [found.get(product_id, 0) for product_id in product_ids]
 
 

@@ -331,5 +331,11 @@ compiled.table(
     },
 )
 compiled.add_fields(
-    ProductType, {"stockLevels": compiled.ToMany("product_id", order_by=_by_warehouse_code)}
+    ProductType,
+    {
+        "stockLevels": compiled.ToMany("product_id", order_by=_by_warehouse_code),
+        "availableQuantity": compiled.Expression(
+            lambda product: reads.available_quantity(product.c.id)
+        ),
+    },
 )

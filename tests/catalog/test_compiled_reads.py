@@ -15,7 +15,13 @@ from starlette.applications import Starlette
 from hom.app import create_app, learn_database_features
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
-from tests.catalog.factories import EPOCH, add_favorites, create_category, create_product
+from tests.catalog.factories import (
+    EPOCH,
+    add_favorites,
+    add_views,
+    create_category,
+    create_product,
+)
 from tests.conftest import open_client
 from tests.factories import signed_in
 from tests.inventory.factories import create_warehouse, stock
@@ -61,7 +67,6 @@ VARIABLES = {
 REFUSED = [
     "{ products(first: 500) { edges { node { name } } } }",
     '{ products(after: "nonsense") { edges { node { name } } } }',
-    "{ products(first: 2) { edges { node { name favoriteCount } } } }",
     "{ products { edges { node { nope } } } }",
     '{ products(filter: {minPrice: "-1"}) { edges { node { name } } } }',
     '{ products(filter: {categoryId: "Q2F0OjE="}) { edges { node { name } } } }',
@@ -207,18 +212,38 @@ async def test_a_cursor_from_the_compiled_path_pages_on(
 
 
 @pytest.mark.usefixtures("catalog")
-async def test_favorites_are_not_planned_yet(
+async def test_favorites_and_stock_are_counted_per_reader(
     app: Starlette,
     client: httpx.AsyncClient,
     executor: httpx.AsyncClient,
     session_maker: SessionMaker,
 ) -> None:
-    user, signed = await signed_in(client, session_maker)
-    kettle = await create_product(session_maker, await create_category(session_maker, "X"), 20)
-    await add_favorites(session_maker, user.id, [kettle])
-    query = "{ products(first: 3) { edges { node { name favoriteCount viewerHasFavorited } } } }"
-    mine, theirs = await both(client, executor, query, {}, signed.access_token)
-    assert mine == theirs
+    first, first_tokens = await signed_in(client, session_maker)
+    second, second_tokens = await signed_in(client, session_maker)
+    teacup = await create_product(session_maker, await create_category(session_maker, "X"), 20)
+    await add_favorites(session_maker, first.id, [teacup])
+    await add_favorites(session_maker, second.id, [teacup])
+    await add_views(session_maker, teacup, 3)
+    query = """{ products(first: 3) { edges { node { name favoriteCount viewerHasFavorited
+      viewCount availableQuantity } } } }"""
+    answers = []
+    for token in (first_tokens.access_token, None):
+        before = app.state.compiled.answered
+        mine, theirs = await both(client, executor, query, {}, token)
+        assert mine == theirs
+        assert app.state.compiled.answered == before + 1
+        answers.append(mine["data"]["products"]["edges"][0]["node"])
+    assert answers[0] == {
+        "name": "X product 20",
+        "favoriteCount": 2,
+        "viewerHasFavorited": True,
+        "viewCount": 3,
+        "availableQuantity": 0,
+    }
+    assert answers[1]["viewerHasFavorited"] is False
+    # The plan is shared by readers of one role; each sees their own favorites.
+    mine, _ = await both(client, executor, query, {}, second_tokens.access_token)
+    assert mine["data"]["products"]["edges"][0]["node"]["viewerHasFavorited"] is True
 
 
 BENCHMARK = """query ($first: Int!) { products(first: $first) { edges { node {

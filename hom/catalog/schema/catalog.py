@@ -125,7 +125,7 @@ class CatalogQuery:
                 query = products_query(
                     reader, features, first=first, after=after, filter=filter, sort=sort
                 )
-                page = await listing.run_products_query(session, query)
+                page = await listing.run_products_query(session, query=query)
         connection: Connection[ProductType] = await present_page(info, ProductType, page)
         return connection
 

@@ -188,6 +188,11 @@ compiled.table(
     fields={
         "price": compiled.Embedded({"amount": "price", "currency": "currency"}),
         "category": compiled.ToOne("category_id"),
+        "favoriteCount": compiled.Expression(lambda product: reads.favorite_count(product.c.id)),
+        "viewCount": compiled.Expression(lambda product: reads.view_count(product.c.id)),
+        "viewerHasFavorited": compiled.Expression(
+            lambda product: reads.has_favorited(compiled.viewer_id(), product.c.id)
+        ),
     },
 )
 
