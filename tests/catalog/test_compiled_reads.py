@@ -10,6 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import nodes, queries
 from starlette.applications import Starlette
 
 from hom.app import create_app, learn_database_features
@@ -283,3 +286,49 @@ async def test_the_benchmark_query_costs_the_same_for_any_page_size(
         assert all(node["stockLevels"][0]["warehouse"]["code"] for node in nodes)
         counts[first] = log.count
     assert set(counts.values()) == {statements}, counts
+
+
+# --- generated selections (hypothesis-graphql) -------------------------------------------
+
+GENERATED = 40
+CUSTOM_SCALARS = {
+    "Decimal": st.decimals(0, 100, places=2).map(lambda value: nodes.String(str(value))),
+    "DateTime": st.just(nodes.String("2024-01-01T09:00:00+00:00")),
+}
+
+
+def generated_queries(schema: Any, count: int) -> list[str]:
+    """`count` queries of `products` and `serverInfo`, the same ones on every run."""
+    found: list[str] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(queries(schema, fields=["products", "serverInfo"], custom_scalars=CUSTOM_SCALARS))
+    def collect(query: str) -> None:
+        found.append(query)
+
+    collect()
+    return found
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("role", ["ANONYMOUS", Role.OPERATOR])
+async def test_generated_selections_answer_as_the_executor_does(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    tokens: dict[Any, str | None],
+    role: Any,
+) -> None:
+    compiled = app.state.compiled
+    generated = generated_queries(compiled.schema._schema, GENERATED)
+    for query in generated:
+        mine, theirs = await both(client, executor, query, {}, tokens[role])
+        assert mine == theirs, query
+    # Enough of them were the path's own (the rest: nested connections, bad arguments).
+    assert compiled.answered >= len(generated) // 4, compiled.answered

@@ -165,8 +165,8 @@ class CompiledReads:
         with span("graphql.operation") as current:
             try:
                 body = await self._run(document, payload["query"], operation_name, inputs, context)
-            except Exception:  # the executor answers, with the error where it belongs
-                log.debug("compiled read left to the executor", exc_info=True)
+            except Exception as error:  # the executor answers, with the error where it belongs
+                log.debug("compiled read left to the executor", error=type(error).__name__)
                 return None
             if body is not None:
                 self.answered += 1
