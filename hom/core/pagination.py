@@ -70,8 +70,9 @@ class PageQuery:
     request: PageRequest
     cursor_prefix: str = ""
 
-    def page(self, rows: Sequence[RowT], key_values: Any) -> Page[RowT]:
-        page = make_page(rows, self.request, key_values)
+    def page(self, rows: Sequence[RowT], key_values: Any, *, cursors: bool = True) -> Page[RowT]:
+        """`cursors=False`: nobody reads them (empty strings, not computed)."""
+        page = make_page(rows, self.request, key_values if cursors else _no_cursor)
         if self.cursor_prefix:
             page.cursors[:] = [self.cursor_prefix + cursor for cursor in page.cursors]
         return page
@@ -141,12 +142,18 @@ def keyset_select(stmt: StatementT, keys: Sequence[SortKey], request: PageReques
     return ordered.limit(request.first + 1)
 
 
+def _no_cursor(row: Any) -> None:
+    return None
+
+
 def make_page(rows: Sequence[RowT], request: PageRequest, key_values: Any) -> Page[RowT]:
     """Cut the extra row off and compute the cursors; `key_values(row)` gives the sort key."""
     visible = list(rows[: request.first])
     return Page(
         rows=visible,
-        cursors=[encode_cursor(key_values(row)) for row in visible],
+        cursors=[
+            "" if (values := key_values(row)) is None else encode_cursor(values) for row in visible
+        ],
         has_next_page=len(rows) > request.first,
         has_previous_page=request.after is not None,
     )

@@ -155,10 +155,10 @@ class Planner:
             return Step(key, None, lambda _: shape(EMPTY_PAGE))
         keys = [sort_key.column for sort_key in query.keys]
         statement = query.statement.with_only_columns(node, *keys)
-        page = query.page
+        page, cursors = query.page, _reads_cursors(walk.selection, type_, nodes)
 
         def shaped(rows: Sequence[Any]) -> Any:
-            return shape(page(rows, _after_first))
+            return shape(page(rows, _after_first, cursors=cursors))
 
         return Step(key, self._compiled(statement), shaped)
 
@@ -175,6 +175,16 @@ class Planner:
             )
         viewer_at = tuple(i for i, name in enumerate(names) if name == VIEWER_ID)
         return Statement(compiled.string, tuple(params), viewer_at)
+
+
+def _reads_cursors(selection: Selection, type_: GraphQLObjectType, nodes: list[FieldNode]) -> bool:
+    """Whether the selection shows a cursor (else they are not computed)."""
+    if _nodes_at(selection, type_, nodes, "edges", "cursor"):
+        return True
+    info = _nodes_at(selection, type_, nodes, "pageInfo")
+    info_type = _unwrapped(type_.fields["pageInfo"].type)
+    asked = selection.fields(info_type, (node.selection_set for node in info))
+    return any(group[0].name.value in ("startCursor", "endCursor") for group in asked.values())
 
 
 def _after_first(row: Any) -> tuple[Any, ...]:
