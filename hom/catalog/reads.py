@@ -67,6 +67,17 @@ async def product_counts_by_category_ids(
     return _in_order(dict(rows.all()), category_ids, 0)
 
 
+def product_lookup(*, product_id: int | None = None, slug: str | None = None) -> Any:
+    """The product with this id, or else this slug (a statement of one row at most)."""
+    if product_id is not None:
+        return select(Product).where(col(Product.id) == product_id)
+    return select(Product).where(col(Product.slug) == slug)
+
+
+def category_lookup(*, slug: str) -> Any:
+    return select(Category).where(col(Category.slug) == slug)
+
+
 def favorite_count(product_id: ColumnElement[int]) -> ColumnElement[int]:
     """How many users have the product among their favorites (a correlated subquery)."""
     return select(func.count()).where(col(Favorite.product_id) == product_id).scalar_subquery()

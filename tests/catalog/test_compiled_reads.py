@@ -60,6 +60,11 @@ PLANNED = [
         stockLevels { available reserved
           warehouse { code name isActive lowStockThreshold } } } } } }""",
     """{ products(first: 10, filter: {search: "kettle"}) { edges { node { name } } } }""",
+    """{ product(slug: "home-product-0") { id name category { name slug } stockLevels {
+        onHand warehouse { code } } } old: product(slug: "kitchen-product-9") { name isActive }
+      none: product(id: "UHJvZHVjdDo5OTk5") { name } }""",
+    """{ category(slug: "kitchen") { id name parent { slug parent { name } } }
+      nothing: category(slug: "nope") { name } }""",
     """{ products(filter: {minPrice: "10", maxPrice: "12.5"}, sort: PRICE_ASC) {
         edges { node { name price { amount } } } } }""",
 ]
@@ -74,6 +79,10 @@ REFUSED = [
     "{ products { edges { node { nope } } } }",
     '{ products(filter: {minPrice: "-1"}) { edges { node { name } } } }',
     '{ products(filter: {categoryId: "Q2F0OjE="}) { edges { node { name } } } }',
+    '{ product(id: "UHJvZHVjdDox", slug: "home-product-0") { name } }',
+    "{ product { name } }",
+    '{ product(id: "Q2F0OjE=") { name } }',
+    '{ category(slug: "kitchen") { children { name } products { edges { node { name } } } } }',
 ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.relay import to_base64
 
-from hom.catalog import listing, service
+from hom.catalog import listing, reads, service
 from hom.catalog.loaders import category_by_id, sees_archived
 from hom.catalog.models import Category, Product
 from hom.catalog.types import (
@@ -37,7 +37,7 @@ from hom.core.graphql.visibility import present, present_all
 from hom.core.pagination import PageQuery
 from hom.core.roles import Role
 from hom.core.services import DatabaseFeatures
-from hom.core.viewer import Reader
+from hom.core.viewer import ANONYMOUS, Reader
 
 EditsCatalog = has_role(Role.OPERATOR)
 
@@ -81,6 +81,21 @@ def products_query(
     )
 
 
+def product_query(
+    reader: Reader, features: Any, *, id: str | None = None, slug: str | None = None
+) -> Any:
+    """The row `product` answers with: its resolver's and the compiled path's."""
+    if (id is None) == (slug is None):
+        raise bad_user_input("Give exactly one of `id` and `slug`")
+    if id is not None:
+        return reads.product_lookup(product_id=product_id_of(id))
+    return reads.product_lookup(slug=slug)
+
+
+def category_query(reader: Reader, features: Any, *, slug: str) -> Any:
+    return reads.category_lookup(slug=slug)
+
+
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
@@ -93,10 +108,14 @@ class CatalogQuery:
         await prefetch(info, found)
         return found
 
-    @strawberry.field(permission_classes=[Public], description="A category by its slug.")
+    @strawberry.field(
+        permission_classes=[Public],
+        description="A category by its slug.",
+        metadata=compiled.source(compiled.RowSource(category_query)),
+    )
     async def category(self, info: strawberry.Info, slug: str) -> CategoryType | None:
         async with info.context.db.session() as session:
-            found = await service.get_category_by_slug(session, slug=slug)
+            found = (await session.exec(category_query(ANONYMOUS, None, slug=slug))).first()
         if found is not None and found.id is not None:
             # Its products point back at it: let them find it without another query.
             info.context.loaders.get(category_by_id).prime(found.id, found)
@@ -130,19 +149,16 @@ class CatalogQuery:
         return connection
 
     @strawberry.field(
-        permission_classes=[Public], description="A product by its id or by its slug (one of them)."
+        permission_classes=[Public],
+        description="A product by its id or by its slug (one of them).",
+        metadata=compiled.source(compiled.RowSource(product_query)),
     )
     async def product(
         self, info: strawberry.Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> ProductType | None:
-        if (id is None) == (slug is None):
-            raise bad_user_input("Give exactly one of `id` and `slug`")
+        query = product_query(ANONYMOUS, None, id=id, slug=slug)
         async with info.context.db.session() as session:
-            if id is not None:
-                found = await service.get_product(session, product_id=product_id_of(id))
-            else:
-                assert slug is not None
-                found = await service.get_product_by_slug(session, slug=slug)
+            found = (await session.exec(query)).first()
         return await present_one(info, ProductType, found)
 
 

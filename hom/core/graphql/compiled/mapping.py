@@ -123,13 +123,22 @@ class ConnectionSource:
 
 
 @dataclass(frozen=True)
+class RowSource:
+    """A root object: `query(reader, features, **arguments)` with the field's Python
+    arguments selects its row (from the type's table, not an alias); None: no row. A
+    non-null field whose row is missing is left to the executor (its error)."""
+
+    query: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class StaticSource:
     """A root object known without the database: `values(settings)` by Python name."""
 
     values: Callable[[Any], Mapping[str, Any]]
 
 
-Source = ConnectionSource | StaticSource
+Source = ConnectionSource | RowSource | StaticSource
 
 
 def source(root: Source) -> dict[str, Any]:

@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
+    GraphQLNonNull,
     GraphQLObjectType,
     OperationDefinitionNode,
     get_nullable_type,
@@ -30,6 +32,7 @@ from hom.core.graphql.compiled.mapping import (
     SOURCE,
     VIEWER_ID,
     ConnectionSource,
+    RowSource,
     StaticSource,
 )
 from hom.core.graphql.compiled.objects import Walk, constant, mapping_for, object_json
@@ -116,7 +119,40 @@ class Planner:
         if isinstance(source, StaticSource):
             return Step(key, None, _static(walk, type_, nodes, source.values(self.settings)))
         arguments = self._arguments(field, definition, nodes[0], raw)
+        if isinstance(source, RowSource):
+            required = isinstance(definition.type, GraphQLNonNull)
+            return self._row(walk, key, type_, nodes, source, arguments, required)
         return self._connection(walk, key, type_, nodes, source, arguments)
+
+    def _row(
+        self,
+        walk: Walk,
+        key: str,
+        type_: GraphQLObjectType,
+        nodes: list[FieldNode],
+        source: RowSource,
+        arguments: dict[str, Any],
+        required: bool,
+    ) -> Step:
+        statement = source.query(walk.reader, self.features, **arguments)
+        if statement is None:
+            if required:
+                raise Missing
+            return Step(key, None, _constant(None))
+        built = self._visible_json(walk, type_, nodes)
+        return Step(key, self._compiled(statement.with_only_columns(built)), _row_shape(required))
+
+    def _visible_json(
+        self, walk: Walk, type_: GraphQLObjectType, nodes: list[FieldNode]
+    ) -> ColumnElement[Any]:
+        """The object's JSON (as text) on its table's row; null where the reader may not
+        see it. With no fields selected, an empty string for the rows it may see."""
+        mapping = mapping_for(type_)
+        built: ColumnElement[Any] = constant("")
+        if nodes:
+            built = cast(object_json(walk, type_, nodes, mapping.table), Text)
+        rule = mapping.visible(walk.reader, mapping.table) if mapping.visible else None
+        return built if rule is None else case((rule, built))
 
     def _arguments(
         self, field: Any, definition: Any, node: FieldNode, raw: VariableValues
@@ -142,15 +178,8 @@ class Planner:
         query = source.query(walk.reader, self.features, **arguments)
         shape = _connection_shape(walk.selection, type_, nodes)
         node_type = get_nullable_type(_edge_type(type_).fields["node"].type)
-        mapping = mapping_for(node_type)
         node_nodes = _nodes_at(walk.selection, type_, nodes, "edges", "node")
-        built: ColumnElement[Any]
-        if node_nodes:
-            built = cast(object_json(walk, node_type, node_nodes, mapping.table), Text)
-        else:
-            built = constant("")  # edges of hidden nodes are left out all the same
-        rule = mapping.visible(walk.reader, mapping.table) if mapping.visible else None
-        node = built if rule is None else case((rule, built))
+        node = self._visible_json(walk, node_type, node_nodes)
         if query is None:
             return Step(key, None, lambda _: shape(EMPTY_PAGE))
         keys = [sort_key.column for sort_key in query.keys]
@@ -185,6 +214,22 @@ def _reads_cursors(selection: Selection, type_: GraphQLObjectType, nodes: list[F
     info_type = _unwrapped(type_.fields["pageInfo"].type)
     asked = selection.fields(info_type, (node.selection_set for node in info))
     return any(group[0].name.value in ("startCursor", "endCursor") for group in asked.values())
+
+
+class Missing(Exception):
+    """A non-null root object is not there: the executor reports it."""
+
+
+def _row_shape(required: bool) -> Shape:
+    def shape(rows: Sequence[Any]) -> Any:
+        found = rows[0][0] if rows else None
+        if found is None:
+            if required:
+                raise Missing
+            return None
+        return orjson.Fragment(found)
+
+    return shape
 
 
 def _after_first(row: Any) -> tuple[Any, ...]:
@@ -250,8 +295,6 @@ def _constant_edge(value: str) -> Callable[[str, Any], Any]:
 def _edges_shape(
     selection: Selection, edge_type: GraphQLObjectType, nodes: list[FieldNode]
 ) -> Shape:
-    import orjson
-
     parts: list[tuple[str, Callable[[str, Any], Any]]] = []
     for key, group in selection.fields(edge_type, (n.selection_set for n in nodes)).items():
         name = group[0].name.value
