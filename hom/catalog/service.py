@@ -158,14 +158,17 @@ async def require_category(
     return category
 
 
-async def root_categories(session: AsyncSession) -> list[Category]:
+def root_categories_query() -> Any:
     """The top of the tree, by name."""
-    statement = (
+    return (
         select(Category)
         .where(col(Category.parent_id).is_(None))
         .order_by(col(Category.name), col(Category.id))
     )
-    return list((await session.exec(statement)).all())
+
+
+async def root_categories(session: AsyncSession) -> list[Category]:
+    return list((await session.exec(root_categories_query())).all())
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,6 +65,8 @@ PLANNED = [
       none: product(id: "UHJvZHVjdDo5OTk5") { name } }""",
     """{ category(slug: "kitchen") { id name parent { slug parent { name } } }
       nothing: category(slug: "nope") { name } }""",
+    """{ categories { __typename name slug
+        children { id name children { name } parent { name } } } }""",
     """{ products(filter: {minPrice: "10", maxPrice: "12.5"}, sort: PRICE_ASC) {
         edges { node { name price { amount } } } } }""",
 ]

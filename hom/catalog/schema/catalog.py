@@ -99,7 +99,11 @@ def category_query(reader: Reader, features: Any, *, slug: str) -> Any:
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
-        permission_classes=[Public], description="The top of the category tree, by name."
+        permission_classes=[Public],
+        description="The top of the category tree, by name.",
+        metadata=compiled.source(
+            compiled.ListSource(lambda reader, features: service.root_categories_query())
+        ),
     )
     async def categories(self, info: strawberry.Info) -> list[CategoryType]:
         async with info.context.db.session() as session:

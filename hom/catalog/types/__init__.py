@@ -180,7 +180,14 @@ class ProductType(relay.Node):
         return await nodes_by_id(info, cls, product_by_id, node_ids)
 
 
-compiled.table(CategoryType, Category, fields={"parent": compiled.ToOne("parent_id")})
+compiled.table(
+    CategoryType,
+    Category,
+    fields={
+        "parent": compiled.ToOne("parent_id"),
+        "children": compiled.ToMany("parent_id", order_by=lambda row: [row.c.name, row.c.id]),
+    },
+)
 compiled.table(
     ProductType,
     Product,

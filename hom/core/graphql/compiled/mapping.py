@@ -132,13 +132,21 @@ class RowSource:
 
 
 @dataclass(frozen=True)
+class ListSource:
+    """A root list: `query(reader, features, **arguments)` selects its rows in order
+    (from the item type's table, not an alias)."""
+
+    query: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class StaticSource:
     """A root object known without the database: `values(settings)` by Python name."""
 
     values: Callable[[Any], Mapping[str, Any]]
 
 
-Source = ConnectionSource | RowSource | StaticSource
+Source = ConnectionSource | ListSource | RowSource | StaticSource
 
 
 def source(root: Source) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 from graphql import (
     FieldNode,
+    GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     OperationDefinitionNode,
@@ -32,6 +34,7 @@ from hom.core.graphql.compiled.mapping import (
     SOURCE,
     VIEWER_ID,
     ConnectionSource,
+    ListSource,
     RowSource,
     StaticSource,
 )
@@ -122,6 +125,8 @@ class Planner:
         if isinstance(source, RowSource):
             required = isinstance(definition.type, GraphQLNonNull)
             return self._row(walk, key, type_, nodes, source, arguments, required)
+        if isinstance(source, ListSource):
+            return self._list(walk, key, definition, nodes, source, arguments)
         return self._connection(walk, key, type_, nodes, source, arguments)
 
     def _row(
@@ -141,6 +146,22 @@ class Planner:
             return Step(key, None, _constant(None))
         built = self._visible_json(walk, type_, nodes)
         return Step(key, self._compiled(statement.with_only_columns(built)), _row_shape(required))
+
+    def _list(
+        self,
+        walk: Walk,
+        key: str,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        source: ListSource,
+        arguments: dict[str, Any],
+    ) -> Step:
+        items = get_nullable_type(definition.type)
+        if not isinstance(items, GraphQLList) or not isinstance(items.of_type, GraphQLNonNull):
+            raise NotPlannable("a root list of nullable items")
+        statement = source.query(walk.reader, self.features, **arguments)
+        built = self._visible_json(walk, items.of_type.of_type, nodes)
+        return Step(key, self._compiled(statement.with_only_columns(built)), _list_shape)
 
     def _visible_json(
         self, walk: Walk, type_: GraphQLObjectType, nodes: list[FieldNode]
@@ -230,6 +251,11 @@ def _row_shape(required: bool) -> Shape:
         return orjson.Fragment(found)
 
     return shape
+
+
+def _list_shape(rows: Sequence[Any]) -> list[Any]:
+    """The items the reader may see, in order."""
+    return [orjson.Fragment(row[0]) for row in rows if row[0] is not None]
 
 
 def _after_first(row: Any) -> tuple[Any, ...]:
