@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from hom.app import create_app, learn_database_features
 from hom.core.db import SessionMaker
+from hom.core.graphql.compiled.endpoint import MAX_CACHED_BYTES, Lru
 from hom.core.roles import Role
 from tests.catalog.factories import (
     EPOCH,
@@ -350,3 +351,26 @@ async def test_pooled_connections_do_not_jit_compile(app: Starlette) -> None:
     """A compiled page is estimated expensive enough for JIT, which costs 15 ms a query."""
     async with app.state.services.engine.connect() as connection:
         assert await connection.scalar(text("SHOW jit")) == "off"
+
+
+def test_the_caches_forget_the_least_recently_used() -> None:
+    cache: Lru[str, int] = Lru(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    cache.put("d", 4, keep=False)
+    assert cache.get("d") is None
+
+
+@pytest.mark.usefixtures("catalog")
+async def test_large_documents_are_answered_but_not_kept(
+    app: Starlette, client: httpx.AsyncClient, executor: httpx.AsyncClient
+) -> None:
+    compiled = app.state.compiled
+    padded = "# " + "x" * MAX_CACHED_BYTES + "\n{ products(first: 1) { edges { node { name } } } }"
+    mine, theirs = await both(client, executor, padded, {}, None)
+    assert mine == theirs
+    assert compiled.answered == 1
+    assert compiled.documents.get((padded, None)) is None

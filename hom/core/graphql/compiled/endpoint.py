@@ -42,6 +42,9 @@ from hom.core.tracing import span
 from hom.core.viewer import ANONYMOUS, Reader
 
 CACHE_SIZE = 512
+# Larger documents and variables are planned every time, not kept: 512 entries of a
+# megabyte each (the body limit) would be a way to fill a worker's memory.
+MAX_CACHED_BYTES = 16_384
 _BACKREF = "strawberry-definition"
 log = structlog.get_logger("hom.graphql.compiled")
 KeyT = TypeVar("KeyT", bound=Hashable)
@@ -62,7 +65,9 @@ class Lru(Generic[KeyT, ValueT]):
             self._items.move_to_end(key)
         return value
 
-    def put(self, key: KeyT, value: ValueT) -> ValueT:
+    def put(self, key: KeyT, value: ValueT, *, keep: bool = True) -> ValueT:
+        if not keep:
+            return value
         self._items[key] = value
         if len(self._items) > self.size:
             self._items.popitem(last=False)
@@ -111,7 +116,8 @@ class CompiledReads:
         key = (query, operation_name)
         found = self.documents.get(key)
         if found is None:
-            found = self.documents.put(key, self._prepare(query, operation_name) or _REFUSED)
+            prepared = self._prepare(query, operation_name) or _REFUSED
+            found = self.documents.put(key, prepared, keep=len(query) <= MAX_CACHED_BYTES)
         return None if found is _REFUSED else found
 
     def _prepare(self, query: str, operation_name: str | None) -> Document | None:
@@ -190,10 +196,13 @@ class CompiledReads:
         if document.reads and self.features.pg_trgm is None:
             return None  # the executor learns them (the database was away at start-up)
         reader: Reader = await context.reader() if document.reads else ANONYMOUS
-        key = (query, operation_name, _variables_key(inputs), reader.role, reader.is_admin)
+        variables_key = _variables_key(inputs)
+        key = (query, operation_name, variables_key, reader.role, reader.is_admin)
         plan = self.plans.get(key)
         if plan is None:
-            plan = self.plans.put(key, self._plan(document, variables, reader) or _REFUSED)
+            planned = self._plan(document, variables, reader) or _REFUSED
+            small = len(query) + len(variables_key) <= MAX_CACHED_BYTES
+            plan = self.plans.put(key, planned, keep=small)
         if plan is _REFUSED:
             return None
         return await self._execute(plan, reader)
