@@ -84,6 +84,8 @@ REFUSED = [
     '{ products(filter: {categoryId: "Q2F0OjE="}) { edges { node { name } } } }',
     '{ product(id: "UHJvZHVjdDox", slug: "home-product-0") { name } }',
     "{ product { name } }",
+    "{ __schema { queryType { name } } __typename }",
+    '{ __type(name: "Product") { name } }',
     '{ product(id: "Q2F0OjE=") { name } }',
     '{ category(slug: "kitchen") { children { name } products { edges { node { name } } } } }',
 ]

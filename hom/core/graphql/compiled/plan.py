@@ -113,7 +113,9 @@ class Planner:
         name = nodes[0].name.value
         if name == "__typename":
             return Step(key, None, lambda _: query_type.name)
-        definition = query_type.fields[name]
+        definition = query_type.fields.get(name)
+        if definition is None:  # __schema, __type
+            raise NotPlannable(f"Query.{name}")
         field = (definition.extensions or {}).get(_BACKREF)
         source = getattr(field, "metadata", {}).get(SOURCE)
         if source is None or any(p is not Public for p in getattr(field, "permission_classes", [])):
