@@ -177,9 +177,13 @@ def in_stock_condition() -> ColumnElement[bool]:
 # --- lists -------------------------------------------------------------------------------
 
 
-async def list_warehouses(session: AsyncSession) -> list[Warehouse]:
+def warehouses_query() -> Any:
     """Every warehouse (inactive ones too), by code."""
-    return list(await session.exec(select(Warehouse).order_by(col(Warehouse.code))))
+    return select(Warehouse).order_by(col(Warehouse.code))
+
+
+async def list_warehouses(session: AsyncSession) -> list[Warehouse]:
+    return list(await session.exec(warehouses_query()))
 
 
 async def _page(

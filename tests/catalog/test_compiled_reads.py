@@ -180,6 +180,28 @@ async def test_planned_queries_answer_as_the_executor_does(
 
 
 @pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("role", ROLES)
+async def test_operators_read_warehouses_through_the_path(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    tokens: dict[Any, str | None],
+    role: Any,
+) -> None:
+    """Permissions are decided at plan time: others get the executor's refusal."""
+    before = app.state.compiled.answered
+    query = "{ warehouses { code isActive createdAt } }"
+    mine, theirs = await both(client, executor, query, {}, tokens[role])
+    assert mine == theirs
+    reads_stock = role in (Role.OPERATOR, Role.ADMIN)
+    assert app.state.compiled.answered == before + reads_stock
+    if reads_stock:
+        assert [w["code"] for w in mine["data"]["warehouses"]] == ["NORTH", "OLD"]
+    else:
+        assert "errors" in mine
+
+
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("role", ["ANONYMOUS", Role.OPERATOR])
 async def test_what_the_path_refuses_the_executor_answers(
     app: Starlette,

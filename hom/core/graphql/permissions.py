@@ -60,7 +60,7 @@ class HasLiveSession(BasePermission):
         return True
 
 
-class _HasRole(BasePermission):
+class HasRole(BasePermission):
     roles: tuple[Role, ...] = ()
     message = "You are not allowed to do this"
 
@@ -74,7 +74,7 @@ class _HasRole(BasePermission):
 def has_role(*roles: Role) -> type[BasePermission]:
     """A permission for users with one of `roles` (admins always pass)."""
     name = "HasRole" + "Or".join(role.value.title() for role in roles)
-    return type(name, (_HasRole,), {"roles": roles})
+    return type(name, (HasRole,), {"roles": roles})
 
 
 IsAdmin = has_role(Role.ADMIN)

@@ -39,7 +39,7 @@ from hom.core.graphql.compiled.mapping import (
     StaticSource,
 )
 from hom.core.graphql.compiled.objects import Walk, constant, mapping_for, object_json
-from hom.core.graphql.permissions import Public
+from hom.core.graphql.permissions import HasRole, IsAuthenticated, Public
 from hom.core.pagination import EMPTY_PAGE
 from hom.core.viewer import Reader
 
@@ -118,8 +118,9 @@ class Planner:
             raise NotPlannable(f"Query.{name}")
         field = (definition.extensions or {}).get(_BACKREF)
         source = getattr(field, "metadata", {}).get(SOURCE)
-        if source is None or any(p is not Public for p in getattr(field, "permission_classes", [])):
-            raise NotPlannable(f"Query.{name}")
+        permissions = getattr(field, "permission_classes", [])
+        if source is None or not all(allows(p, walk.reader) for p in permissions):
+            raise NotPlannable(f"Query.{name}")  # the executor refuses, with its error
         type_ = get_nullable_type(definition.type)
         if isinstance(source, StaticSource):
             return Step(key, None, _static(walk, type_, nodes, source.values(self.settings)))
@@ -237,6 +238,18 @@ def _reads_cursors(selection: Selection, type_: GraphQLObjectType, nodes: list[F
     info_type = _unwrapped(type_.fields["pageInfo"].type)
     asked = selection.fields(info_type, (node.selection_set for node in info))
     return any(group[0].name.value in ("startCursor", "endCursor") for group in asked.values())
+
+
+def allows(permission: type[Any], reader: Reader) -> bool:
+    """A root field's permission, decided at plan time (plans are per role); one this
+    cannot decide is left to the executor."""
+    if permission is Public:
+        return True
+    if permission is IsAuthenticated:
+        return reader.user_id is not None
+    if issubclass(permission, HasRole):
+        return reader.user_id is not None and reader.has_role(*permission.roles)
+    return False
 
 
 class Missing(Exception):
