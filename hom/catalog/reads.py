@@ -52,19 +52,22 @@ async def products_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[
     return _in_order({product.id: product for product in rows}, ids)
 
 
+def product_count(category_id: ColumnElement[int], *, include_archived: bool) -> Any:
+    """Products directly in the category, archived ones only when asked (correlated)."""
+    statement = select(func.count()).where(col(Product.category_id) == category_id)
+    if not include_archived:
+        statement = statement.where(col(Product.is_active))
+    return statement.scalar_subquery()
+
+
 async def product_counts_by_category_ids(
     session: AsyncSession, *, category_ids: Sequence[int], include_archived: bool
 ) -> list[int]:
-    """Products directly in each category (archived ones only when asked)."""
-    statement = (
-        select(col(Product.category_id), func.count())
-        .where(col(Product.category_id).in_(category_ids))
-        .group_by(col(Product.category_id))
-    )
-    if not include_archived:
-        statement = statement.where(col(Product.is_active))
-    rows = await session.exec(statement)
-    return _in_order(dict(rows.all()), category_ids, 0)
+    """`product_count` of each category, in the order of `category_ids` (0 for no such)."""
+    category_id: Any = col(Category.id)
+    count = product_count(category_id, include_archived=include_archived)
+    statement = select(category_id, count).where(category_id.in_(category_ids))
+    return _in_order(dict((await session.exec(statement)).all()), category_ids, 0)
 
 
 def product_lookup(*, product_id: int | None = None, slug: str | None = None) -> Any:

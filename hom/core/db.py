@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -171,5 +171,8 @@ class RequestDatabase:
     async def close(self) -> None:
         """Give the connection back to the pool (rolling back any open read transaction)."""
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            try:
+                await session.close()
+            except DBAPIError:  # a statement cancelled mid-flight closed the connection
+                await session.invalidate()

@@ -325,7 +325,7 @@ compiled.table(
     StockLevel,
     visible=stock_rows,
     fields={
-        "available": compiled.Expression(lambda level: level.c.on_hand - level.c.reserved),
+        "available": compiled.Expression(lambda level, _: level.c.on_hand - level.c.reserved),
         "product": compiled.ToOne("product_id"),
         "warehouse": compiled.ToOne("warehouse_id"),
     },
@@ -335,7 +335,7 @@ compiled.add_fields(
     {
         "stockLevels": compiled.ToMany("product_id", order_by=_by_warehouse_code),
         "availableQuantity": compiled.Expression(
-            lambda product: reads.available_quantity(product.c.id)
+            lambda product, _: reads.available_quantity(product.c.id)
         ),
     },
 )

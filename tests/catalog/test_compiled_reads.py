@@ -327,7 +327,8 @@ async def test_the_benchmark_query_costs_the_same_for_any_page_size(
 
 # --- generated selections (hypothesis-graphql) -------------------------------------------
 
-GENERATED = 40
+GENERATED = 8  # per root field
+ROOTS = ["products", "product", "categories", "category", "warehouses", "serverInfo"]
 CUSTOM_SCALARS = {
     "Decimal": st.decimals(0, 100, places=2).map(lambda value: nodes.String(str(value))),
     "DateTime": st.just(nodes.String("2024-01-01T09:00:00+00:00")),
@@ -335,21 +336,22 @@ CUSTOM_SCALARS = {
 
 
 def generated_queries(schema: Any, count: int) -> list[str]:
-    """`count` queries of `products` and `serverInfo`, the same ones on every run."""
+    """`count` queries of each planned root field, the same ones on every run."""
     found: list[str] = []
+    for root in ROOTS:
 
-    @settings(
-        max_examples=count,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(queries(schema, fields=["products", "serverInfo"], custom_scalars=CUSTOM_SCALARS))
-    def collect(query: str) -> None:
-        found.append(query)
+        @settings(
+            max_examples=count,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(queries(schema, fields=[root], custom_scalars=CUSTOM_SCALARS))
+        def collect(query: str) -> None:
+            found.append(query)
 
-    collect()
+        collect()
     return found
 
 
@@ -368,7 +370,7 @@ async def test_generated_selections_answer_as_the_executor_does(
         mine, theirs = await both(client, executor, query, {}, tokens[role])
         assert mine == theirs, query
     # Enough of them were the path's own (the rest: nested connections, bad arguments).
-    assert compiled.answered >= len(generated) // 4, compiled.answered
+    assert compiled.answered >= len(generated) // 3, compiled.answered
 
 
 async def test_pooled_connections_do_not_jit_compile(app: Starlette) -> None:

@@ -126,3 +126,16 @@ async def test_work_started_inside_the_block_cannot_take_the_session(engine: Asy
             await asyncio.wait_for(inner, timeout=30)
     assert await read() == 1
     await db.close()
+
+
+async def test_closing_after_the_connection_died_gives_it_up_quietly(engine: AsyncEngine) -> None:
+    """A statement cancelled mid-flight (a sibling field failed) closes its connection;
+    the request still ends cleanly, and the pool hands out a live one next."""
+    db = RequestDatabase(create_session_maker(engine))
+    async with db.session() as session:
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        raw = await (await session.connection()).get_raw_connection()
+        raw.driver_connection.terminate()
+    await db.close()
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2

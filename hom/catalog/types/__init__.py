@@ -186,6 +186,11 @@ compiled.table(
     fields={
         "parent": compiled.ToOne("parent_id"),
         "children": compiled.ToMany("parent_id", order_by=lambda row: [row.c.name, row.c.id]),
+        "productCount": compiled.Expression(
+            lambda row, reader: reads.product_count(
+                row.c.id, include_archived=sees_archived(reader)
+            )
+        ),
     },
 )
 compiled.table(
@@ -195,10 +200,10 @@ compiled.table(
     fields={
         "price": compiled.Embedded({"amount": "price", "currency": "currency"}),
         "category": compiled.ToOne("category_id"),
-        "favoriteCount": compiled.Expression(lambda product: reads.favorite_count(product.c.id)),
-        "viewCount": compiled.Expression(lambda product: reads.view_count(product.c.id)),
+        "favoriteCount": compiled.Expression(lambda row, _: reads.favorite_count(row.c.id)),
+        "viewCount": compiled.Expression(lambda row, _: reads.view_count(row.c.id)),
         "viewerHasFavorited": compiled.Expression(
-            lambda product: reads.has_favorited(compiled.viewer_id(), product.c.id)
+            lambda row, _: reads.has_favorited(compiled.viewer_id(), row.c.id)
         ),
     },
 )

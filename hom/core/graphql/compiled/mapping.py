@@ -31,7 +31,8 @@ VIEWER_ID = "hom_viewer_id"
 # the reader's role (the compiled SQL is shared by every reader of one role) and
 # `viewer_id()` for the reader's own id.
 SqlRule = Callable[[Reader, FromClause], ColumnElement[bool] | None]
-RowExpression = Callable[[FromClause], ColumnElement[Any]]
+# `of(row, reader)`: may use the reader's role (and `viewer_id()`), as `visible` may.
+RowExpression = Callable[[FromClause, Reader], ColumnElement[Any]]
 
 
 def viewer_id() -> BindParameter[int]:
@@ -41,7 +42,8 @@ def viewer_id() -> BindParameter[int]:
 
 @dataclass(frozen=True)
 class Expression:
-    """A scalar field computed from the row (`available`: on hand minus reserved)."""
+    """A scalar field computed from the row (`available`: on hand minus reserved), which
+    may depend on the reader's role."""
 
     of: RowExpression
 

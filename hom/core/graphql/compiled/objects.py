@@ -115,7 +115,7 @@ def _field_value(
     if declared is None:
         return _plain_field(type_, mapping, definition, row, name)
     if isinstance(declared, Expression):
-        return _scalar(definition, declared.of(row))
+        return _scalar(definition, declared.of(row, walk.reader))
     if isinstance(declared, Embedded):
         return _embedded(walk, definition, declared, nodes, row)
     target = get_nullable_type(definition.type)
