@@ -192,3 +192,33 @@ def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
         yield log
     finally:
         event.remove(target, "before_cursor_execute", record)
+
+
+@contextmanager
+def count_transaction_control(engine: AsyncEngine) -> Iterator[StatementLog]:
+    """Record what asyncpg sends outside prepared statements while active: BEGIN, COMMIT,
+    ROLLBACK and the pool's pre-ping (`;`), which `count_statements` does not see.
+
+    A connection is watched from its first checkout inside the block on, and a pre-ping
+    runs before that: send one request first when the ping matters.
+    """
+    log = StatementLog()
+    hooked: list[Any] = []
+
+    def record(query: Any) -> None:
+        log.statements.append(query.query)
+
+    def on_checkout(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in hooked:
+            hooked.append(driver)
+            driver.add_query_logger(record)
+
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", on_checkout)
+    try:
+        yield log
+    finally:
+        event.remove(pool, "checkout", on_checkout)
+        for driver in hooked:
+            driver.remove_query_logger(record)
