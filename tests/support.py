@@ -195,9 +195,11 @@ def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
 
 
 @contextmanager
-def count_transaction_control(engine: AsyncEngine) -> Iterator[StatementLog]:
-    """Record what asyncpg sends outside prepared statements while active: BEGIN, COMMIT,
-    ROLLBACK and the pool's pre-ping (`;`), which `count_statements` does not see.
+def count_driver_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
+    """Record what asyncpg runs through its Connection methods while active, which
+    `count_statements` does not see: BEGIN, COMMIT, ROLLBACK, the pool's pre-ping (`;`)
+    and hom.core.row_reads' primary-key reads (SQLAlchemy's own statements run as asyncpg
+    prepared statements, which only `count_statements` sees).
 
     A connection is watched from its first checkout inside the block on, and a pre-ping
     runs before that: send one request first when the ping matters.

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.config import Settings
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.row_reads import ModelT, get_by_primary_key
 from hom.core.unit_of_work import SessionMaker, transaction
 
 # Conventional constraint names, so migrations and autogenerate agree on them.
@@ -122,6 +123,12 @@ async def save_unique(session: AsyncSession, row: Any, unique_fields: Mapping[st
         ) from None
 
 
+class PrimaryKeyReader(Protocol):
+    """What reads rows by primary key: a session, or the request's RequestDatabase."""
+
+    async def get(self, entity: type[ModelT], ident: Any) -> ModelT | None: ...
+
+
 class SessionReentered(RuntimeError):
     """The request's session was asked for while this code path already holds it."""
 
@@ -206,6 +213,12 @@ class RequestDatabase:
                 yield self._session
             finally:
                 _holding.reset(token)
+
+    async def get(self, model: type[ModelT], ident: Any) -> ModelT | None:
+        """`session.get` on the request's session, as one statement without the ORM's
+        loading machinery (see row_reads)."""
+        async with self.session() as session:
+            return await get_by_primary_key(session, model, ident)
 
     async def close(self) -> None:
         """Forget the session; one still in a transaction (a block that failed to end it)

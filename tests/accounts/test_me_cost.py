@@ -1,4 +1,4 @@
-"""`{ me { id } }` costs one SQL statement and one Redis round trip (issue #11)."""
+"""`{ me { id } }` costs one SQL statement: no BEGIN/ROLLBACK, no pre-ping (issue #11)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 
 from hom.core.db import SessionMaker
 from tests.factories import signed_in
-from tests.support import GraphQLClient, count_statements, count_transaction_control
+from tests.support import GraphQLClient, count_driver_statements, count_statements
 
 ME = "{ me { id } }"
 
@@ -17,12 +17,25 @@ async def test_me_is_one_select_without_begin_or_rollback(
 ) -> None:
     _, tokens = await signed_in(client, session_maker)
     engine = app.state.services.engine
-    with count_transaction_control(engine) as control:
+    with count_driver_statements(engine) as driver:
         await gql(ME, token=tokens.access_token)  # the pooled connection is watched from here
-        control.statements.clear()
-        with count_statements(engine) as sql:
+        driver.statements.clear()
+        with count_statements(engine) as orm:
             body = await gql(ME, token=tokens.access_token)
     assert body["data"]["me"]["id"], body
-    assert len(sql.statements) == 1, sql.statements
-    assert sql.statements[0].lstrip().upper().startswith("SELECT")
-    assert control.statements == []
+    statements = [" ".join(s.split()) for s in orm.statements + driver.statements]
+    assert len(statements) == 1, statements
+    assert statements[0].startswith("SELECT user_account.id AS id,")
+    assert statements[0].endswith("FROM user_account WHERE user_account.id = $1::BIGINT")
+
+
+async def test_me_answers_what_the_orm_loads(
+    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    """`me` reads its row without the ORM; `user(id:)` reads the same row through it."""
+    _, tokens = await signed_in(client, session_maker)
+    fields = "id email fullName role isActive emailVerified timezone avatarUrl createdAt"
+    me = (await gql(f"{{ me {{ {fields} }} }}", token=tokens.access_token))["data"]["me"]
+    query = f"query ($id: ID!) {{ user(id: $id) {{ {fields} }} }}"
+    body = await gql(query, {"id": me["id"]}, token=tokens.access_token)
+    assert body["data"]["user"] == me

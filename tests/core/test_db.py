@@ -20,7 +20,7 @@ from hom.core.db import (
     create_session_maker,
 )
 from tests.factories import create_user
-from tests.support import GraphQLClient, count_transaction_control
+from tests.support import GraphQLClient, count_driver_statements
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ async def read_one(db: RequestDatabase, n: int) -> int:
 
 async def test_reads_send_no_begin_or_rollback(engine: AsyncEngine) -> None:
     db = RequestDatabase(create_session_maker(engine))
-    with count_transaction_control(engine) as log:
+    with count_driver_statements(engine) as log:
         assert [await read_one(db, 1), await read_one(db, 2)] == [1, 2]
         await db.close()
     assert log.statements == []
@@ -152,7 +152,7 @@ async def test_reads_send_no_begin_or_rollback(engine: AsyncEngine) -> None:
 
 async def test_a_transaction_after_reads_is_a_real_one(engine: AsyncEngine) -> None:
     db = RequestDatabase(create_session_maker(engine))
-    with count_transaction_control(engine) as log:
+    with count_driver_statements(engine) as log:
         await read_one(db, 1)
         async with db.transaction() as session:
             await session.exec(text("INSERT INTO tx_probe VALUES (3)"))
