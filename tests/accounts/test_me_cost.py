@@ -1,8 +1,14 @@
-"""`{ me { id } }` costs one SQL statement: no BEGIN/ROLLBACK, no pre-ping (issue #11)."""
+"""`{ me { id } }` costs one SQL statement (no BEGIN/ROLLBACK, no pre-ping) and one Redis
+command (issue #11)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import httpx
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from hom.core.db import SessionMaker
@@ -39,3 +45,40 @@ async def test_me_answers_what_the_orm_loads(
     query = f"query ($id: ID!) {{ user(id: $id) {{ {fields} }} }}"
     body = await gql(query, {"id": me["id"]}, token=tokens.access_token)
     assert body["data"]["user"] == me
+
+
+@asynccontextmanager
+async def redis_commands(redis_url: str, prefix: str) -> AsyncIterator[list[str]]:
+    """The commands clients send naming a key under `prefix` meanwhile (Redis MONITOR; a
+    script's own commands do not count)."""
+    seen: list[str] = []
+    client = Redis.from_url(redis_url)
+    async with client.monitor() as monitor:
+
+        async def collect() -> None:
+            while True:
+                info = await monitor.next_command()
+                command = info["command"]
+                if info["client_type"] != "lua" and prefix in command:
+                    seen.append(command.split(" ", 1)[0].upper())
+
+        task = asyncio.create_task(collect())
+        yield seen
+        await asyncio.sleep(0.3)  # the last lines of MONITOR
+        task.cancel()
+    await client.aclose()
+
+
+async def test_the_viewer_check_is_one_redis_command(
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+    session_maker: SessionMaker,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    _, tokens = await signed_in(client, session_maker)
+    await gql(ME, token=tokens.access_token)  # the viewer script is loaded
+    async with redis_commands(redis_url, redis_prefix) as commands:
+        body = await gql(ME, token=tokens.access_token)
+    assert body["data"]["me"]["id"], body
+    assert commands == ["EVALSHA"]
