@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import importlib.util
 import os
 import secrets
 import shutil
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 import structlog
@@ -185,8 +186,29 @@ def serve(
             ssl_keyfile=ssl_keyfile,
             ssl_certfile=ssl_certfile,
             log_config=None,
+            access_log=False,  # our middleware logs one line per request
             timeout_graceful_shutdown=20,
+            loop=fast_loop(),
+            http=fast_http(),
         )
+
+
+def fast_loop() -> Literal["uvloop", "asyncio"]:
+    """uvloop, named (uvicorn[standard] installs it and uvicorn would pick it on its own):
+    where it is missing (Windows), asyncio's loop runs, with a warning."""
+    return "uvloop" if _installed("uvloop", fallback="asyncio") else "asyncio"
+
+
+def fast_http() -> Literal["httptools", "h11"]:
+    """httptools, named, as uvloop is (h11 where it is missing)."""
+    return "httptools" if _installed("httptools", fallback="h11") else "h11"
+
+
+def _installed(module: str, fallback: str) -> bool:
+    if importlib.util.find_spec(module) is not None:
+        return True
+    log.warning(f"{module} is not installed: serving with {fallback} (slower)")
+    return False
 
 
 def _exit_cleanly_on_sigterm() -> None:

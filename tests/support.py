@@ -225,3 +225,35 @@ def uncounted() -> Iterator[None]:
     finally:
         for log in _COUNTING:
             log.paused = False
+
+
+@contextmanager
+def count_driver_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
+    """Record what asyncpg runs through its Connection methods while active, which
+    `count_statements` does not see: BEGIN, COMMIT, ROLLBACK, the pool's pre-ping (`;`)
+    and hom.core.row_reads' primary-key reads (SQLAlchemy's own statements run as asyncpg
+    prepared statements, which only `count_statements` sees).
+
+    A connection is watched from its first checkout inside the block on, and a pre-ping
+    runs before that: send one request first when the ping matters.
+    """
+    log = StatementLog()
+    hooked: list[Any] = []
+
+    def record(query: Any) -> None:
+        log.statements.append(query.query)
+
+    def on_checkout(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in hooked:
+            hooked.append(driver)
+            driver.add_query_logger(record)
+
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", on_checkout)
+    try:
+        yield log
+    finally:
+        event.remove(pool, "checkout", on_checkout)
+        for driver in hooked:
+            driver.remove_query_logger(record)

@@ -16,6 +16,7 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
 
+from hom import cli
 from hom.cli import main
 from hom.core import migrations
 from hom.core.db import connect_once
@@ -211,3 +212,12 @@ def test_serve_with_nothing_configured_serves_and_stops_cleanly(
         assert "Traceback" not in log.read_text()
     finally:
         kill_everything(server, data_dir)
+
+
+def test_serve_names_uvloop_and_httptools() -> None:
+    assert (cli.fast_loop(), cli.fast_http()) == ("uvloop", "httptools")
+
+
+def test_serve_falls_back_where_they_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
+    assert (cli.fast_loop(), cli.fast_http()) == ("asyncio", "h11")

@@ -92,6 +92,11 @@ async def test_metrics_add_up_every_worker(tmp_path: Path, serve_env: dict[str, 
 
         await until(both_workers_served, "served by both workers")
         async with httpx.AsyncClient() as http:
+
+            async def all_counted() -> bool:  # workers write their counts in batches
+                return total(await scrape(http, server), REQUESTS, **LIVE) == sent
+
+            await until(all_counted, "every request counted")
             scrapes = [total(await scrape(http, server), REQUESTS, **LIVE) for _ in range(4)]
         assert scrapes == [sent] * 4
 

@@ -70,8 +70,7 @@ class AccountsQuery:
     @strawberry.field(permission_classes=[IsAuthenticated], description="The signed-in user.")
     async def me(self, info: strawberry.Info) -> UserType:
         viewer = await require_viewer(info)
-        async with info.context.db.session() as session:
-            user = await service.require_user(session, user_id=viewer.user_id)
+        user = await service.require_user(info.context.db, user_id=viewer.user_id)
         shown = await present_one(info, UserType, user)
         assert shown is not None, "your own account is always visible to you"
         return shown

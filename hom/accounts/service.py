@@ -22,7 +22,7 @@ from hom.accounts.models import TokenPurpose, User
 from hom.accounts.sessions import SessionStore
 from hom.audit import service as audit
 from hom.core.clock import utcnow
-from hom.core.db import violated_constraint
+from hom.core.db import PrimaryKeyReader, violated_constraint
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.core.passwords import hash_password, password_problem, verify_password
@@ -80,8 +80,8 @@ async def find_by_email(session: AsyncSession, *, email: str) -> User | None:
     return (await session.exec(statement)).one_or_none()
 
 
-async def get_user(session: AsyncSession, *, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+async def get_user(reader: PrimaryKeyReader, *, user_id: int) -> User | None:
+    return await reader.get(User, user_id)
 
 
 async def users_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[User | None]:
@@ -96,8 +96,8 @@ async def set_password_hash(session: AsyncSession, *, user_id: int, password_has
     await session.exec(statement)
 
 
-async def require_user(session: AsyncSession, *, user_id: int, field: str = "id") -> User:
-    user = await get_user(session, user_id=user_id)
+async def require_user(reader: PrimaryKeyReader, *, user_id: int, field: str = "id") -> User:
+    user = await get_user(reader, user_id=user_id)
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such user", field)
     return user

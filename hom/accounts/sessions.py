@@ -42,6 +42,13 @@ return redis.call('HGET', KEYS[1], 'role')
 """
 
 
+# The viewer check, one command: the access token's role while its session lives and its
+# jti is not revoked, else nil.
+_VIEWER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+return redis.call('HGET', KEYS[2], 'role')
+"""
+
 # Never recreate a session that ended between listing and updating it.
 _SET_ROLE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'role', ARGV[1]) end
@@ -109,6 +116,7 @@ class SessionStore:
         self._rotate = redis.register_script(_ROTATE)
         self._set_role = redis.register_script(_SET_ROLE)
         self._end = redis.register_script(_END)
+        self._viewer = redis.register_script(_VIEWER)
         self._publisher = Publisher(redis, keys)
 
     def _session(self, sid: str) -> str:
@@ -179,11 +187,9 @@ class SessionStore:
 
     async def viewer(self, access: Claims) -> Viewer | None:
         """The viewer an access token stands for, if its session lives and it is not revoked."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(self._revoked(access.jti))
-            pipe.hget(self._session(access.sid), "role")
-            revoked, role = await pipe.execute()
-        if revoked or role is None:
+        keys = [self._revoked(access.jti), self._session(access.sid)]
+        role = await self._viewer(keys=keys)
+        if role is None:
             return None
         return Viewer(access.user_id, Role(role), access.sid, access.jti, access.expires_at)
 

@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(5, alias="DB_POOL_SIZE", ge=1)
     db_max_overflow: int = Field(10, alias="DB_MAX_OVERFLOW", ge=0)
     db_pool_recycle: int = Field(1800, alias="DB_POOL_RECYCLE", ge=-1)
-    db_pool_pre_ping: bool = Field(True, alias="DB_POOL_PRE_PING")
+    # Off: a ping is three round trips (BEGIN, ping, ROLLBACK) on every checkout. A dead
+    # connection fails its first statement instead and is replaced; DB_POOL_RECYCLE keeps
+    # connections younger than idle timeouts between here and the database.
+    db_pool_pre_ping: bool = Field(False, alias="DB_POOL_PRE_PING")
     # Plannable queries answered by SQL that builds their JSON (hom.core.graphql.compiled);
     # off: every request goes through the executor (the differential tests compare both).
     compiled_reads: bool = Field(True, alias="COMPILED_READS")

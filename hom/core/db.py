@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -16,11 +18,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.config import Settings
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.row_reads import ModelT, get_by_primary_key
 from hom.core.unit_of_work import SessionMaker, transaction
 
 # Conventional constraint names, so migrations and autogenerate agree on them.
@@ -51,7 +54,7 @@ SERVER_SETTINGS = {
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """The process-wide async engine with the pool settings of SPEC §3."""
-    return create_async_engine(
+    engine = create_async_engine(
         url or _require_url(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -59,6 +62,15 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={"server_settings": dict(SERVER_SETTINGS)},
     )
+    event.listen(engine.sync_engine.pool, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A connection closed while pooled (a statement cancelled mid-flight closes it) is
+    replaced at checkout, without the round trip a pre-ping costs."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the pooled connection was closed")
 
 
 def _require_url(settings: Settings) -> str:
@@ -90,7 +102,16 @@ async def sessions_once(db_url: str) -> AsyncIterator[SessionMaker]:
 
 def create_session_maker(engine: AsyncEngine, info: dict[str, Any] | None = None) -> SessionMaker:
     """Sessions on `engine`; `info` goes into each session's `info` (its publisher)."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
+    # Same pool: asyncpg sends no BEGIN/ROLLBACK in autocommit, and switching a pooled
+    # connection to it and back costs no round trip.
+    reads = engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(
+        engine,
+        class_=AsyncSession,
+        sync_session_class=RoutingSession,
+        expire_on_commit=False,
+        info={**(info or {}), _AUTOCOMMIT_BIND: reads},
+    )
 
 
 def violated_constraint(error: IntegrityError) -> str | None:
@@ -115,21 +136,45 @@ async def save_unique(session: AsyncSession, row: Any, unique_fields: Mapping[st
         ) from None
 
 
+class PrimaryKeyReader(Protocol):
+    """What reads rows by primary key: a session, or the request's RequestDatabase."""
+
+    async def get(self, entity: type[ModelT], ident: Any) -> ModelT | None: ...
+
+
 class SessionReentered(RuntimeError):
     """The request's session was asked for while this code path already holds it."""
 
 
 # The request database whose session the current task (and the tasks it starts) holds.
 _holding: ContextVar[RequestDatabase | None] = ContextVar("hom_holding_session", default=None)
+# In a session's `info`: its engine in autocommit, and whether its statements are reads.
+_AUTOCOMMIT_BIND = "hom_autocommit_bind"
+_READING = "hom_reading"
+
+
+class RoutingSession(Session):
+    """A session whose reads, while marked so, run on autocommit connections: no BEGIN
+    and no ROLLBACK around them, one round trip per statement."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
+        if self.info.get(_READING):
+            return self.info.get(_AUTOCOMMIT_BIND) or super().get_bind(mapper, **kw)
+        return super().get_bind(mapper, **kw)
 
 
 class RequestDatabase:
     """One request's database access: one lazily opened session, one coroutine at a time.
 
     The session checks out a pooled connection only on its first statement, so a
-    request that never touches the database never costs one. Asking for the
-    session while holding it (a nested block, or awaiting a loader inside a
-    block: the loader would wait for the block forever) raises SessionReentered.
+    request that never touches the database never costs one. Reads run in autocommit
+    (under READ COMMITTED a transaction around them saw nothing more consistent, and
+    its BEGIN and ROLLBACK were two of a primary-key read's three round trips), and a
+    read block gives its connection back when it ends: a request holds at most one
+    connection, and only while it talks to the database. A `transaction()` runs in a
+    real one, on the same session and identity map. Asking for the session while
+    holding it (a nested block, or awaiting a loader inside a block: the loader would
+    wait for the block forever) raises SessionReentered.
     """
 
     def __init__(self, session_maker: SessionMaker) -> None:
@@ -151,7 +196,27 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """Exclusive use of the request's session for reads."""
+        """Exclusive use of the request's session for reads (autocommit: no transaction)."""
+        async with self._held() as session:
+            session.info[_READING] = True
+            try:
+                yield session
+            finally:
+                if session.in_transaction():
+                    # Gives the connection back now, not when the response is written: with
+                    # no round trip in autocommit, and keeping what was read in the session.
+                    await session.commit()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The request's unit of work (commit on success, rollback on any error)."""
+        async with self._held() as session:
+            session.info[_READING] = False
+            async with transaction(session):
+                yield session
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[AsyncSession]:
         self.ensure_not_held("Entering the request's session again")
         async with self._lock:
             if self._session is None:
@@ -162,16 +227,17 @@ class RequestDatabase:
             finally:
                 _holding.reset(token)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """The request's unit of work (commit on success, rollback on any error)."""
-        async with self.session() as session, transaction(session):
-            yield session
+    async def get(self, model: type[ModelT], ident: Any) -> ModelT | None:
+        """`session.get` on the request's session, as one statement without the ORM's
+        loading machinery (see row_reads)."""
+        async with self.session() as session:
+            return await get_by_primary_key(session, model, ident)
 
     async def close(self) -> None:
-        """Give the connection back to the pool (rolling back any open read transaction)."""
-        if self._session is not None:
-            session, self._session = self._session, None
+        """Forget the session; one still in a transaction (a block that failed to end it)
+        rolls back and gives its connection back."""
+        session, self._session = self._session, None
+        if session is not None and session.in_transaction():
             try:
                 await session.close()
             except DBAPIError:  # a statement cancelled mid-flight closed the connection

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import orjson
 import structlog
 
 from hom.core.config import Settings
@@ -18,16 +20,20 @@ _SHARED_PROCESSORS: list[structlog.typing.Processor] = [
 
 
 def configure_logging(settings: Settings) -> None:
-    """Route structlog and the stdlib (uvicorn, alembic, …) into one renderer."""
+    """Route structlog and the stdlib (uvicorn, alembic, …) into one renderer.
+
+    A structlog call below LOG_LEVEL returns at once (no processor runs: one request line
+    per request is below WARNING), and JSON lines are rendered by orjson.
+    """
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json)
         if settings.effective_log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
         processors=[*_SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        wrapper_class=structlog.make_filtering_bound_logger(settings.log_level),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler()
@@ -45,11 +51,18 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    # uvicorn's access log would duplicate our one line per request.
-    logging.getLogger("uvicorn.access").disabled = True
+    # uvicorn's access log would duplicate our one line per request; without handlers on
+    # its way up, uvicorn does not even format the line.
+    access = logging.getLogger("uvicorn.access")
+    access.disabled, access.propagate = True, False
+    access.handlers.clear()
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+def _json(event: Any, **_: Any) -> str:
+    return orjson.dumps(event, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def mask_email(email: str) -> str:

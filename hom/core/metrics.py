@@ -16,30 +16,47 @@ from prometheus_client import (
     multiprocess,
 )
 
+from hom.core.batched_metrics import (
+    BatchedCounter,
+    BatchedHistogram,
+    GaugeValue,
+    flush,
+)
 from hom.core.label_budget import LabelBudget
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-HTTP_REQUESTS = Counter(
-    "hom_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+# Changed by every request: counted in batches (see batched_metrics).
+HTTP_REQUESTS = BatchedCounter(
+    Counter(
+        "hom_http_requests_total",
+        "HTTP requests by route and status",
+        ["method", "route", "status"],
+    )
 )
-HTTP_LATENCY = Histogram(
-    "hom_http_request_duration_seconds",
-    "HTTP request latency by route",
-    ["method", "route"],
-    buckets=LATENCY_BUCKETS,
+HTTP_LATENCY = BatchedHistogram(
+    Histogram(
+        "hom_http_request_duration_seconds",
+        "HTTP request latency by route",
+        ["method", "route"],
+        buckets=LATENCY_BUCKETS,
+    )
 )
-GRAPHQL_OPERATIONS = Counter(
-    "hom_graphql_operations_total", "GraphQL operations", ["operation", "type"]
+GRAPHQL_OPERATIONS = BatchedCounter(
+    Counter("hom_graphql_operations_total", "GraphQL operations", ["operation", "type"])
 )
-GRAPHQL_LATENCY = Histogram(
-    "hom_graphql_operation_duration_seconds",
-    "GraphQL operation latency",
-    ["operation", "type"],
-    buckets=LATENCY_BUCKETS,
+GRAPHQL_LATENCY = BatchedHistogram(
+    Histogram(
+        "hom_graphql_operation_duration_seconds",
+        "GraphQL operation latency",
+        ["operation", "type"],
+        buckets=LATENCY_BUCKETS,
+    )
 )
-GRAPHQL_ERRORS = Counter(
-    "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
+GRAPHQL_ERRORS = BatchedCounter(
+    Counter(
+        "hom_graphql_errors_total", "GraphQL errors by operation and code", ["operation", "code"]
+    )
 )
 # Job names are defined in code, so they are bounded labels.
 PERIODIC_JOB_RUNS = Counter(
@@ -52,10 +69,12 @@ PERIODIC_JOB_DURATION = Histogram(
     buckets=(*LATENCY_BUCKETS, 30.0, 60.0, 300.0, 900.0),
 )
 # Gauges say how to combine worker processes in multiprocess mode (`hom serve --workers N`).
-HTTP_IN_PROGRESS = Gauge(
-    "hom_http_requests_in_progress",
-    "HTTP requests being handled (websockets not included)",
-    multiprocess_mode="livesum",
+HTTP_IN_PROGRESS = GaugeValue(
+    Gauge(
+        "hom_http_requests_in_progress",
+        "HTTP requests being handled (websockets not included)",
+        multiprocess_mode="livesum",
+    )
 )
 DB_POOL_CHECKED_OUT = Gauge(
     "hom_db_pool_checked_out", "Database connections in use", multiprocess_mode="livesum"
@@ -105,6 +124,7 @@ def operation_labels(multiprocess_dir: Path | None) -> BoundedLabels:
 
 def exposition(multiprocess_dir: Path | None) -> bytes:
     """The Prometheus text: this process's metrics, or every worker's summed up."""
+    flush()
     if multiprocess_dir is None:
         return generate_latest()
     registry = CollectorRegistry()
@@ -114,5 +134,6 @@ def exposition(multiprocess_dir: Path | None) -> bytes:
 
 def forget_this_worker(multiprocess_dir: Path | None) -> None:
     """Drop this process's live gauges when it exits (its counters stay counted)."""
+    flush()
     if multiprocess_dir is not None:
         multiprocess.mark_process_dead(os.getpid(), path=str(multiprocess_dir))  # type: ignore[no-untyped-call]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import structlog
@@ -14,32 +13,37 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hom.core.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS, OTHER
-from hom.core.tracing import span
+from hom.core.tracing import span, tracing_on
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 # Set by whoever authenticates the request. Not a context variable: resolvers run in
 # tasks of their own, whose context changes never reach this middleware.
 USER_ID_STATE_KEY = "user_id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Clients choose the method (h11 takes any token): labels get these and `other`.
 _METHOD_LABELS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "WS"})
+_QUIET_ROUTES = ("/health", "/metrics")  # measured, not logged
 log = structlog.get_logger("hom.request")
 
 
-def request_id_from(headers: Headers) -> str:
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's raw value (ASGI servers give names in lower case)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def request_id_from(scope: Scope) -> str:
     """The caller's X-Request-ID when it is sane, else a fresh one."""
-    incoming = headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    incoming = (header(scope, _REQUEST_ID_KEY) or b"").decode("latin-1")
+    return incoming if _VALID_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
 
 
 def method_label(scope: Scope) -> str:
     method = scope.get("method", "WS")
     return method if method in _METHOD_LABELS else OTHER
-
-
-def in_progress(scope: Scope) -> AbstractContextManager[object]:
-    """Counts HTTP requests being handled; a websocket is not a request in progress."""
-    return HTTP_IN_PROGRESS.track_inprogress() if scope["type"] == "http" else nullcontext()
 
 
 def route_label(scope: Scope) -> str:
@@ -49,6 +53,30 @@ def route_label(scope: Scope) -> str:
     return str(path) if path is not None else "unmatched"
 
 
+def bind_request_id(request_id: str) -> None:
+    """The request's log context: its id, and nothing left from an earlier request run in
+    the same context (in-process clients run requests in their own task)."""
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+
+
+class _Response:
+    """The app's `send`, echoing the request id and noting the status."""
+
+    __slots__ = ("request_id", "send", "status")
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self.send = send
+        self.request_id = request_id.encode()
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message["headers"] = [*message.get("headers", ()), (_REQUEST_ID_KEY, self.request_id)]
+        await self.send(message)
+
+
 class RequestContextMiddleware:
     """Binds `request_id`, echoes it in the response, logs and measures every request."""
 
@@ -56,46 +84,50 @@ class RequestContextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(Headers(scope=scope))
+        request_id = request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        status = {"code": 500}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
-                ]
-            await send(message)
-
+        bind_request_id(request_id)
+        response = _Response(send, request_id)
         started = time.perf_counter()
-        with span("HTTP", headers=Headers(scope=scope), server=True) as current, in_progress(scope):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                self._record(scope, status["code"], time.perf_counter() - started)
-                annotate_http_span(current, scope, status["code"], request_id)
+        if kind == "http":  # a websocket is not a request in progress
+            HTTP_IN_PROGRESS.inc()
+        try:
+            if tracing_on():
+                await self._traced(scope, receive, response)
+            else:
+                await self.app(scope, receive, response)
+        finally:
+            if kind == "http":
+                HTTP_IN_PROGRESS.dec()
+            record(scope, response.status, time.perf_counter() - started)
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        method, route = method_label(scope), route_label(scope)
-        HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        HTTP_LATENCY.labels(method, route).observe(seconds)
-        if route.startswith("/health") or route == "/metrics":
-            return
-        log.info(
-            "request",
-            method=method,
-            path=scope.get("path"),
-            status=status,
-            duration_ms=round(seconds * 1000, 2),
-            user_id=scope.get("state", {}).get(USER_ID_STATE_KEY),
-        )
+    async def _traced(self, scope: Scope, receive: Receive, response: _Response) -> None:
+        with span("HTTP", headers=Headers(scope=scope), server=True) as current:
+            try:
+                await self.app(scope, receive, response)
+            finally:
+                annotate_http_span(current, scope, response.status, response.request_id.decode())
+
+
+def record(scope: Scope, status: int, seconds: float) -> None:
+    """The request's metrics and its one log line."""
+    method, route = method_label(scope), route_label(scope)
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_LATENCY.labels(method, route).observe(seconds)
+    if route.startswith(_QUIET_ROUTES):
+        return
+    log.info(
+        "request",
+        method=method,
+        path=scope.get("path"),
+        status=status,
+        duration_ms=round(seconds * 1000, 2),
+        user_id=scope.get("state", {}).get(USER_ID_STATE_KEY),
+    )
 
 
 def annotate_http_span(current: Any, scope: Scope, status: int, request_id: str) -> None:
@@ -122,7 +154,8 @@ class BodyLimitMiddleware:
     """Refuses bodies over the limit with 413 before anything parses them.
 
     Multipart uploads get their own (larger) limit; chunked bodies are counted
-    as they arrive.
+    as they arrive. A body whose declared Content-Length fits is passed through
+    untouched: the server never delivers more than it declares.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
@@ -134,16 +167,17 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        limit = self._limit_for(headers)
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        limit = self._limit_for(header(scope, b"content-type") or b"")
+        declared = (header(scope, b"content-length") or b"").decode("latin-1")
+        if not declared.isdigit():
+            await self._counted(scope, receive, send, limit)
+        elif int(declared) > limit:
             await _too_large(limit)(scope, receive, send)
-            return
-        await self._counted(scope, receive, send, limit)
+        else:
+            await self.app(scope, receive, send)
 
-    def _limit_for(self, headers: Headers) -> int:
-        is_upload = headers.get("content-type", "").startswith("multipart/form-data")
+    def _limit_for(self, content_type: bytes) -> int:
+        is_upload = content_type.startswith(b"multipart/form-data")
         return self.max_upload_bytes if is_upload else self.max_bytes
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:

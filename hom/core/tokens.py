@@ -6,6 +6,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -69,12 +70,29 @@ def issue(settings: Settings, typ: TokenType, user_id: int, sid: str) -> IssuedT
 
 
 def decode(settings: Settings, token: str, expected: TokenType) -> Claims:
-    """Verify signature, algorithm, expiry, issuer, audience, type; every claim required."""
+    """Verify signature, algorithm, expiry, issuer, audience, type; every claim required.
+
+    A token that passed once is remembered (a client sends the same access token with
+    every request until it expires): later calls only check its expiry again.
+    """
+    claims = _verified(token, expected, _secret(settings), settings.jwt_algorithm)
+    if claims.expires_at <= time.time():  # PyJWT's rule: expired from `exp` on
+        raise InvalidToken("Signature has expired")
+    return claims
+
+
+# Bounded, and filled only by tokens whose signature was ours: forgeries cannot evict
+# much, and each costs a full verification as before.
+VERIFIED_TOKENS_CACHED = 4096
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS_CACHED)
+def _verified(token: str, expected: TokenType, secret: str, algorithm: str) -> Claims:
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
-            _secret(settings),
-            algorithms=[settings.jwt_algorithm],
+            secret,
+            algorithms=[algorithm],
             audience=AUDIENCE,
             issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},

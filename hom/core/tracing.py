@@ -7,7 +7,7 @@ The SDK reads its other `OTEL_*` variables (endpoint, headers, service name) its
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import structlog
@@ -77,13 +77,24 @@ def shutdown_tracing() -> None:
         _provider.shutdown()
 
 
-@contextmanager
-def span(name: str, *, headers: Any = None, server: bool = False) -> Iterator[Any]:
+def tracing_on() -> bool:
+    return _tracer is not None
+
+
+# Stateless, so one serves every caller while tracing is off (the hot path).
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
+def span(name: str, *, headers: Any = None, server: bool = False) -> AbstractContextManager[Any]:
     """A span (continuing a caller's `traceparent` when headers are given); None when off."""
     if _tracer is None:
-        yield None
-        return
+        return _NO_SPAN
+    return _started(_tracer, name, headers, server)
+
+
+@contextmanager
+def _started(tracer: trace.Tracer, name: str, headers: Any, server: bool) -> Iterator[Any]:
     parent = propagate.extract(headers) if headers is not None else None
     kind = trace.SpanKind.SERVER if server else trace.SpanKind.INTERNAL
-    with _tracer.start_as_current_span(name, context=parent, kind=kind) as current:
+    with tracer.start_as_current_span(name, context=parent, kind=kind) as current:
         yield current

@@ -9,15 +9,18 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hom.accounts.models import User
 from hom.core.config import Settings
 from hom.core.db import (
     NAMING_CONVENTION,
     RequestDatabase,
+    SessionMaker,
     SessionReentered,
     create_engine,
     create_session_maker,
 )
-from tests.support import GraphQLClient
+from tests.factories import create_user
+from tests.support import GraphQLClient, count_driver_statements
 
 
 @pytest.fixture
@@ -52,17 +55,23 @@ async def test_untouched_request_checks_out_no_connection(engine: AsyncEngine) -
     assert checkouts == []
 
 
-async def test_concurrent_reads_share_one_connection(engine: AsyncEngine) -> None:
-    checkouts = count_checkouts(engine)
+async def test_concurrent_reads_take_one_connection_at_a_time(engine: AsyncEngine) -> None:
+    held, most = [0], [0]
+
+    def checkout(*args: object) -> None:
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+
+    def checkin(*args: object) -> None:
+        held[0] -= 1
+
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    event.listen(engine.sync_engine.pool, "checkin", checkin)
     db = RequestDatabase(create_session_maker(engine))
-
-    async def read(n: int) -> int:
-        async with db.session() as session:
-            return int((await session.exec(text(f"SELECT {n}"))).scalar_one())
-
-    assert await asyncio.gather(*(read(n) for n in range(10))) == list(range(10))
+    assert await asyncio.gather(*(read_one(db, n) for n in range(10))) == list(range(10))
+    assert held == [0]  # each read block gave its connection back
     await db.close()
-    assert len(checkouts) == 1
+    assert most == [1]
 
 
 async def test_transaction_commits_on_success(engine: AsyncEngine) -> None:
@@ -139,3 +148,60 @@ async def test_closing_after_the_connection_died_gives_it_up_quietly(engine: Asy
     await db.close()
     async with engine.connect() as connection:
         assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
+
+
+async def read_one(db: RequestDatabase, n: int) -> int:
+    async with db.session() as session:
+        return int((await session.exec(text(f"SELECT {n}"))).scalar_one())
+
+
+async def test_reads_send_no_begin_or_rollback(engine: AsyncEngine) -> None:
+    db = RequestDatabase(create_session_maker(engine))
+    with count_driver_statements(engine) as log:
+        assert [await read_one(db, 1), await read_one(db, 2)] == [1, 2]
+        await db.close()
+    assert log.statements == []
+
+
+async def test_a_transaction_after_reads_is_a_real_one(engine: AsyncEngine) -> None:
+    db = RequestDatabase(create_session_maker(engine))
+    with count_driver_statements(engine) as log:
+        await read_one(db, 1)
+        async with db.transaction() as session:
+            await session.exec(text("INSERT INTO tx_probe VALUES (3)"))
+        await read_one(db, 2)
+        await db.close()
+    control = [statement.split()[0].rstrip(";").upper() for statement in log.statements]
+    assert control == ["BEGIN", "COMMIT"]
+    assert await probe_rows(engine) == 1
+
+
+async def test_a_transaction_after_reads_still_rolls_back(engine: AsyncEngine) -> None:
+    db = RequestDatabase(create_session_maker(engine))
+    await read_one(db, 1)
+
+    async def insert_then_fail() -> None:
+        async with db.transaction() as session:
+            await session.exec(text("INSERT INTO tx_probe VALUES (4)"))
+            raise RuntimeError("rule broken")
+
+    with pytest.raises(RuntimeError):
+        await insert_then_fail()
+    await db.close()
+    assert await probe_rows(engine) == 0
+
+
+async def test_rows_read_before_a_transaction_stay_in_the_session(
+    engine: AsyncEngine, session_maker: SessionMaker
+) -> None:
+    user = await create_user(session_maker, full_name="Before")
+    db = RequestDatabase(create_session_maker(engine))
+    async with db.session() as session:
+        read = await session.get(User, user.id)
+    async with db.transaction() as session:
+        changed = await session.get(User, user.id)
+        assert changed is read  # one identity map: the transaction changes what was read
+        changed.full_name = "After"
+    assert read is not None
+    assert read.full_name == "After"
+    await db.close()

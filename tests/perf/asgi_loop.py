@@ -1,0 +1,176 @@
+"""The app's own CPU per request, without a server or a network: requests handed straight to
+the ASGI app in a loop (issue #11). Much less noisy than wrk on a shared machine, so small
+changes to the per-request plumbing show.
+
+    uv run python -m tests.perf.asgi_loop [--requests 5000] [--rounds 10] [--concurrency 1]
+
+Metrics run in multiprocess mode (as under `hom serve --workers 2`), against a fresh
+migrated database with one signed-in user; logging is configured as in a worker
+(LOG_LEVEL from the environment, WARNING by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+QUERIES = {
+    "typename": b'{"query":"{ __typename }"}',
+    "me": b'{"query":"{ me { id } }"}',
+}
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _scope(body: bytes, token: str) -> dict[str, Any]:
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"authorization", f"Bearer {token}".encode()),
+    ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def one_request(app: Any, body: bytes, token: str) -> bytes:
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    answer: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        answer.append(message.get("body", b""))
+
+    await app(_scope(body, token), receive, send)
+    return b"".join(answer)
+
+
+async def drive(
+    app: Any, body: bytes, token: str, requests: int, concurrency: int
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of this process for `requests` requests, `concurrency` at a time."""
+    per_task = requests // concurrency
+
+    async def loop() -> None:
+        for _ in range(per_task):
+            await one_request(app, body, token)
+
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+async def _run(args: argparse.Namespace, token_for: Any) -> None:
+    from hom.app import main_app
+
+    app = main_app()
+    names = args.queries.split(",")
+    per_round = args.requests // args.rounds
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    async with _lifespan(app):
+        token = await token_for(app)
+        for name in names:
+            print(name, (await one_request(app, QUERIES[name], token)).decode()[:120])
+            await drive(app, QUERIES[name], token, per_round, args.concurrency)  # warm-up
+        for _ in range(args.rounds):  # interleaved: a busy moment hits every query alike
+            for name in names:
+                _, seconds = await drive(app, QUERIES[name], token, per_round, args.concurrency)
+                cpu[name].append(seconds / per_round * 1e6)
+    for name, values in cpu.items():
+        print(
+            f"{name:<9} CPU µs/request: min {min(values):7.1f}  "
+            f"median {statistics.median(values):7.1f}  ({args.rounds} rounds of {per_round})"
+        )
+
+
+class _lifespan:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def __aenter__(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.task = asyncio.create_task(self.app(scope, self.inbox.get, self.outbox.put))
+        await self.inbox.put({"type": "lifespan.startup"})
+        await self.outbox.get()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        await self.outbox.get()
+        await self.task
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvloop
+
+    parser = argparse.ArgumentParser(prog="python -m tests.perf.asgi_loop", description=__doc__)
+    parser.add_argument("--queries", default="typename,me")
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args(argv)
+    metrics_dir = tempfile.mkdtemp(prefix="hom-asgi-loop-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # read when prometheus is imported
+    uvloop.run(_with_backends(args))
+
+
+async def _with_backends(args: argparse.Namespace) -> None:
+    from tests.perf.auth_bench import backends
+    from tests.perf.server import JWT_SECRET, PASSWORD, delete_keys, fresh_database, seed_users
+
+    with backends() as (admin_url, redis_url):
+        prefix = f"hom_perf_{uuid.uuid4().hex[:12]}:"
+        async with fresh_database(admin_url) as (_, db_url):
+            [email] = await seed_users(db_url, 1)
+            environment = {
+                "DB_URL": db_url,
+                "REDIS_URL": redis_url,
+                "REDIS_PREFIX": prefix,
+                "JWT_SECRET": JWT_SECRET,
+                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+            }
+            os.environ.update(environment)
+
+            async def token_for(app: Any) -> str:
+                return await _sign_in(app, email, PASSWORD)
+
+            try:
+                await _run(args, token_for)
+            finally:
+                await delete_keys(redis_url, prefix)
+
+
+async def _sign_in(app: Any, email: str, password: str) -> str:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post("/auth/login", data={"username": email, "password": password})
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+if __name__ == "__main__":
+    main()
