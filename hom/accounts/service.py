@@ -80,8 +80,9 @@ async def find_by_email(session: AsyncSession, *, email: str) -> User | None:
     return (await session.exec(statement)).one_or_none()
 
 
-async def get_user(reader: PrimaryKeyReader, *, user_id: int) -> User | None:
-    return await reader.get(User, user_id)
+async def get_user(session: PrimaryKeyReader, *, user_id: int) -> User | None:
+    """By id, through a session or the request's database (one statement, see row_reads)."""
+    return await session.get(User, user_id)
 
 
 async def users_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[User | None]:
@@ -96,8 +97,8 @@ async def set_password_hash(session: AsyncSession, *, user_id: int, password_has
     await session.exec(statement)
 
 
-async def require_user(reader: PrimaryKeyReader, *, user_id: int, field: str = "id") -> User:
-    user = await get_user(reader, user_id=user_id)
+async def require_user(session: PrimaryKeyReader, *, user_id: int, field: str = "id") -> User:
+    user = await get_user(session, user_id=user_id)
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such user", field)
     return user
