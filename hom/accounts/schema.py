@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
@@ -37,6 +39,7 @@ from hom.accounts.types import (
     user_id_of,
 )
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.graphql import compiled
 from hom.core.graphql.payloads import UserError, mutate
 from hom.core.graphql.permissions import IsAdmin, IsAuthenticated, Public, require_viewer
 from hom.core.graphql.relations import present_one, present_page
@@ -65,9 +68,18 @@ def shown_to_owner(user: User) -> UserType | None:
     return present(Reader(user_id=user.id), UserType, user)
 
 
+def own_row() -> Any:
+    """The signed-in reader's own account (the compiled path's `me`)."""
+    return select(User).where(col(User.id) == compiled.viewer_id())
+
+
 @strawberry.type
 class AccountsQuery:
-    @strawberry.field(permission_classes=[IsAuthenticated], description="The signed-in user.")
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The signed-in user.",
+        metadata=compiled.source(compiled.RowSource(lambda reader, features: own_row())),
+    )
     async def me(self, info: strawberry.Info) -> UserType:
         viewer = await require_viewer(info)
         user = await service.require_user(info.context.db, user_id=viewer.user_id)

@@ -6,12 +6,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import strawberry
+from sqlalchemy import FromClause, String, case, literal
+from sqlalchemy.sql.elements import ColumnElement
 from strawberry import relay
 from strawberry.relay import to_base64
 
 from hom.accounts.loaders import user_by_id
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionInfo
+from hom.core.graphql import compiled
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import nodes_by_id, to_one
 from hom.core.graphql.relay import decode_id
@@ -109,6 +112,27 @@ class UserType(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
         return await nodes_by_id(info, cls, user_by_id, node_ids)
+
+
+def own_account_rows(reader: Reader, user: FromClause) -> ColumnElement[bool] | None:
+    """`own_account` in SQL, for the compiled read path."""
+    return None if reader.is_admin else user.c.id == compiled.viewer_id()
+
+
+def _avatar_url(user: FromClause) -> ColumnElement[str | None]:
+    has_avatar = user.c.avatar != ""  # null too: NULL <> '' is not true
+    return case((has_avatar, literal(AVATAR_URL_PREFIX, String) + user.c.avatar))
+
+
+compiled.table(
+    UserType,
+    User,
+    visible=own_account_rows,
+    fields={
+        "emailVerified": compiled.Expression(lambda user, _: user.c.email_verified_at.is_not(None)),
+        "avatarUrl": compiled.Expression(lambda user, _: _avatar_url(user)),
+    },
+)
 
 
 def own_session(reader: Reader, session: SessionInfo) -> bool:

@@ -201,6 +201,29 @@ async def test_operators_read_warehouses_through_the_path(
         assert "errors" in mine
 
 
+@pytest.mark.parametrize("role", ROLES)
+async def test_me_is_one_planned_statement(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    tokens: dict[Any, str | None],
+    role: Any,
+) -> None:
+    query = """{ me { __typename id email fullName role isActive emailVerified
+      emailVerifiedAt timezone avatarUrl createdAt } }"""
+    before = app.state.compiled.answered
+    with count_statements(app.state.services.engine) as log:
+        mine, theirs = await both(client, executor, query, {}, tokens[role])
+    assert mine == theirs
+    if role == "ANONYMOUS":  # refused by the executor: UNAUTHENTICATED
+        assert app.state.compiled.answered == before
+        assert mine["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    else:
+        assert app.state.compiled.answered == before + 1
+        assert mine["data"]["me"]["role"] == role
+        assert log.count == 1
+
+
 @pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("role", ["ANONYMOUS", Role.OPERATOR])
 async def test_what_the_path_refuses_the_executor_answers(
