@@ -105,7 +105,7 @@ class Report:
                 "",
                 "CPU ms/req: the server's process group and the database's PostgreSQL backends, "
                 "per request. SQL/req: queries (all statements, with BEGIN/ROLLBACK and the "
-                "pool's pre-ping), one request at a time through a wire proxy. other cores: "
+                "pool's pre-ping), one request at a time through a wire proxy. foreign cores: "
                 "CPU used meanwhile by processes not ours (above ~0.2 the run was disturbed).",
                 *self._sequences(),
             ]

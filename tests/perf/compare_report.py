@@ -44,8 +44,12 @@ class Run:
         return (
             f"round {self.round} {self.case:<19} {load.rps:7.0f} req/s  p50 {load.p50_ms:6.1f}  "
             f"p99 {load.p99_ms:6.1f} ms  CPU ms/req srv {self.server_ms:.2f} pg {self.pg_ms:.2f}  "
-            f"errors {self.errors}  idle {self.idle_before:.2f}  cpu {self.cpu.brief()}"
+            f"errors {self.errors}  idle {self.idle_before:.2f}  cpu {self.cpu.brief()} "
+            f"(foreign {self.cpu.foreign:.2f}; server processes {self._split()})"
         )
+
+    def _split(self) -> str:
+        return "/".join(f"{cores:.2f}" for cores in self.cpu.server_processes if cores >= 0.01)
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def ratio(summary: Summary, summaries: list[Summary]) -> float | None:
 
 HEADER = (
     "| target | req/s | p50 ms | p99 ms | server CPU ms/req | PG CPU ms/req | SQL/req "
-    "| H.O.M / PostGraphile | other cores |"
+    "| H.O.M / PostGraphile | foreign cores |"
 )
 
 
@@ -125,7 +129,7 @@ def _rows(summaries: list[Summary]) -> Iterator[str]:
             f"{s.median(lambda run: run.pg_ms):.2f}",
             _sql(s.count),
             _ratio(s, summaries),
-            f"{s.median(lambda run: run.cpu.other):.2f}",
+            f"{s.median(lambda run: run.cpu.foreign):.2f}",
         ]
         yield "| " + " | ".join(cells) + " |"
 

@@ -42,10 +42,20 @@ def shorten(statement: str, width: int = 90) -> str:
     text = re.sub(r"\s+", " ", statement).strip()
     if text == ";":
         return "; (empty statement: the pool's pre-ping)"
-    select = re.match(r"select .*? from (.*)", text, re.IGNORECASE)
-    if len(text) > width and select:
-        text = "SELECT … FROM " + select.group(1)
+    main_from = _outer_from(text)
+    if len(text) > width and text[:7].upper() == "SELECT " and main_from is not None:
+        text = "SELECT … FROM " + text[main_from + 6 :]
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _outer_from(text: str) -> int | None:
+    """Where the outermost query's " FROM " starts (not a subquery's in the select list)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text[index : index + 6].upper() == " FROM ":
+            return index
+    return None
 
 
 @dataclass
