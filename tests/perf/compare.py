@@ -58,6 +58,7 @@ from tests.perf.server import (
     hom_server,
     seed_demo,
     seed_users,
+    sessions_opened,
     sign_in,
 )
 from tests.support import asyncpg_dsn
@@ -75,6 +76,7 @@ class Options:
     count_requests: int = 10
     postgraphile_dir: Path = field(default_factory=cache_directory)
     install_check: bool = True
+    hom_pool_size: int | None = None  # DB_POOL_SIZE of each H.O.M worker; None: its default
     use_wrk: bool = field(default_factory=wrk_available)
 
 
@@ -96,8 +98,9 @@ class Report:
             [
                 f"H.O.M vs PostGraphile {env['postgraphile']} (Node {env['node']}), "
                 f"{env['date']}, this machine: {env['cores']} cores",
-                f"hom serve --workers {o.workers}; PostGraphile {o.workers} processes (pool 10 "
-                f"each); {env['load_generator']} -c{o.connections}, {o.warmup:g} s warm-up + "
+                f"hom serve --workers {o.workers} (DB_POOL_SIZE {o.hom_pool_size or 'default'}), "
+                f"PostGraphile {o.workers} processes (pool 10 each); "
+                f"{env['load_generator']} -c{o.connections}, {o.warmup:g} s warm-up + "
                 f"{o.duration:g} s, medians of {o.rounds} interleaved rounds",
                 f"data: {rows} (hom seed-demo --products {o.products}, {env['seed_seconds']} s)",
                 "",
@@ -105,8 +108,10 @@ class Report:
                 "",
                 "CPU ms/req: the server's process group and the database's PostgreSQL backends, "
                 "per request. SQL/req: queries (all statements, with BEGIN/ROLLBACK and the "
-                "pool's pre-ping), one request at a time through a wire proxy. foreign cores: "
-                "CPU used meanwhile by processes not ours (above ~0.2 the run was disturbed).",
+                "pool's pre-ping), one request at a time through a wire proxy. PG conns: "
+                "connections the server opened during a run (pool churn: their backends' CPU "
+                "is missing from PG CPU). foreign cores: CPU used meanwhile by processes not "
+                "ours (above ~0.2 the run was disturbed).",
                 *self._sequences(),
             ]
         )
@@ -145,8 +150,10 @@ async def run_comparison(admin_url: str, redis_url: str, options: Options) -> Re
                 report.counts = await _count_all(
                     admin_url, db_url, redis_url, installation, workdir, emails, options
                 )
-                servers = _Servers(db_url, redis_url, prefix, workdir, installation, options)
-                await servers.measure(report, database, emails)
+                servers = _Servers(
+                    admin_url, database, db_url, redis_url, prefix, workdir, installation, options
+                )
+                await servers.measure(report, emails)
             return report
         finally:
             await delete_keys(redis_url, prefix)
@@ -161,6 +168,8 @@ async def _viewers(db_url: str) -> dict[str, str]:
 
 @dataclass
 class _Servers:
+    admin_url: str
+    database: str
     db_url: str
     redis_url: str
     prefix: str
@@ -168,12 +177,14 @@ class _Servers:
     installation: Installation
     options: Options
 
-    async def measure(self, report: Report, database: str, emails: dict[str, str]) -> None:
+    async def measure(self, report: Report, emails: dict[str, str]) -> None:
         """Both servers up: the same-data check, then the load runs (into `report.runs`)."""
         workers = self.options.workers
+        pool_size = self.options.hom_pool_size
+        settings = {"DB_POOL_SIZE": str(pool_size)} if pool_size else {}
         async with (
             hom_server(
-                self.db_url, self.redis_url, self.prefix, self.workdir, workers=workers
+                self.db_url, self.redis_url, self.prefix, self.workdir, "hom", workers, settings
             ) as hom,
             postgraphile_server(
                 self.installation, self.db_url, self.workdir, workers=workers
@@ -189,22 +200,24 @@ class _Servers:
             for round_ in range(1, self.options.rounds + 1):
                 for case in rotated(CASES, round_ - 1):
                     server, token = servers[case.side], tokens.get(case.viewer, "")
-                    run = await self.run(case, round_, server, token, database)
+                    run = await self.run(case, round_, server, token)
                     print(f"  {run.line()}", flush=True)
                     report.runs.append(run)
             await check_answers(servers, tokens)  # still clean answers after the load
 
-    async def run(
-        self, case: Case, round_: int, server: RunningServer, token: str, database: str
-    ) -> Run:
+    async def run(self, case: Case, round_: int, server: RunningServer, token: str) -> Run:
         """Waits for an idle machine, warms up (discarded), then measures."""
         o = self.options
         target = Target(server.base_url, token, self.workdir, PASSWORD, case.body)
         idle = await asyncio.to_thread(wait_for_idle, o.idle_wait)
         await run_load(target, "query", o.connections, o.warmup, o.use_wrk)
-        meter = CpuMeter(server.pgid, database)
+        opened = await sessions_opened(self.admin_url, self.database)
+        meter = CpuMeter(server.pgid, self.database)
         load = await run_load(target, "query", o.connections, o.duration, o.use_wrk)
-        return Run(case.name, round_, load, meter.stop(), idle)
+        cpu = meter.stop()
+        await asyncio.sleep(1.5)  # closed connections have reported (PostgreSQL reports late)
+        opened = await sessions_opened(self.admin_url, self.database) - opened
+        return Run(case.name, round_, load, cpu, idle, opened)
 
 
 def rotated(cases: tuple[Case, ...], by: int) -> tuple[Case, ...]:
@@ -341,6 +354,9 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
     parser.add_argument(
         "--skip-install-check", action="store_true", help="use the cached PostGraphile as is"
     )
+    parser.add_argument(
+        "--hom-pool-size", type=int, help="DB_POOL_SIZE of each H.O.M worker (default: its own)"
+    )
     parser.add_argument("--httpx", action="store_true", help="load from httpx even with wrk")
     parser.add_argument("--db", default=LOCAL_DB_URL, help="the PostgreSQL server to use")
     parser.add_argument("--redis", default=LOCAL_REDIS_URL)
@@ -357,6 +373,7 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         count_requests=args.count_requests,
         postgraphile_dir=args.postgraphile_dir,
         install_check=not args.skip_install_check,
+        hom_pool_size=args.hom_pool_size,
         use_wrk=d.use_wrk and not args.httpx,
     )
     return options, args

@@ -23,6 +23,7 @@ class Run:
     load: LoadResult
     cpu: CpuUse  # average busy cores, by consumer
     idle_before: float  # busy cores just before it (after waiting for an idle machine)
+    new_connections: int = 0  # PostgreSQL connections the server opened during it
 
     def per_request_ms(self, cores: float) -> float:
         return cores * 1000 / self.load.rps if self.load.rps else float("nan")
@@ -44,7 +45,8 @@ class Run:
         return (
             f"round {self.round} {self.case:<19} {load.rps:7.0f} req/s  p50 {load.p50_ms:6.1f}  "
             f"p99 {load.p99_ms:6.1f} ms  CPU ms/req srv {self.server_ms:.2f} pg {self.pg_ms:.2f}  "
-            f"errors {self.errors}  idle {self.idle_before:.2f}  cpu {self.cpu.brief()} "
+            f"errors {self.errors}  PG conns {self.new_connections}  "
+            f"idle {self.idle_before:.2f}  cpu {self.cpu.brief()} "
             f"(foreign {self.cpu.foreign:.2f}; server processes {self._split()})"
         )
 
@@ -105,12 +107,12 @@ def ratio(summary: Summary, summaries: list[Summary]) -> float | None:
 
 HEADER = (
     "| target | req/s | p50 ms | p99 ms | server CPU ms/req | PG CPU ms/req | SQL/req "
-    "| H.O.M / PostGraphile | foreign cores |"
+    "| H.O.M / PostGraphile | PG conns | foreign cores |"
 )
 
 
 def markdown_table(summaries: list[Summary]) -> str:
-    return "\n".join([HEADER, "|---|---|---|---|---|---|---|---|---|", *_rows(summaries)])
+    return "\n".join([HEADER, "|---|---|---|---|---|---|---|---|---|---|", *_rows(summaries)])
 
 
 def _rows(summaries: list[Summary]) -> Iterator[str]:
@@ -129,6 +131,7 @@ def _rows(summaries: list[Summary]) -> Iterator[str]:
             f"{s.median(lambda run: run.pg_ms):.2f}",
             _sql(s.count),
             _ratio(s, summaries),
+            f"{s.median(lambda run: run.new_connections):.0f}",
             f"{s.median(lambda run: run.cpu.foreign):.2f}",
         ]
         yield "| " + " | ".join(cells) + " |"

@@ -138,11 +138,13 @@ async def hom_server(
     workdir: Path,
     name: str = "server",
     workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningServer]:
     """`hom serve --workers N --no-migrate` on a free loopback port, in its own process
-    group (killed as a group afterwards, whatever happens)."""
+    group (killed as a group afterwards, whatever happens); `settings`: more variables
+    of its environment (DB_POOL_SIZE=…)."""
     port = free_port()
-    env = hom_env(db_url, redis_url, redis_prefix, workdir)
+    env = hom_env(db_url, redis_url, redis_prefix, workdir) | (settings or {})
     serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command = [*_hom_command(), *serve, "--no-migrate"]
     async with serving(command, env, workdir, name, port, _health_live) as server:
