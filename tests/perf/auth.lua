@@ -1,6 +1,7 @@
 -- wrk script for tests/perf: closed-loop POSTs, one RESULT line at the end.
 -- WRK_MODE=me:    POST /graphql {"query":"{ me { id } }"} with `Authorization: Bearer $WRK_TOKEN`
 -- WRK_MODE=query: POST /graphql with the JSON body $WRK_BODY, signed in as for `me`
+--                 (anonymous when WRK_TOKEN is empty)
 -- WRK_MODE=login: POST /auth/login as the next user of $WRK_USERS_FILE (one email a line,
 --                 password $WRK_PASSWORD), rotating, so concurrent logins are different users.
 -- WRK_PACE_MS=m (> 0): each connection waits a random (exponential, mean m ms, cut at 4 m)
@@ -28,7 +29,8 @@ elseif mode == "query" then
   wrk.method = "POST"
   wrk.body = assert(os.getenv("WRK_BODY"), "set WRK_BODY")
   wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer " .. assert(os.getenv("WRK_TOKEN"), "set WRK_TOKEN")
+  local token = os.getenv("WRK_TOKEN") or ""
+  if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 elseif mode == "login" then
   local password = urlencode(assert(os.getenv("WRK_PASSWORD"), "set WRK_PASSWORD"))
   local bodies = {}

@@ -25,12 +25,11 @@ from urllib.parse import urlsplit
 
 import httpx
 from redis.asyncio import Redis
-from sqlalchemy.engine import make_url
 
 from tests.perf import machine
 from tests.perf.load import ME_QUERY, LoadResult, Mode, Target, run_load, wrk_available
 from tests.perf.machine import CpuMeter, CpuUse
-from tests.perf.pgwire import StatementProxy
+from tests.perf.pgwire import StatementProxy, statement_proxy
 from tests.perf.server import (
     PASSWORD,
     RunningServer,
@@ -39,6 +38,7 @@ from tests.perf.server import (
     hom_server,
     seed_users,
     sessions_opened,
+    sign_in,
 )
 
 COUNT_REDIS_DB = 15  # the counting server's Redis database: MONITOR lines are filtered by it
@@ -161,7 +161,7 @@ async def run_benchmark(admin_url: str, redis_url: str, options: Options) -> Rep
                 admin_url, redis_url, db_url, workdir, me_email, login_emails, options
             )
             async with hom_server(db_url, redis_url, prefix, workdir) as server:
-                token = await _login(server.base_url, me_email)
+                token = await sign_in(server.base_url, me_email)
                 await _check_me(server.base_url, token)
                 target = Target(server.base_url, token, users_file, PASSWORD)
                 bench = _Bench(target, server, admin_url, db_name, options)
@@ -243,14 +243,6 @@ class _Bench:
         return run
 
 
-async def _login(base_url: str, email: str) -> str:
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-        response = await http.post("/auth/login", data={"username": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
-
-
 async def _check_me(base_url: str, token: str) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
         response = await http.post("/graphql", json=ME_QUERY, headers=_bearer(token))
@@ -277,10 +269,6 @@ async def _count_per_request(
 ) -> list[Counts]:
     """A second, short-lived server whose database connections go through StatementProxy
     and whose Redis is database 15 (watched with MONITOR); requests one at a time."""
-    admin = make_url(admin_url)
-    proxy = StatementProxy(admin.host or "127.0.0.1", admin.port or 5432)
-    await proxy.start()
-    proxied_url = make_url(db_url).set(host="127.0.0.1", port=proxy.port).render_as_string(False)
     parts = urlsplit(redis_url)
     watched_db = COUNT_REDIS_DB if parts.scheme in ("redis", "rediss") else None
     count_redis = parts._replace(path=f"/{COUNT_REDIS_DB}").geturl() if watched_db else redis_url
@@ -289,10 +277,11 @@ async def _count_per_request(
     users = iter(login_emails)
     try:
         async with (
-            hom_server(proxied_url, count_redis, prefix, workdir, "count-server") as server,
+            statement_proxy(admin_url) as proxy,
+            hom_server(proxy.url_for(db_url), count_redis, prefix, workdir, "count") as server,
             httpx.AsyncClient(base_url=server.base_url, timeout=10) as http,
         ):
-            token = await _login(server.base_url, me_email)
+            token = await sign_in(server.base_url, me_email)
 
             async def me(_: int) -> None:
                 response = await http.post("/graphql", json=ME_QUERY, headers=_bearer(token))
@@ -311,7 +300,6 @@ async def _count_per_request(
                 counted.append(await _count(what, send, n, proxy, count_redis, watched_db))
             return counted
     finally:
-        await proxy.close()
         await delete_keys(count_redis, prefix)
 
 

@@ -13,27 +13,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 
 from tests.perf.load import LoadResult, Target, run_load, wrk_available
 from tests.perf.machine import CpuMeter, CpuUse, wait_for_idle
-from tests.perf.pgwire import StatementProxy
+from tests.perf.pgwire import is_query, statement_proxy, statements_of
 from tests.perf.server import (
     PASSWORD,
     delete_keys,
     fresh_database,
-    hom_command,
-    hom_env,
     hom_server,
+    seed_demo,
     seed_users,
+    sign_in,
 )
 
 PRODUCTS = """query Products($first: Int!) {
@@ -45,9 +42,6 @@ PRODUCTS = """query Products($first: Int!) {
 }"""
 # `--stock`: what an operator sees of the stock too (as an operator, so the levels load).
 STOCK = "availableQuantity stockLevels { warehouse { code } available }"
-
-
-QUERY_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
 
 
 @dataclass(frozen=True)
@@ -105,28 +99,6 @@ class Report:
         )
 
 
-async def seed(db_url: str, redis_url: str, prefix: str, workdir: Path, products: int) -> float:
-    env = hom_env(db_url, redis_url, prefix, workdir)
-    started = time.monotonic()
-    await asyncio.to_thread(
-        subprocess.run,
-        hom_command("seed-demo", "--products", str(products)),
-        env=env,
-        cwd=workdir,
-        check=True,
-        capture_output=True,
-    )
-    return time.monotonic() - started
-
-
-async def sign_in(base_url: str, email: str) -> str:
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-        response = await http.post("/auth/login", data={"username": email, "password": PASSWORD})
-    response.raise_for_status()
-    token: str = response.json()["access_token"]
-    return token
-
-
 async def check(base_url: str, token: str, body: str, first: int) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         response = await http.post(
@@ -143,29 +115,25 @@ async def count_statements(
 ) -> tuple[float, float]:
     """(statements, queries) per request, through a proxy between a one-worker server and
     PostgreSQL; queries leave out transaction control and the pool's pre-ping."""
-    admin = make_url(admin_url)
-    proxy = StatementProxy(admin.host or "127.0.0.1", admin.port or 5432)
-    await proxy.start()
-    proxied = make_url(db_url).set(host="127.0.0.1", port=proxy.port).render_as_string(False)
     prefix = f"hom_perf_count_{uuid.uuid4().hex[:12]}:"
     try:
-        async with hom_server(proxied, redis_url, prefix, workdir, "count-server") as server:
+        async with (
+            statement_proxy(admin_url) as proxy,
+            hom_server(proxy.url_for(db_url), redis_url, prefix, workdir, "count-server") as server,
+        ):
             token = await sign_in(server.base_url, email)
+
+            async def send() -> None:
+                await check(server.base_url, token, options.body(), options.first)
+
             for _ in range(3):  # warm-up: pool, prepared statements
-                await check(server.base_url, token, options.body(), options.first)
-            statements: list[str] = []
-            for _ in range(options.count_requests):
-                await asyncio.sleep(0.2)  # the previous session has closed (ROLLBACK)
-                proxy.reset()
-                await check(server.base_url, token, options.body(), options.first)
-                await asyncio.sleep(0.2)  # this one has too
-                statements += proxy.reset().statements
-            queries = [s for s in statements if s.split(None, 1)[0].upper() in QUERY_VERBS]
-            n = options.count_requests
-            return len(statements) / n, len(queries) / n
+                await send()
+            recordings = await statements_of(proxy, send, options.count_requests)
     finally:
-        await proxy.close()
         await delete_keys(redis_url, prefix)
+    statements = [s for recording in recordings for s in recording.statements]
+    n = options.count_requests
+    return len(statements) / n, len([s for s in statements if is_query(s)]) / n
 
 
 async def run_benchmark(admin_url: str, redis_url: str, options: Options) -> Report:
@@ -174,7 +142,7 @@ async def run_benchmark(admin_url: str, redis_url: str, options: Options) -> Rep
         workdir = Path(directory)
         try:
             async with fresh_database(admin_url) as (name, db_url):
-                seconds = await seed(db_url, redis_url, prefix, workdir, options.products)
+                seconds = await seed_demo(db_url, redis_url, prefix, workdir, options.products)
                 [email] = await seed_users(db_url, 1, options.role)
                 statements, queries = await count_statements(
                     admin_url, db_url, redis_url, workdir, email, options

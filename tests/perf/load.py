@@ -39,7 +39,8 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class Target:
-    """What to send: the server's base URL, the `me` token, the login users."""
+    """What to send: the server's base URL, the `me` token (mode "query": none when
+    empty), the login users."""
 
     base_url: str
     token: str
@@ -136,7 +137,7 @@ async def _httpx(
 
     async def worker() -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        headers = {"authorization": f"Bearer {target.token}"}
+        headers = {"authorization": f"Bearer {target.token}"} if target.token else {}
         async with httpx.AsyncClient(base_url=target.base_url, limits=limits, timeout=10) as http:
             while time.monotonic() < deadline:
                 if pace_ms:

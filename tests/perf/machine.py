@@ -5,7 +5,9 @@ time of the server's process group, of the PostgreSQL backends of the benchmark'
 database and of redis-server; the load generator is our own process plus the
 children we reaped (wrk). "other" is whatever is left of the machine's busy time:
 work that is not ours (other benchmarks or test runs on a shared machine) plus
-short-lived PostgreSQL backends that exited before the second snapshot.
+short-lived PostgreSQL backends that exited before the second snapshot, and the
+kernel's interrupt time. "foreign" is the part of it measured directly: live processes
+that are not ours.
 """
 
 from __future__ import annotations
@@ -50,9 +52,13 @@ def load_average() -> str:
     return " ".join((PROC / "loadavg").read_text().split()[:3])
 
 
+KTHREADD = 2  # the parent of every kernel thread
+
+
 def _process_ticks(server_pgid: int | None, database: str) -> dict[str, dict[int, int]]:
-    found: dict[str, dict[int, int]] = {"server": {}, "pg": {}, "redis": {}}
+    found: dict[str, dict[int, int]] = {"server": {}, "pg": {}, "redis": {}, "foreign": {}}
     marker = f" {database} ".encode()
+    own = os.getpid()
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -61,12 +67,15 @@ def _process_ticks(server_pgid: int | None, database: str) -> dict[str, dict[int
             comm = raw[raw.index("(") + 1 : raw.rindex(")")]
             rest = raw[raw.rindex(")") + 2 :].split()
             ticks = int(rest[11]) + int(rest[12])  # utime + stime
+            pid, parent = int(entry.name), int(rest[1])
             if server_pgid is not None and int(rest[2]) == server_pgid:
-                found["server"][int(entry.name)] = ticks
+                found["server"][pid] = ticks
             elif comm == "postgres" and marker in (entry / "cmdline").read_bytes():
-                found["pg"][int(entry.name)] = ticks
+                found["pg"][pid] = ticks
             elif comm == "redis-server":
-                found["redis"][int(entry.name)] = ticks
+                found["redis"][pid] = ticks
+            elif pid not in (own, KTHREADD) and parent not in (own, KTHREADD):
+                found["foreign"][pid] = ticks
         except (OSError, ValueError, IndexError):
             continue
     return found
@@ -87,6 +96,12 @@ class CpuUse:
     pg: float
     redis: float
     loadgen: float
+    # Live processes that are not ours (nor kernel threads) alone: other people's work. Unlike
+    # `other`, it leaves out interrupt time, which grows with our own request rate.
+    foreign: float = 0.0
+    # The server's processes, busiest first: one worker at ~1 and the other idle means one
+    # of them took every connection.
+    server_processes: tuple[float, ...] = ()
 
     @property
     def other(self) -> float:
@@ -113,10 +128,12 @@ class CpuMeter:
         busy, _ = machine_ticks()
         procs = _process_ticks(self.server_pgid, self.database)
 
-        def cores(kind: str) -> float:
+        def each(kind: str) -> list[float]:
             before = self._procs[kind]
-            ticks = sum(now - before.get(pid, 0) for pid, now in procs[kind].items())
-            return ticks / TICK / wall
+            return [(now - before.get(pid, 0)) / TICK / wall for pid, now in procs[kind].items()]
+
+        def cores(kind: str) -> float:
+            return sum(each(kind))
 
         return CpuUse(
             total=(busy - self._machine[0]) / TICK / wall,
@@ -124,4 +141,6 @@ class CpuMeter:
             pg=cores("pg"),
             redis=cores("redis"),
             loadgen=(_own_seconds() - self._own) / wall,
+            foreign=cores("foreign"),
+            server_processes=tuple(sorted(each("server"), reverse=True)),
         )

@@ -11,6 +11,9 @@ messages it records:
   `Parse` ('P') its portal was bound ('B') to (asyncpg caches prepared statements, so
   a statement is parsed once per connection and only bound/executed afterwards);
 - each `Sync` ('S') and `Query` as one round trip (the client waits for ReadyForQuery).
+
+`statement_proxy` runs one for a block; `statements_of` counts what requests sent one at a
+time cost.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+
+from sqlalchemy.engine import make_url
 
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
@@ -36,9 +42,20 @@ def shorten(statement: str, width: int = 90) -> str:
     text = re.sub(r"\s+", " ", statement).strip()
     if text == ";":
         return "; (empty statement: the pool's pre-ping)"
-    if len(text) > width and text.upper().startswith("SELECT ") and " FROM " in text:
-        text = "SELECT … FROM " + text.split(" FROM ", 1)[1]
+    main_from = _outer_from(text)
+    if len(text) > width and text[:7].upper() == "SELECT " and main_from is not None:
+        text = "SELECT … FROM " + text[main_from + 6 :]
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _outer_from(text: str) -> int | None:
+    """Where the outermost query's " FROM " starts (not a subquery's in the select list)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text[index : index + 6].upper() == " FROM ":
+            return index
+    return None
 
 
 @dataclass
@@ -63,6 +80,10 @@ class StatementProxy:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self.port
+
+    def url_for(self, db_url: str) -> str:
+        """`db_url` (any driver) pointed at this proxy instead of the server."""
+        return make_url(db_url).set(host="127.0.0.1", port=self.port).render_as_string(False)
 
     def reset(self) -> Recording:
         """Start a new recording; returns the previous one."""
@@ -150,6 +171,42 @@ class StatementProxy:
             recording.statements.append(portals.get(_cstring(body)[0], "<unknown portal>"))
         elif kind == b"S":
             recording.round_trips += 1
+
+
+@contextlib.asynccontextmanager
+async def statement_proxy(upstream_url: str) -> AsyncIterator[StatementProxy]:
+    """A running proxy to the PostgreSQL server of `upstream_url`, closed afterwards."""
+    upstream = make_url(upstream_url)
+    proxy = StatementProxy(upstream.host or "127.0.0.1", upstream.port or 5432)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.close()
+
+
+# What reads or writes data; the rest is transaction control (BEGIN, ROLLBACK, COMMIT) and
+# the pool's pre-ping (an empty statement).
+QUERY_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
+
+
+def is_query(statement: str) -> bool:
+    words = statement.split(None, 1)
+    return bool(words) and words[0].upper() in QUERY_VERBS
+
+
+async def statements_of(
+    proxy: StatementProxy, send: Callable[[], Awaitable[object]], requests: int
+) -> list[Recording]:
+    """What each of `requests` calls of `send`, one at a time, sent through `proxy`."""
+    recordings = []
+    for _ in range(requests):
+        await asyncio.sleep(0.2)  # the previous request's session has closed (ROLLBACK)
+        proxy.reset()
+        await send()
+        await asyncio.sleep(0.2)  # this one's has too
+        recordings.append(proxy.reset())
+    return recordings
 
 
 async def _copy(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:

@@ -1,4 +1,5 @@
-"""The system under test: a fresh migrated database, seeded users, `hom serve` as a subprocess."""
+"""The system under test: a fresh migrated database, seeded data and users, `hom serve` (or
+any other server: `serving`) as a subprocess in its own process group."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,13 @@ async def fresh_database(admin_url: str) -> AsyncIterator[tuple[str, str]]:
         await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def seed_users(db_url: str, count: int, role: str = "CUSTOMER") -> list[str]:
+async def seed_users(
+    db_url: str, count: int, role: str = "CUSTOMER", prefix: str = "perf"
+) -> list[str]:
     """`count` verified users of `role` sharing one real argon2id hash of PASSWORD (hashed
-    once)."""
+    once), `<prefix>-00000@example.com` on."""
     password_hash = await asyncio.to_thread(HASHER.hash, PASSWORD)
-    emails = [f"perf-{i:05d}@example.com" for i in range(count)]
+    emails = [f"{prefix}-{i:05d}@example.com" for i in range(count)]
     connection = await asyncpg.connect(asyncpg_dsn(db_url))
     try:
         await connection.executemany(
@@ -135,18 +138,38 @@ async def hom_server(
     workdir: Path,
     name: str = "server",
     workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningServer]:
     """`hom serve --workers N --no-migrate` on a free loopback port, in its own process
-    group (killed as a group afterwards, whatever happens)."""
+    group (killed as a group afterwards, whatever happens); `settings`: more variables
+    of its environment (DB_POOL_SIZE=…)."""
     port = free_port()
-    env = hom_env(db_url, redis_url, redis_prefix, workdir)
+    env = hom_env(db_url, redis_url, redis_prefix, workdir) | (settings or {})
     serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    serve.append("--no-migrate")
+    command = [*_hom_command(), *serve, "--no-migrate"]
+    async with serving(command, env, workdir, name, port, _health_live) as server:
+        yield server
+
+
+async def _health_live(http: httpx.AsyncClient) -> bool:
+    return (await http.get("/health/live")).status_code == 200
+
+
+Probe = Callable[[httpx.AsyncClient], Awaitable[bool]]
+
+
+@asynccontextmanager
+async def serving(
+    command: list[str], env: dict[str, str], workdir: Path, name: str, port: int, ready: Probe
+) -> AsyncIterator[RunningServer]:
+    """`command` (a server listening on 127.0.0.1:`port`) in its own process group, its
+    output in `workdir/<name>.log`; yielded once `ready` says so, and killed as a group
+    afterwards, whatever happens."""
     log_path = workdir / f"{name}.log"
-    process = _spawn([*_hom_command(), *serve], env, workdir, log_path)
+    process = _spawn(command, env, workdir, log_path)
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
     try:
-        await _wait_ready(server)
+        await _wait_ready(server, name, ready)
         yield server
     finally:
         await asyncio.to_thread(_stop, process)
@@ -170,19 +193,19 @@ def _spawn(
 READY_SECONDS = 60.0
 
 
-async def _wait_ready(server: RunningServer) -> None:
+async def _wait_ready(server: RunningServer, name: str, ready: Probe) -> None:
     deadline = time.monotonic() + READY_SECONDS
     async with httpx.AsyncClient(base_url=server.base_url, timeout=2) as http:
         while True:
             if server.process.poll() is not None:
-                raise RuntimeError(f"hom serve exited:\n{server.log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"{name} exited:\n{server.log_path.read_text()[-3000:]}")
             try:
-                if (await http.get("/health/live")).status_code == 200:
+                if await ready(http):
                     return
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"hom serve not ready in {READY_SECONDS:.0f} s")
+                raise RuntimeError(f"{name} not ready in {READY_SECONDS:.0f} s")
             await asyncio.sleep(0.2)
 
 
@@ -201,3 +224,30 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             continue
         break
+
+
+async def seed_demo(
+    db_url: str, redis_url: str, prefix: str, workdir: Path, products: int
+) -> float:
+    """`hom seed-demo --products N` (categories, products, demo customers with favorites
+    and views, two warehouses with stock); the seconds it took."""
+    env = hom_env(db_url, redis_url, prefix, workdir)
+    started = time.monotonic()
+    await asyncio.to_thread(
+        subprocess.run,
+        hom_command("seed-demo", "--products", str(products)),
+        env=env,
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
+    return time.monotonic() - started
+
+
+async def sign_in(base_url: str, email: str) -> str:
+    """An access token for `email` (password PASSWORD), from POST /auth/login."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        response = await http.post("/auth/login", data={"username": email, "password": PASSWORD})
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
