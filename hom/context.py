@@ -65,6 +65,26 @@ def session_loader(
     return DataLoader(load_fn=load)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """A resolved viewer, or the error resolving it raised (raised again to every caller)."""
+
+    viewer: Viewer | None = None
+    error: Exception | None = None
+
+    @classmethod
+    async def of(cls, resolving: Awaitable[Viewer | None]) -> _Outcome:
+        try:
+            return cls(viewer=await resolving)
+        except Exception as error:
+            return cls(error=error)
+
+    def value(self) -> Viewer | None:
+        if self.error is not None:
+            raise self.error
+        return self.viewer
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -80,7 +100,8 @@ class Context:
     loaders: Loaders = field(init=False)
     # graphql-transport-ws: the `connection_init` payload (browsers cannot set headers).
     connection_params: dict[str, Any] | None = None
-    _viewer: asyncio.Future[Viewer | None] | None = field(default=None, init=False)
+    _viewer: _Outcome | None = field(default=None, init=False)
+    _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self)
@@ -96,10 +117,16 @@ class Context:
         return tokens.bearer_token(header)
 
     async def viewer(self) -> Viewer | None:
-        """The caller, resolved once per request: token decoded, session and JTI checked."""
+        """The caller, resolved once per request: token decoded, session and JTI checked.
+
+        The first caller resolves it (no task of its own); callers meanwhile wait for
+        that answer, later ones get it at once.
+        """
         if self._viewer is None:
-            self._viewer = asyncio.ensure_future(self._resolve_viewer())
-        return await asyncio.shield(self._viewer)
+            async with self._viewer_lock:
+                if self._viewer is None:
+                    self._viewer = await _Outcome.of(self._resolve_viewer())
+        return self._viewer.value()
 
     async def fresh_viewer(self) -> Viewer | None:
         """The caller checked anew: a websocket outlives its first check (sessions end,

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.config import Settings
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.row_reads import ModelT, get_by_primary_key
+from hom.core.row_reads import ModelT, fetch_by_primary_key, get_by_primary_key
 from hom.core.unit_of_work import SessionMaker, transaction
 
 # Conventional constraint names, so migrations and autogenerate agree on them.
@@ -104,7 +104,7 @@ def create_session_maker(engine: AsyncEngine, info: dict[str, Any] | None = None
     """Sessions on `engine`; `info` goes into each session's `info` (its publisher)."""
     # Same pool: asyncpg sends no BEGIN/ROLLBACK in autocommit, and switching a pooled
     # connection to it and back costs no round trip.
-    reads = engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(
         engine,
         class_=AsyncSession,
@@ -148,7 +148,7 @@ class SessionReentered(RuntimeError):
 
 # The request database whose session the current task (and the tasks it starts) holds.
 _holding: ContextVar[RequestDatabase | None] = ContextVar("hom_holding_session", default=None)
-# In a session's `info`: its engine in autocommit, and whether its statements are reads.
+# In a session's `info`: its AsyncEngine in autocommit, and whether its statements are reads.
 _AUTOCOMMIT_BIND = "hom_autocommit_bind"
 _READING = "hom_reading"
 
@@ -158,8 +158,9 @@ class RoutingSession(Session):
     and no ROLLBACK around them, one round trip per statement."""
 
     def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
-        if self.info.get(_READING):
-            return self.info.get(_AUTOCOMMIT_BIND) or super().get_bind(mapper, **kw)
+        reads: AsyncEngine | None = self.info.get(_AUTOCOMMIT_BIND)
+        if self.info.get(_READING) and reads is not None:
+            return reads.sync_engine
         return super().get_bind(mapper, **kw)
 
 
@@ -172,13 +173,16 @@ class RequestDatabase:
     its BEGIN and ROLLBACK were two of a primary-key read's three round trips), and a
     read block gives its connection back when it ends: a request holds at most one
     connection, and only while it talks to the database. A `transaction()` runs in a
-    real one, on the same session and identity map. Asking for the session while
-    holding it (a nested block, or awaiting a loader inside a block: the loader would
-    wait for the block forever) raises SessionReentered.
+    real one, on the same session and identity map. `get` reads one row by primary key
+    without the ORM, and without making a session when the request has none yet.
+    Asking for the session while holding it (a nested block, or awaiting a loader
+    inside a block: the loader would wait for the block forever) raises
+    SessionReentered.
     """
 
     def __init__(self, session_maker: SessionMaker) -> None:
         self._session_maker = session_maker
+        self._reads: AsyncEngine = session_maker.kw["info"][_AUTOCOMMIT_BIND]
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
 
@@ -228,10 +232,15 @@ class RequestDatabase:
                 _holding.reset(token)
 
     async def get(self, model: type[ModelT], ident: Any) -> ModelT | None:
-        """`session.get` on the request's session, as one statement without the ORM's
-        loading machinery (see row_reads)."""
-        async with self.session() as session:
-            return await get_by_primary_key(session, model, ident)
+        """`session.get`, as one statement without the ORM's loading machinery (see
+        row_reads): in the request's session once it has one (its identity map), else on
+        a connection taken for that statement alone, without making a session."""
+        if self._session is not None:
+            async with self.session() as session:
+                return await get_by_primary_key(session, model, ident)
+        self.ensure_not_held("Reading a row")
+        async with self._lock:
+            return await fetch_by_primary_key(self._reads, model, ident)
 
     async def close(self) -> None:
         """Forget the session; one still in a transaction (a block that failed to end it)

@@ -2,9 +2,9 @@
 
 `session.get` builds, caches and runs a SELECT through the ORM and spends most of a
 one-row request's database time there. Here the SELECT is compiled once per model and
-run by asyncpg on the request's own pooled connection, and the row becomes the same
-model object a query would have loaded (a persistent one, in the session's identity
-map). When tracing is on, the statement gets a span like the instrumented ones.
+run by asyncpg on a pooled connection, and the row becomes the model object a query
+would have loaded: persistent in a session's identity map when read through one, else
+detached. When tracing is on, the statement gets a span like the instrumented ones.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -58,12 +58,27 @@ async def get_by_primary_key(
     if known is not None:
         return known  # type: ignore[no-any-return]
     connection = await session.connection()
-    row = await _fetch_row(connection, primary_key_read(model), ident)
+    found = _loaded(model, await _fetch_row(connection, primary_key_read(model), ident))
+    if found is not None:
+        session.add(found)
+    return found
+
+
+async def fetch_by_primary_key(
+    engine: AsyncEngine, model: type[ModelT], ident: Any
+) -> ModelT | None:
+    """The row as a detached object (in no session), read on a connection of its own."""
+    async with engine.connect() as connection:
+        row = await _fetch_row(connection, primary_key_read(model), ident)
+    return _loaded(model, row)
+
+
+def _loaded(model: type[ModelT], row: Mapping[str, Any] | None) -> ModelT | None:
+    """The object a query would have loaded from `row`: no pending changes."""
     if row is None:
         return None
     found = model(**row)
-    make_transient_to_detached(found)  # as loaded: no pending changes
-    session.add(found)
+    make_transient_to_detached(found)
     return found
 
 

@@ -148,7 +148,7 @@ def test_dev_defaults() -> None:
     assert settings.effective_log_format == "console"
     assert settings.graphiql_enabled
     assert settings.jwt_algorithm == "HS256"
-    assert (settings.db_pool_size, settings.db_max_overflow) == (5, 10)
+    assert (settings.db_pool_size, settings.db_max_overflow) == (20, 10)
     assert (settings.db_pool_recycle, settings.db_pool_pre_ping) == (1800, False)
     assert (settings.jwt_expire_min, settings.refresh_expire_days) == (30, 14)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Integer, PickleType
+from sqlalchemy import Integer, PickleType, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hom.accounts.models import User
@@ -40,20 +40,40 @@ async def test_a_missing_row_is_none(session_maker: SessionMaker) -> None:
     await db.close()
 
 
-async def test_the_object_joins_the_requests_identity_map(session_maker: SessionMaker) -> None:
+async def test_without_a_session_the_row_comes_detached(session_maker: SessionMaker) -> None:
     user = await create_user(session_maker, full_name="Before")
     db = RequestDatabase(session_maker)
     found = await db.get(User, user.id)
-    assert await db.get(User, user.id) is found  # the second read asks nobody
+    assert found is not None
+    assert inspect(found).detached  # a row as loaded, in no session: an UPDATE if added
     async with db.transaction() as session:
-        assert await session.get(User, user.id) is found
-        assert found is not None
-        found.full_name = "After"  # a persistent object: an UPDATE, not an INSERT
+        session.add(found)
+        found.full_name = "After"
     await db.close()
+    assert await full_name(session_maker, user.id) == "After"
+
+
+async def test_once_the_request_has_a_session_reads_share_its_identity_map(
+    session_maker: SessionMaker,
+) -> None:
+    user = await create_user(session_maker, full_name="Before")
+    db = RequestDatabase(session_maker)
+    async with db.session() as session:
+        read = await session.get(User, user.id)
+    assert await db.get(User, user.id) is read  # the second read asks nobody
+    async with db.transaction() as session:
+        assert await session.get(User, user.id) is read
+        assert read is not None
+        read.full_name = "After"
+    await db.close()
+    assert await full_name(session_maker, user.id) == "After"
+
+
+async def full_name(session_maker: SessionMaker, user_id: int | None) -> str:
     async with session_maker() as session:
-        reloaded = await session.get(User, user.id)
-    assert reloaded is not None
-    assert reloaded.full_name == "After"
+        user = await session.get(User, user_id)
+    assert user is not None
+    return user.full_name
 
 
 def test_models_whose_values_sqlalchemy_converts_are_refused() -> None:

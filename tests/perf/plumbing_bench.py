@@ -2,13 +2,13 @@
 against `hom serve --workers 2` on a fresh migrated database (issue #11).
 
     uv run python -m tests.perf.plumbing_bench                 # --help lists the options
-    uv run python -m tests.perf.plumbing_bench --py-spy DIR    # also profile one worker
+    uv run python -m tests.perf.plumbing_bench --py-spy DIR    # also profile the workers
 
 Each query is loaded by wrk (1 thread, 32 connections) after a warm-up, `--repeat` times
 (the machine is noisy), and reported as req/s, p50/p99 and server / PostgreSQL CPU ms per
 request. Settings for the server (DB_POOL_PRE_PING, …) come from this process's
-environment. With `--py-spy DIR`, the first repetition of each query also records one
-worker with py-spy (raw collapsed stacks, DIR/<query>.txt; summarised by
+environment. With `--py-spy DIR`, the first repetition of each query also records each
+worker with py-spy (raw collapsed stacks, DIR/<query>-<pid>.txt; summarised by
 `tests/perf/stacks.py`).
 """
 
@@ -104,7 +104,7 @@ async def _measure_all(
             body = json.dumps({"query": QUERIES[query]})
             target = Target(server.base_url, token, workdir, PASSWORD, body)
             await run_load(target, "query", options.connections, options.warmup, options.use_wrk)
-            profile = options.py_spy / f"{query}.txt" if options.py_spy and round_ == 0 else None
+            profile = options.py_spy / query if options.py_spy and round_ == 0 else None
             measured = await _measure(server, admin_url, database, target, query, options, profile)
             print(measured.line(), flush=True)
             results.append(measured)
@@ -121,12 +121,12 @@ async def _measure(
     profile: Path | None,
 ) -> Measured:
     await asyncio.to_thread(wait_for_idle, options.idle_wait)
-    recorder = await _py_spy(server, profile, options.duration) if profile else None
+    recorders = await _py_spy(server, profile, options.duration) if profile else []
     opened = await sessions_opened(admin_url, database)
     meter = CpuMeter(server.pgid, database)
     load = await run_load(target, "query", options.connections, options.duration, options.use_wrk)
     cpu = meter.stop()
-    if recorder is not None:
+    for recorder in recorders:
         await recorder.wait()
     await asyncio.sleep(1.5)  # closed connections have reported (see sessions_opened)
     opened = await sessions_opened(admin_url, database) - opened
@@ -134,17 +134,22 @@ async def _measure(
 
 
 async def _py_spy(
-    server: RunningServer, output: Path, seconds: float
-) -> asyncio.subprocess.Process:
-    """py-spy recording the server's first worker (a child of `hom serve`) for `seconds`."""
-    worker = min(_children(server.process.pid))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return await asyncio.create_subprocess_exec(
-        *("py-spy", "record", "--nonblocking", "--format", "raw", "--rate", "250"),
-        *("--duration", str(round(seconds)), "--pid", str(worker), "--output", str(output)),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    server: RunningServer, prefix: Path, seconds: float
+) -> list[asyncio.subprocess.Process]:
+    """py-spy recording each worker (a child of `hom serve`) for `seconds`, into
+    `<prefix>-<pid>.txt`: uvicorn's workers share one socket, and now and then one of them
+    takes every connection."""
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    return [
+        await asyncio.create_subprocess_exec(
+            *("py-spy", "record", "--nonblocking", "--format", "raw", "--rate", "250"),
+            *("--duration", str(round(seconds)), "--pid", str(worker)),
+            *("--output", f"{prefix}-{worker}.txt"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for worker in _children(server.process.pid)
+    ]
 
 
 def _children(pid: int) -> list[int]:
@@ -178,7 +183,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--warmup", type=float, default=d.warmup)
     parser.add_argument("--repeat", type=int, default=d.repeat)
     parser.add_argument("--idle-wait", type=float, default=d.idle_wait)
-    parser.add_argument("--py-spy", type=Path, help="record one worker into this directory")
+    parser.add_argument("--py-spy", type=Path, help="record the workers into this directory")
     args = parser.parse_args(argv)
     return Options(
         queries=tuple(q for q in args.queries.split(",") if q in QUERIES),

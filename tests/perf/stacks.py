@@ -1,6 +1,6 @@
 """Summarise py-spy's raw (collapsed) stacks: where the samples went, by package and function.
 
-    uv run python -m tests.perf.stacks PROFILE.txt [--top 25]
+    uv run python -m tests.perf.stacks PROFILE.txt [PROFILE.txt …] [--top 25]
 
 "self" counts a sample for the frame (or package) running at the top of the stack;
 "total" counts it once for every frame (or package) anywhere in the stack.
@@ -59,9 +59,11 @@ def frames_of(stack: str) -> list[tuple[str, str]]:
     return frames
 
 
-def read(path: Path) -> Profile:
+def read(paths: list[Path]) -> Profile:
+    """One profile of every file's samples (each worker's, say)."""
     profile = Profile()
-    for line in path.read_text().splitlines():
+    lines = [line for path in paths for line in path.read_text().splitlines()]
+    for line in lines:
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
             profile.add(frames_of(stack), int(count))
@@ -84,10 +86,10 @@ def render(profile: Profile, top: int) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.perf.stacks", description=__doc__)
-    parser.add_argument("profile", type=Path)
+    parser.add_argument("profiles", type=Path, nargs="+")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
-    print("\n".join(render(read(args.profile), args.top)))
+    print("\n".join(render(read(args.profiles), args.top)))
 
 
 if __name__ == "__main__":
