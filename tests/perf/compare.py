@@ -113,8 +113,10 @@ class Report:
                 "per request. SQL/req: queries (all statements, with BEGIN/ROLLBACK and the "
                 "pool's pre-ping), one request at a time through a wire proxy. PG conns: "
                 "connections the server opened during a run (pool churn: their backends' CPU "
-                "is missing from PG CPU). foreign cores: CPU used meanwhile by processes not "
-                "ours (above ~0.2 the run was disturbed).",
+                "is missing from PG CPU). other cores: the machine's busy CPU that is not the "
+                "server's, the database's backends', Redis' or wrk's (other people's work, "
+                "exited backends, interrupts); foreign: the part of it in live processes not "
+                "ours. Above ~0.2 the run was disturbed.",
                 *self._sequences(),
             ]
         )

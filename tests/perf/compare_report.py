@@ -107,7 +107,7 @@ def ratio(summary: Summary, summaries: list[Summary]) -> float | None:
 
 HEADER = (
     "| target | req/s | p50 ms | p99 ms | server CPU ms/req | PG CPU ms/req | SQL/req "
-    "| H.O.M / PostGraphile | PG conns | foreign cores |"
+    "| H.O.M / PostGraphile | PG conns | other cores (foreign) |"
 )
 
 
@@ -132,7 +132,8 @@ def _rows(summaries: list[Summary]) -> Iterator[str]:
             _sql(s.count),
             _ratio(s, summaries),
             f"{s.median(lambda run: run.new_connections):.0f}",
-            f"{s.median(lambda run: run.cpu.foreign):.2f}",
+            f"{s.median(lambda run: run.cpu.other):.2f} "
+            f"({s.median(lambda run: run.cpu.foreign):.2f})",
         ]
         yield "| " + " | ".join(cells) + " |"
 
