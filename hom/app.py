@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from hom.accounts.sessions import SessionStore
 from hom.catalog.listing import log_search_mode
 from hom.context import context_factory
 from hom.core.config import Settings, get_settings
+from hom.core.executor import install_background_executor
 from hom.core.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_assets_app
 from hom.core.graphql.compiled.endpoint import CompiledReads
 from hom.core.graphql.schema import HomSchema
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        install_background_executor(asyncio.get_running_loop())
         await learn_database_features(services)
         yield
         await services.close()
