@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import platform
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -383,6 +384,9 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
 
 def main(argv: list[str] | None = None) -> None:
     options, args = parse_options(argv)
+    # SIGTERM as Ctrl-C: asyncio.run cancels the run, so the servers, the database and the
+    # Redis keys still go (a bare SIGTERM would leave them behind).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     report = asyncio.run(run_comparison(args.db, args.redis, options))
     print(report.render())
     if args.json:
