@@ -77,7 +77,9 @@ class Options:
     count_requests: int = 10
     postgraphile_dir: Path = field(default_factory=cache_directory)
     install_check: bool = True
-    hom_pool_size: int | None = None  # DB_POOL_SIZE of each H.O.M worker; None: its default
+    # Each H.O.M worker's pool, as PostGraphile's: 10 connections, no overflow (the
+    # defaults, 5 + 10 overflow, close and reopen connections all through a run).
+    hom_pool_size: int = 10
     use_wrk: bool = field(default_factory=wrk_available)
 
 
@@ -99,7 +101,8 @@ class Report:
             [
                 f"H.O.M vs PostGraphile {env['postgraphile']} (Node {env['node']}), "
                 f"{env['date']}, this machine: {env['cores']} cores",
-                f"hom serve --workers {o.workers} (DB_POOL_SIZE {o.hom_pool_size or 'default'}), "
+                f"hom serve --workers {o.workers} (DB_POOL_SIZE {o.hom_pool_size}, "
+                "DB_MAX_OVERFLOW 0), "
                 f"PostGraphile {o.workers} processes (pool 10 each); "
                 f"{env['load_generator']} -c{o.connections}, {o.warmup:g} s warm-up + "
                 f"{o.duration:g} s, medians of {o.rounds} interleaved rounds",
@@ -184,7 +187,7 @@ class _Servers:
         """Both servers up: the same-data check, then the load runs (into `report.runs`)."""
         workers = self.options.workers
         pool_size = self.options.hom_pool_size
-        settings = {"DB_POOL_SIZE": str(pool_size)} if pool_size else {}
+        settings = {"DB_POOL_SIZE": str(pool_size), "DB_MAX_OVERFLOW": "0"}
         async with (
             hom_server(
                 self.db_url, self.redis_url, self.prefix, self.workdir, "hom", workers, settings
@@ -358,7 +361,10 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         "--skip-install-check", action="store_true", help="use the cached PostGraphile as is"
     )
     parser.add_argument(
-        "--hom-pool-size", type=int, help="DB_POOL_SIZE of each H.O.M worker (default: its own)"
+        "--hom-pool-size",
+        type=int,
+        default=10,
+        help="DB_POOL_SIZE of each H.O.M worker (no overflow), as PostGraphile's (10)",
     )
     parser.add_argument("--httpx", action="store_true", help="load from httpx even with wrk")
     parser.add_argument("--db", default=LOCAL_DB_URL, help="the PostgreSQL server to use")
