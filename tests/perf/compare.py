@@ -393,7 +393,10 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM as Ctrl-C: asyncio.run cancels the run, so the servers, the database and the
     # Redis keys still go (a bare SIGTERM would leave them behind).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    report = asyncio.run(run_comparison(args.db, args.redis, options))
+    try:
+        report = asyncio.run(run_comparison(args.db, args.redis, options))
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: servers, database and Redis keys are gone") from None
     print(report.render())
     if args.json:
         args.json.write_text(json.dumps(report.as_json(), indent=2, default=str))
