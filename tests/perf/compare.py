@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import platform
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -389,7 +390,13 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
 
 def main(argv: list[str] | None = None) -> None:
     options, args = parse_options(argv)
-    report = asyncio.run(run_comparison(args.db, args.redis, options))
+    # SIGTERM as Ctrl-C: asyncio.run cancels the run, so the servers, the database and the
+    # Redis keys still go (a bare SIGTERM would leave them behind).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        report = asyncio.run(run_comparison(args.db, args.redis, options))
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: servers, database and Redis keys are gone") from None
     print(report.render())
     if args.json:
         args.json.write_text(json.dumps(report.as_json(), indent=2, default=str))
