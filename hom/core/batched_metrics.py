@@ -26,14 +26,20 @@ class _Pending:
     def __init__(self) -> None:
         self.children: list[_Child] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, child: _Child) -> None:
         self.children.append(child)
-        if self.timer is None:
-            try:
-                self.timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, flush)
-            except RuntimeError:  # no event loop here: write at once
-                flush()
+
+    def schedule(self) -> None:
+        """A write FLUSH_SECONDS from now, unless one is due on this loop already."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop here: write at once
+            flush()
+            return
+        if self.timer is None or loop is not self.loop:  # a closed loop's timer never fires
+            self.loop, self.timer = loop, loop.call_later(FLUSH_SECONDS, flush)
 
     def flush(self) -> None:
         if self.timer is not None:
@@ -62,6 +68,7 @@ class _Child:
         if not self.dirty:
             self.dirty = True
             _PENDING.add(self)
+        _PENDING.schedule()
 
     def write(self) -> None:
         self.dirty = False

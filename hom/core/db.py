@@ -164,6 +164,17 @@ class RoutingSession(Session):
         return super().get_bind(mapper, **kw)
 
 
+async def _end_reads(session: AsyncSession) -> None:
+    """Give the connection back now, not when the response is written: in autocommit a
+    commit costs no round trip, and what was read stays in the session. Should that fail,
+    a rollback, so that the session never stays in its reads' (autocommit) transaction."""
+    try:
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+
+
 class RequestDatabase:
     """One request's database access: one lazily opened session, one coroutine at a time.
 
@@ -207,9 +218,7 @@ class RequestDatabase:
                 yield session
             finally:
                 if session.in_transaction():
-                    # Gives the connection back now, not when the response is written: with
-                    # no round trip in autocommit, and keeping what was read in the session.
-                    await session.commit()
+                    await _end_reads(session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -31,7 +31,7 @@ class PrimaryKeyRead:
 
     def __init__(self, model: type[SQLModel]) -> None:
         mapper = inspect(model)
-        [key] = mapper.primary_key  # composite keys take the ORM path
+        [key] = mapper.primary_key  # one column: composite keys are not read here
         columns = [attr.columns[0].label(attr.key) for attr in mapper.column_attrs]
         if any(_converts(column.type) for column in columns):
             raise TypeError(f"{model.__name__} has columns whose values SQLAlchemy converts")

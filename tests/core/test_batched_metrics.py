@@ -58,3 +58,20 @@ def test_without_an_event_loop_changes_are_written_at_once() -> None:
     counter = BatchedCounter(Counter("jobs", "", ["job"], registry=registry))
     counter.labels("mail").inc()
     assert registry.get_sample_value("jobs_total", {"job": "mail"}) == 1
+
+
+def test_a_timer_left_in_a_closed_loop_does_not_stop_the_writing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = CollectorRegistry()
+    counter = BatchedCounter(Counter("ticks", "", ["kind"], registry=registry))
+
+    async def tick(wait: float) -> None:
+        counter.labels("a").inc()
+        await asyncio.sleep(wait)
+
+    monkeypatch.setattr(batched_metrics, "FLUSH_SECONDS", 60.0)
+    asyncio.run(tick(0))  # its timer never fires: the loop is gone
+    monkeypatch.setattr(batched_metrics, "FLUSH_SECONDS", 0.01)
+    asyncio.run(tick(0.1))
+    assert registry.get_sample_value("ticks_total", {"kind": "a"}) == 2

@@ -37,11 +37,15 @@ def test_json_lines_at_or_above_the_level(
             raise ValueError("boom")
         except ValueError:
             log.exception("failed")
+        logging.getLogger("uvicorn.error").warning("from the stdlib %s", "too")
     finally:
         structlog.contextvars.clear_contextvars()
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    assert [line["event"] for line in lines] == ["loud", "failed"]
-    loud, failed = lines
+    assert [line["event"] for line in lines] == ["loud", "failed", "from the stdlib too"]
+    loud, failed, stdlib = lines
+    assert set(loud) >= {"timestamp", "level", "logger", "event", "request_id"}
+    assert set(stdlib) >= {"timestamp", "level", "logger", "event", "request_id"}
+    assert stdlib["logger"] == "uvicorn.error"
     assert loud["request_id"] == "r-1"
     assert loud["level"] == "warning"
     assert loud["logger"] == "hom.test"
@@ -59,3 +63,14 @@ def test_below_the_level_no_processor_runs(
     monkeypatch.setitem(config, "processors", [lambda *a: ran.append("ran") or a[2]])
     structlog.get_logger("hom.test.quiet").info("request", status=200)
     assert ran == []
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_console_lines_in_dev(
+    settings_factory: Callable[..., Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings_factory(log_format="console", log_level="INFO"))
+    structlog.get_logger("hom.test.console").info("request", status=200)
+    line = capsys.readouterr().err
+    assert "request" in line
+    assert "status=200" in line
