@@ -388,11 +388,18 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
     return options, args
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: asyncio.run cancels the run, so the servers, the database and the
+    Redis keys still go (a bare SIGTERM would leave them behind); and once only, so that a
+    second one does not cut that cleanup short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     options, args = parse_options(argv)
-    # SIGTERM as Ctrl-C: asyncio.run cancels the run, so the servers, the database and the
-    # Redis keys still go (a bare SIGTERM would leave them behind).
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         report = asyncio.run(run_comparison(args.db, args.redis, options))
     except KeyboardInterrupt:
