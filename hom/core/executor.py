@@ -1,10 +1,10 @@
 """asyncio's default executor at a lower CPU priority.
 
-`asyncio.to_thread` runs argon2 (~25 ms of CPU a login), image re-encoding and DNS
-lookups there. Off the event loop is not enough on a machine with few cores: a burst
-of logins gives the scheduler several busy hashing threads to share the cores with,
-and every request waits its turn behind them. At nice 10 those threads get the CPU the
-event loop leaves over: a login storm makes logins slower, not everything else.
+`asyncio.to_thread` runs image re-encoding and DNS lookups there; argon2 has its own
+thread at the same priority (`hom.core.passwords`). Off the event loop is not enough on
+a machine with few cores: busy threads share the cores with the event loop, and every
+request waits its turn behind them. At nice 10 they get the CPU the event loop leaves
+over: a burst of background work makes itself slower, not everything else.
 """
 
 from __future__ import annotations
