@@ -130,13 +130,13 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnEle
     return or_(*alternatives)
 
 
-def _order(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+def order_by_keys(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     return [k.column.desc() if k.descending else k.column.asc() for k in keys]
 
 
 def keyset_select(stmt: StatementT, keys: Sequence[SortKey], request: PageRequest) -> StatementT:
     """The statement for one page: one extra row tells whether there is a next page."""
-    ordered = stmt.order_by(*_order(keys))
+    ordered = stmt.order_by(*order_by_keys(keys))
     if request.after is not None:
         ordered = ordered.where(after_condition(keys, request.after))
     return ordered.limit(page_limit(request.first + 1))
@@ -182,7 +182,7 @@ async def pages_by_parent(
     """
     if request.after is not None:
         stmt = stmt.where(after_condition(keys, request.after))
-    position = func.row_number().over(partition_by=parent, order_by=_order(keys))
+    position = func.row_number().over(partition_by=parent, order_by=order_by_keys(keys))
     ranked = stmt.add_columns(position.label("page_position")).subquery()
     rows_of = aliased(model, ranked)
     paged = (

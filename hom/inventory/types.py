@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import FromClause, false, select
+from sqlalchemy import FromClause, false
 from sqlalchemy.sql.elements import ColumnElement
 from strawberry import relay
 
@@ -312,11 +312,10 @@ def stock_rows(reader: Reader, _rows: FromClause) -> ColumnElement[bool] | None:
     return None if reads_stock(reader) else false()
 
 
-def _by_warehouse_code(level: FromClause) -> list[ColumnElement[Any]]:
-    code = select(Warehouse.__table__.c.code).where(  # type: ignore[attr-defined]
-        Warehouse.__table__.c.id == level.c.warehouse_id  # type: ignore[attr-defined]
-    )
-    return [code.scalar_subquery()]
+def _by_warehouse_code(level: FromClause) -> compiled.Ordered:
+    warehouse = Warehouse.__table__.alias()  # type: ignore[attr-defined]
+    joined = (warehouse, warehouse.c.id == level.c.warehouse_id)
+    return compiled.Ordered([warehouse.c.code], [joined])
 
 
 compiled.table(WarehouseType, Warehouse, visible=stock_rows)

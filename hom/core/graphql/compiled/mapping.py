@@ -63,12 +63,21 @@ class ToOne:
 
 
 @dataclass(frozen=True)
+class Ordered:
+    """A to-many order that reads other tables: `columns` of the `joins` (inner joins,
+    each a table and its ON condition), joined once for the order and nothing else."""
+
+    columns: Sequence[ColumnElement[Any]]
+    joins: Sequence[tuple[FromClause, ColumnElement[bool]]] = ()
+
+
+@dataclass(frozen=True)
 class ToMany:
     """The rows of the field's type whose `key` column is this row's primary key, in
-    `order_by(row)` order."""
+    `order_by(row)` order (columns of the row, or an `Ordered`)."""
 
     key: str
-    order_by: Callable[[FromClause], Sequence[ColumnElement[Any]]]
+    order_by: Callable[[FromClause], Sequence[ColumnElement[Any]] | Ordered]
 
 
 FieldMapping = Expression | Embedded | ToOne | ToMany

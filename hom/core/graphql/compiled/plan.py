@@ -23,13 +23,14 @@ from graphql import (
     get_nullable_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
-from sqlalchemy import Text, case, cast
+from sqlalchemy import case, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from strawberry.types.arguments import convert_arguments
 
 from hom.core.graphql.compiled.collect import Selection
 from hom.core.graphql.compiled.errors import NotPlannable
+from hom.core.graphql.compiled.json_text import constant
 from hom.core.graphql.compiled.mapping import (
     SOURCE,
     VIEWER_ID,
@@ -38,9 +39,9 @@ from hom.core.graphql.compiled.mapping import (
     RowSource,
     StaticSource,
 )
-from hom.core.graphql.compiled.objects import Walk, constant, mapping_for, object_json
+from hom.core.graphql.compiled.objects import Scope, Walk, mapping_for, object_json
 from hom.core.graphql.permissions import HasRole, IsAuthenticated, Public
-from hom.core.pagination import EMPTY_PAGE
+from hom.core.pagination import EMPTY_PAGE, PageQuery, SortKey, order_by_keys
 from hom.core.viewer import Reader
 
 _BACKREF = "strawberry-definition"
@@ -147,8 +148,10 @@ class Planner:
             if required:
                 raise Missing
             return Step(key, None, _constant(None))
-        built = self._visible_json(walk, type_, nodes)
-        return Step(key, self._compiled(statement.with_only_columns(built)), _row_shape(required))
+        scope = Scope(mapping_for(type_).table)
+        built = self._visible_json(walk, type_, nodes, scope)
+        statement = statement.with_only_columns(built).select_from(scope.rows)
+        return Step(key, self._compiled(statement), _row_shape(required))
 
     def _list(
         self,
@@ -163,19 +166,21 @@ class Planner:
         if not isinstance(items, GraphQLList) or not isinstance(items.of_type, GraphQLNonNull):
             raise NotPlannable("a root list of nullable items")
         statement = source.query(walk.reader, self.features, **arguments)
-        built = self._visible_json(walk, items.of_type.of_type, nodes)
-        return Step(key, self._compiled(statement.with_only_columns(built)), _list_shape)
+        scope = Scope(mapping_for(items.of_type.of_type).table)
+        built = self._visible_json(walk, items.of_type.of_type, nodes, scope)
+        statement = statement.with_only_columns(built).select_from(scope.rows)
+        return Step(key, self._compiled(statement), _list_shape)
 
     def _visible_json(
-        self, walk: Walk, type_: GraphQLObjectType, nodes: list[FieldNode]
+        self, walk: Walk, type_: GraphQLObjectType, nodes: list[FieldNode], scope: Scope
     ) -> ColumnElement[Any]:
-        """The object's JSON (as text) on its table's row; null where the reader may not
-        see it. With no fields selected, an empty string for the rows it may see."""
-        mapping = mapping_for(type_)
+        """The object's JSON text on the row `scope` starts with; null where the reader
+        may not see it. With no fields selected, an empty string for the rows it may see."""
+        mapping, row = mapping_for(type_), scope.rows
         built: ColumnElement[Any] = constant("")
         if nodes:
-            built = cast(object_json(walk, type_, nodes, mapping.table), Text)
-        rule = mapping.visible(walk.reader, mapping.table) if mapping.visible else None
+            built = object_json(walk, type_, nodes, row, scope)
+        rule = mapping.visible(walk.reader, row) if mapping.visible else None
         return built if rule is None else case((rule, built))
 
     def _arguments(
@@ -203,11 +208,13 @@ class Planner:
         shape = _connection_shape(walk.selection, type_, nodes)
         node_type = get_nullable_type(_edge_type(type_).fields["node"].type)
         node_nodes = _nodes_at(walk.selection, type_, nodes, "edges", "node")
-        node = self._visible_json(walk, node_type, node_nodes)
         if query is None:
             return Step(key, None, lambda _: shape(EMPTY_PAGE))
-        keys = [sort_key.column for sort_key in query.keys]
-        statement = query.statement.with_only_columns(node, *keys)
+        rows, keys = _page_rows(query, mapping_for(node_type).table)
+        scope = Scope(rows)
+        node = self._visible_json(walk, node_type, node_nodes, scope)
+        columns = [key.column for key in keys]
+        statement = select(node, *columns).select_from(scope.rows).order_by(*order_by_keys(keys))
         page, cursors = query.page, _reads_cursors(walk.selection, type_, nodes)
 
         def shaped(rows: Sequence[Any]) -> Any:
@@ -228,6 +235,19 @@ class Planner:
             )
         viewer_at = tuple(i for i, name in enumerate(names) if name == VIEWER_ID)
         return Statement(compiled.string, tuple(params), viewer_at)
+
+
+def _page_rows(query: PageQuery, table: Any) -> tuple[Any, list[SortKey]]:
+    """The page's rows as a subquery (the table's columns and the sort keys), so that
+    the joins the nodes add run on the page's rows only, never before its sort."""
+    labels = [f"hom_key_{index}" for index in range(len(query.keys))]
+    keyed = [key.column.label(label) for key, label in zip(query.keys, labels, strict=True)]
+    rows = query.statement.with_only_columns(*table.c, *keyed).subquery("page")
+    keys = [
+        SortKey(rows.c[label], descending=key.descending)
+        for key, label in zip(query.keys, labels, strict=True)
+    ]
+    return rows, keys
 
 
 def _reads_cursors(selection: Selection, type_: GraphQLObjectType, nodes: list[FieldNode]) -> bool:
