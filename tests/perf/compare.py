@@ -43,7 +43,7 @@ from tests.perf.compare_queries import (
 )
 from tests.perf.compare_report import Count, Run, markdown_table, summarise
 from tests.perf.load import Target, run_load, wrk_available
-from tests.perf.machine import CpuMeter, wait_for_idle
+from tests.perf.machine import CpuMeter, wait_for_idle, worker_rss_mb
 from tests.perf.pgwire import StatementProxy, statement_proxy, statements_of
 from tests.perf.postgraphile_server import (
     Installation,
@@ -90,6 +90,8 @@ class Report:
     dataset: dict[str, int]
     counts: dict[str, Count]
     runs: list[Run] = field(default_factory=list)
+    # H.O.M's workers' resident memory after the first requests and after the last.
+    rss_mb: dict[str, list[float]] = field(default_factory=dict)
 
     def table(self) -> str:
         return markdown_table(summarise(CASES, self.runs, self.counts))
@@ -118,9 +120,23 @@ class Report:
                 "server's, the database's backends', Redis' or wrk's (other people's work, "
                 "exited backends, interrupts); foreign: the part of it in live processes not "
                 "ours. Above ~0.2 the run was disturbed.",
+                *self._memory(),
                 *self._sequences(),
             ]
         )
+
+    def _memory(self) -> list[str]:
+        if not self.rss_mb:
+            return []
+        served = sum(run.load.requests for run in self.runs if run.case.startswith("hom"))
+        start, end = (
+            ", ".join(f"{mb:.0f}" for mb in self.rss_mb[when]) for when in ("start", "end")
+        )
+        return [
+            "",
+            f"H.O.M workers' RSS (MB): {start} after the same-data check; {end} after "
+            f"{served:,} measured requests (warm-ups not counted).",
+        ]
 
     def _sequences(self) -> list[str]:
         lines = ["", "The statements of one request:"]
@@ -203,6 +219,7 @@ class _Servers:
             await check_same_data(hom.base_url, postgraphile.base_url, tokens["operator"])
             print("same data: the catalog query answers alike on both servers", flush=True)
             await check_answers(servers, tokens)
+            report.rss_mb["start"] = sorted(worker_rss_mb(hom.pgid).values())
             for round_ in range(1, self.options.rounds + 1):
                 for case in rotated(CASES, round_ - 1):
                     server, token = servers[case.side], tokens.get(case.viewer, "")
@@ -210,6 +227,7 @@ class _Servers:
                     print(f"  {run.line()}", flush=True)
                     report.runs.append(run)
             await check_answers(servers, tokens)  # still clean answers after the load
+            report.rss_mb["end"] = sorted(worker_rss_mb(hom.pgid).values())
 
     async def run(self, case: Case, round_: int, server: RunningServer, token: str) -> Run:
         """Waits for an idle machine, warms up (discarded), then measures."""

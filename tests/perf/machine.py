@@ -81,6 +81,27 @@ def _process_ticks(server_pgid: int | None, database: str) -> dict[str, dict[int
     return found
 
 
+def worker_rss_mb(server_pgid: int) -> dict[int, float]:
+    """Resident memory (MB) of each process in the server's group but its leader (the
+    uvicorn supervisor) and multiprocessing's resource tracker: the workers, by pid."""
+    found: dict[int, float] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == server_pgid:
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+            if int(raw[raw.rindex(")") + 2 :].split()[2]) != server_pgid:
+                continue
+            if b"resource_tracker" in (entry / "cmdline").read_bytes():
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    found[int(entry.name)] = int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def _own_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
