@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,7 +189,10 @@ class StatementLog:
 
 @contextmanager
 def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
-    """Record every statement the engine sends to the database (`before_cursor_execute`)."""
+    """Record every statement the engine sends to the database: SQLAlchemy's
+    (`before_cursor_execute`) and those run on asyncpg's connection itself
+    (hom.core.row_reads, the compiled read path); not BEGIN/COMMIT/ROLLBACK or the
+    pool's pre-ping."""
     target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     log = StatementLog()
 
@@ -203,13 +207,45 @@ def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
         if not log.paused:
             log.statements.append(statement)
 
+    def record_driver(query: Any) -> None:
+        if not log.paused and not _TRANSACTION_CONTROL.match(query.query):
+            log.statements.append(query.query)
+
     event.listen(target, "before_cursor_execute", record)
     _COUNTING.append(log)
     try:
-        yield log
+        with _driver_queries(target.pool, record_driver):
+            yield log
     finally:
         _COUNTING.remove(log)
         event.remove(target, "before_cursor_execute", record)
+
+
+# What asyncpg logs that is not one of the request's statements: a transaction's
+# edges and the pool's pre-ping (`;`).
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|;|$)", re.I)
+
+
+@contextmanager
+def _driver_queries(pool: Any, record: Callable[[Any], None]) -> Iterator[None]:
+    """`record(query)` for each statement asyncpg's query logger sees on connections
+    checked out meanwhile (SQLAlchemy's own prepared statements are not among them).
+    A connection is watched from its first checkout inside the block on."""
+    hooked: list[Any] = []
+
+    def on_checkout(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if hasattr(driver, "add_query_logger") and driver not in hooked:
+            hooked.append(driver)
+            driver.add_query_logger(record)
+
+    event.listen(pool, "checkout", on_checkout)
+    try:
+        yield
+    finally:
+        event.remove(pool, "checkout", on_checkout)
+        for driver in hooked:
+            driver.remove_query_logger(record)
 
 
 _COUNTING: list[StatementLog] = []
@@ -229,31 +265,23 @@ def uncounted() -> Iterator[None]:
 
 @contextmanager
 def count_driver_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
-    """Record what asyncpg runs through its Connection methods while active, which
-    `count_statements` does not see: BEGIN, COMMIT, ROLLBACK, the pool's pre-ping (`;`)
-    and hom.core.row_reads' primary-key reads (SQLAlchemy's own statements run as asyncpg
-    prepared statements, which only `count_statements` sees).
+    """Record what asyncpg runs through its Connection methods while active, BEGIN,
+    COMMIT, ROLLBACK and the pool's pre-ping (`;`) included, which `count_statements`
+    leaves out (SQLAlchemy's own statements run as asyncpg prepared statements, which
+    only `count_statements` sees).
 
     A connection is watched from its first checkout inside the block on, and a pre-ping
     runs before that: send one request first when the ping matters.
     """
     log = StatementLog()
-    hooked: list[Any] = []
 
     def record(query: Any) -> None:
-        log.statements.append(query.query)
+        if not log.paused:
+            log.statements.append(query.query)
 
-    def on_checkout(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if driver not in hooked:
-            hooked.append(driver)
-            driver.add_query_logger(record)
-
-    pool = engine.sync_engine.pool
-    event.listen(pool, "checkout", on_checkout)
+    _COUNTING.append(log)
     try:
-        yield log
+        with _driver_queries(engine.sync_engine.pool, record):
+            yield log
     finally:
-        event.remove(pool, "checkout", on_checkout)
-        for driver in hooked:
-            driver.remove_query_logger(record)
+        _COUNTING.remove(log)

@@ -9,7 +9,8 @@ detached. When tracing is on, the statement gets a span like the instrumented on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any, TypeVar
 
@@ -85,15 +86,24 @@ def _loaded(model: type[ModelT], row: Mapping[str, Any] | None) -> ModelT | None
 async def _fetch_row(
     connection: AsyncConnection, read: PrimaryKeyRead, ident: Any
 ) -> Mapping[str, Any] | None:
+    async with on_driver(connection, read.span_name, read.sql) as driver:
+        row: Mapping[str, Any] | None = await driver.fetchrow(read.sql, ident)
+    return row
+
+
+@asynccontextmanager
+async def on_driver(connection: AsyncConnection, span_name: str, sql: str) -> AsyncIterator[Any]:
+    """asyncpg's own connection under a started SQLAlchemy one, to run `sql` on in a
+    span like the instrumented statements': no cursor, result or greenlet around it,
+    and no BEGIN (outside a transaction each statement is its own)."""
     started = connection.sync_connection
-    assert started is not None, "session.connection() returns a started connection"
-    driver: Any = started.connection.driver_connection  # asyncpg's Connection
+    assert started is not None, "a started connection (engine.connect(), session.connection())"
+    driver: Any = started.connection.driver_connection
     try:
-        with span(read.span_name) as current:
+        with span(span_name) as current:
             if current is not None:
-                current.set_attributes({"db.system": "postgresql", "db.statement": read.sql})
-            row: Mapping[str, Any] | None = await driver.fetchrow(read.sql, ident)
-            return row
+                current.set_attributes({"db.system": "postgresql", "db.statement": sql})
+            yield driver
     except Exception:
         if driver.is_closed():  # what SQLAlchemy would do: never pool a dead connection
             await connection.invalidate()

@@ -38,6 +38,7 @@ from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.extensions import observe_operation, operation_of
 from hom.core.graphql.limits import complexity_rules, parse_limited
 from hom.core.metrics import BoundedLabels
+from hom.core.row_reads import on_driver
 from hom.core.tracing import span
 from hom.core.viewer import ANONYMOUS, Reader
 
@@ -231,13 +232,12 @@ class CompiledReads:
             return orjson.dumps({"data": data})
         async with self.engine.connect() as connection:
             # One statement per step, each its own snapshot: no BEGIN/ROLLBACK around reads.
-            reading = await connection.execution_options(isolation_level="AUTOCOMMIT")
             for step in plan.steps:
                 rows = None
                 if step.statement is not None:
-                    arguments = step.statement.arguments(reader.user_id)
-                    result = await reading.exec_driver_sql(step.statement.sql, tuple(arguments))
-                    rows = result.all()
+                    sql, arguments = step.statement.sql, step.statement.arguments(reader.user_id)
+                    async with on_driver(connection, "SELECT compiled", sql) as driver:
+                        rows = await driver.fetch(sql, *arguments)
                 data[step.key] = step.shape(rows)
         return orjson.dumps({"data": data})
 
