@@ -179,6 +179,41 @@ async def test_planned_queries_answer_as_the_executor_does(
             assert compiled.answered == before + 1, f"not planned: {query}"
 
 
+# Text the SQL spells as JSON itself (`to_json`): quotes, backslashes, control
+# characters, non-BMP characters, what looks like JSON or SQL.
+HOSTILE_TEXT = [
+    'Quote " and \\ backslash',
+    "Tab\tnew\nline\r\x01\x1f end",
+    "Emoji 🍵 and 𝄞 and ünïcode",
+    '{"name": null}, ]',
+    "' || 'null' || '",
+    "</script><script>x</script>",
+]
+
+
+async def test_hostile_text_is_spelt_as_the_executor_spells_it(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    executor: httpx.AsyncClient,
+    session_maker: SessionMaker,
+) -> None:
+    parent = await create_category(session_maker, HOSTILE_TEXT[3], slug="hostile-parent")
+    category = await create_category(
+        session_maker, HOSTILE_TEXT[4], slug="hostile-child", parent=parent
+    )
+    for index, name in enumerate(HOSTILE_TEXT):
+        await create_product(session_maker, category, index, name=name, description=name)
+    query = """{ products(first: 10, sort: NAME) { edges { node {
+        name description category { name parent { name parent { name } } } } } } }"""
+    before = app.state.compiled.answered
+    mine, theirs = await both(client, executor, query, {}, None)
+    assert app.state.compiled.answered == before + 1
+    assert mine == theirs
+    names = [edge["node"]["name"] for edge in mine["data"]["products"]["edges"]]
+    assert sorted(names) == sorted(HOSTILE_TEXT)
+    assert mine["data"]["products"]["edges"][0]["node"]["category"]["parent"]["parent"] is None
+
+
 @pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("role", ROLES)
 async def test_operators_read_warehouses_through_the_path(
