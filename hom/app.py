@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from hom.accounts.auth_routes import auth_routes
 from hom.accounts.media_routes import media_routes
@@ -30,7 +31,11 @@ from hom.core.graphql.view import GraphQLView
 from hom.core.health import health_routes
 from hom.core.logging import configure_logging
 from hom.core.metrics import DB_POOL_CHECKED_OUT, DB_POOL_SIZE, exposition, forget_this_worker
-from hom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from hom.core.middleware import (
+    BodyLimitMiddleware,
+    GraphQLPostsFirst,
+    RequestContextMiddleware,
+)
 from hom.core.services import Services
 from hom.core.tracing import configure_tracing, shutdown_tracing
 from hom.notifications.metrics import show_depth
@@ -79,6 +84,24 @@ async def learn_database_features(services: Services) -> None:
         log.warning("search mode not known yet: the database did not answer", exc_info=True)
 
 
+class HomStarlette(Starlette):
+    """Starlette, with POSTs to /graphql answered before its own layers (see
+    `GraphQLPostsFirst`)."""
+
+    fast_graphql: tuple[Route, ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        full = super().build_middleware_stack()
+        if self.fast_graphql is None:
+            return full
+        route, view = self.fast_graphql
+        return GraphQLPostsFirst(full, RequestContextMiddleware(view), route)
+
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    return {"max_bytes": settings.max_body_bytes, "max_upload_bytes": settings.max_upload_bytes}
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     return [
         Middleware(RequestContextMiddleware),
@@ -90,11 +113,7 @@ def middleware(settings: Settings) -> list[Middleware]:
             allow_headers=CORS_HEADERS,
             expose_headers=["X-Request-ID", "Retry-After"],
         ),
-        Middleware(
-            BodyLimitMiddleware,
-            max_bytes=settings.max_body_bytes,
-            max_upload_bytes=settings.max_upload_bytes,
-        ),
+        Middleware(BodyLimitMiddleware, **body_limits(settings)),
     ]
 
 
@@ -135,8 +154,9 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
         shutdown_tracing()
         forget_this_worker(settings.prometheus_multiproc_dir)
 
+    graphql = Route("/graphql", view, methods=["GET", "POST"])
     routes = [
-        Route("/graphql", view, methods=["GET", "POST"]),
+        graphql,
         WebSocketRoute("/graphql", view),
         *auth_routes(),
         *health_routes(),
@@ -144,7 +164,8 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
         Route("/metrics", metrics, methods=["GET"]),
         Mount(GRAPHIQL_ASSETS_PATH, app=graphiql_assets_app()),
     ]
-    app = Starlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)
+    app = HomStarlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)
+    app.fast_graphql = (graphql, BodyLimitMiddleware(view, **body_limits(settings)))
     app.state.services = services
     app.state.compiled = compiled
     return app

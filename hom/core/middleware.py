@@ -207,3 +207,28 @@ class BodyLimitMiddleware:
 
 def _too_large(limit: int) -> Any:
     return JSONResponse({"detail": f"Request body larger than {limit} bytes"}, status_code=413)
+
+
+class GraphQLPostsFirst:
+    """POSTs to /graphql without an Origin header go straight to `fast` (the same view
+    behind the same request-context and body-limit middleware), past Starlette's error
+    middleware, CORS (nothing to do without an Origin) and router: a quarter of the
+    app's own CPU on a small query. Everything else takes the whole app."""
+
+    def __init__(self, app: ASGIApp, fast: ASGIApp, route: Any, path: str = "/graphql") -> None:
+        self.app = app
+        self.fast = fast
+        self.route = route
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == self.path
+            and scope["method"] == "POST"
+            and header(scope, b"origin") is None
+        ):
+            scope["route"] = self.route  # the metrics' route label, as the router sets it
+            await self.fast(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

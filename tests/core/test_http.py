@@ -84,6 +84,27 @@ async def test_cors_allows_configured_origin_only(client: httpx.AsyncClient) -> 
     assert "access-control-allow-origin" not in denied.headers
 
 
+@pytest.mark.parametrize(
+    "origin", [None, "http://localhost:5173", "https://evil.test"], ids=["none", "allowed", "other"]
+)
+async def test_graphql_posts_answer_alike_with_or_without_an_origin(
+    client: httpx.AsyncClient, origin: str | None
+) -> None:
+    """Without an Origin a POST skips Starlette's layers (hom.core.middleware.
+    GraphQLPostsFirst); with one it passes CORS. Same answer, id, limits and metrics."""
+    headers = {**JSON, "x-request-id": "same-1"} | ({"origin": origin} if origin else {})
+    answered = await client.post("/graphql", content=QUERY, headers=headers)
+    assert answered.status_code == 200
+    assert answered.json()["data"]["serverInfo"]["version"]
+    assert answered.headers["x-request-id"] == "same-1"
+    allowed = answered.headers.get("access-control-allow-origin")
+    assert allowed == (origin if origin == "http://localhost:5173" else None)
+    too_big = b'{"query": "' + b"x" * 2_000_000 + b'"}'
+    assert (await client.post("/graphql", content=too_big, headers=headers)).status_code == 413
+    text = (await client.get("/metrics")).text
+    assert 'hom_http_requests_total{method="POST",route="/graphql",status="413"}' in text
+
+
 async def test_graphiql_page_is_served_to_browsers(client: httpx.AsyncClient) -> None:
     page = await client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
