@@ -103,11 +103,13 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+async def until(
+    condition: Callable[[], Awaitable[bool]], what: str, within: float = CONDITION_TIMEOUT
+) -> None:
     """Wait for `condition` to hold (polling); fail, saying `what`, if it never does."""
-    deadline = time.monotonic() + CONDITION_TIMEOUT
+    deadline = time.monotonic() + within
     while not await condition():
-        assert time.monotonic() < deadline, f"still not {what} after {CONDITION_TIMEOUT}s"
+        assert time.monotonic() < deadline, f"still not {what} after {within}s"
         await asyncio.sleep(0.02)
 
 
