@@ -37,6 +37,7 @@ def test_a_flushed_histogram_equals_one_observed_directly() -> None:
 
 
 async def test_changes_are_written_a_moment_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    flush()  # a timer another test left on this loop would fire FLUSH_SECONDS=0.5 after it began
     monkeypatch.setattr(batched_metrics, "FLUSH_SECONDS", 0.01)
     registry = CollectorRegistry()
     counter = BatchedCounter(Counter("requests", "", ["status"], registry=registry))
@@ -45,7 +46,10 @@ async def test_changes_are_written_a_moment_later(monkeypatch: pytest.MonkeyPatc
     counter.labels("200").inc(2)
     in_progress.inc()
     assert registry.get_sample_value("requests_total", {"status": "200"}) == 0
-    await asyncio.sleep(0.1)
+    for _ in range(500):  # a loaded machine may run the timer late, never early
+        await asyncio.sleep(0.01)
+        if registry.get_sample_value("requests_total", {"status": "200"}):
+            break
     assert registry.get_sample_value("requests_total", {"status": "200"}) == 3
     assert registry.get_sample_value("in_progress") == 1
     in_progress.dec()
