@@ -207,9 +207,9 @@ def count_statements(engine: AsyncEngine | Engine) -> Iterator[StatementLog]:
         if not log.paused:
             log.statements.append(statement)
 
-    def record_driver(query: Any) -> None:
-        if not log.paused and not _TRANSACTION_CONTROL.match(query.query):
-            log.statements.append(query.query)
+    def record_driver(query: str) -> None:
+        if not log.paused and not _TRANSACTION_CONTROL.match(query):
+            log.statements.append(query)
 
     event.listen(target, "before_cursor_execute", record)
     _COUNTING.append(log)
@@ -227,25 +227,45 @@ _TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|
 
 
 @contextmanager
-def _driver_queries(pool: Any, record: Callable[[Any], None]) -> Iterator[None]:
-    """`record(query)` for each statement asyncpg's query logger sees on connections
-    checked out meanwhile (SQLAlchemy's own prepared statements are not among them).
-    A connection is watched from its first checkout inside the block on."""
+def _driver_queries(pool: Any, record: Callable[[str], None]) -> Iterator[None]:
+    """`record(query)` for each statement asyncpg runs through its Connection methods on
+    connections checked out meanwhile (SQLAlchemy's own prepared statements are not among
+    them), as it is sent. A connection is watched from its first checkout inside the
+    block on.
+
+    asyncpg's query loggers hear of a statement only on a later turn of the event loop
+    (call_soon), which a request may not take before the test reads the log; so its
+    `_time_and_log`, which runs them, is wrapped instead (a logger that does nothing
+    turns it on)."""
     hooked: list[Any] = []
+    original = asyncpg.Connection._time_and_log
+
+    @contextmanager
+    def time_and_log(connection: Any, query: str, args: Any, timeout: Any) -> Iterator[None]:
+        if any(connection is driver for driver in hooked):
+            record(query)
+        with original(connection, query, args, timeout):
+            yield
 
     def on_checkout(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
         driver = getattr(dbapi_connection, "driver_connection", None)
-        if hasattr(driver, "add_query_logger") and driver not in hooked:
+        if hasattr(driver, "add_query_logger") and not any(driver is d for d in hooked):
             hooked.append(driver)
-            driver.add_query_logger(record)
+            driver.add_query_logger(_heard_elsewhere)
 
+    asyncpg.Connection._time_and_log = time_and_log  # type: ignore[method-assign]
     event.listen(pool, "checkout", on_checkout)
     try:
         yield
     finally:
         event.remove(pool, "checkout", on_checkout)
+        asyncpg.Connection._time_and_log = original  # type: ignore[method-assign]
         for driver in hooked:
-            driver.remove_query_logger(record)
+            driver.remove_query_logger(_heard_elsewhere)
+
+
+def _heard_elsewhere(query: Any) -> None:
+    """The query logger that makes asyncpg call `_time_and_log` (recorded there)."""
 
 
 _COUNTING: list[StatementLog] = []
@@ -275,9 +295,9 @@ def count_driver_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
     """
     log = StatementLog()
 
-    def record(query: Any) -> None:
+    def record(query: str) -> None:
         if not log.paused:
-            log.statements.append(query.query)
+            log.statements.append(query)
 
     _COUNTING.append(log)
     try:

@@ -20,7 +20,7 @@ from redis.typing import EncodableT
 from hom.core import tokens
 from hom.core.config import Settings
 from hom.core.pubsub import Channel, Publisher
-from hom.core.redis import RedisKeys
+from hom.core.redis import RedisKeys, run_script
 from hom.core.roles import Role
 from hom.core.tokens import Claims, TokenType
 from hom.core.viewer import Viewer
@@ -188,7 +188,7 @@ class SessionStore:
     async def viewer(self, access: Claims) -> Viewer | None:
         """The viewer an access token stands for, if its session lives and it is not revoked."""
         keys = [self._revoked(access.jti), self._session(access.sid)]
-        role = await self._viewer(keys=keys)
+        role = await run_script(self._viewer, keys)
         if role is None:
             return None
         return Viewer(access.user_id, Role(role), access.sid, access.jti, access.expires_at)

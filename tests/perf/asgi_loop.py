@@ -3,6 +3,7 @@ the ASGI app in a loop (issue #11). Much less noisy than wrk on a shared machine
 changes to the per-request plumbing show.
 
     uv run python -m tests.perf.asgi_loop [--requests 5000] [--rounds 10] [--concurrency 1]
+    uv run python -m tests.perf.asgi_loop --queries me --profile 40   # and where it goes
 
 Metrics run in multiprocess mode (as under `hom serve --workers 2`), against a fresh
 migrated database with one signed-in user; logging is configured as in a worker
@@ -96,11 +97,27 @@ async def _run(args: argparse.Namespace, token_for: Any) -> None:
             for name in names:
                 _, seconds = await drive(app, QUERIES[name], token, per_round, args.concurrency)
                 cpu[name].append(seconds / per_round * 1e6)
+        if args.profile:
+            await _profile(app, names, token, per_round, args.profile)
     for name, values in cpu.items():
         print(
             f"{name:<9} CPU µs/request: min {min(values):7.1f}  "
             f"median {statistics.median(values):7.1f}  ({args.rounds} rounds of {per_round})"
         )
+
+
+async def _profile(app: Any, names: list[str], token: str, requests: int, lines: int) -> None:
+    """cProfile of one more round of each query: the functions with the most own time."""
+    import cProfile
+    import pstats
+
+    for name in names:
+        profile = cProfile.Profile()
+        profile.enable()
+        await drive(app, QUERIES[name], token, requests, 1)
+        profile.disable()
+        print(f"-- {name}: {requests} requests")
+        pstats.Stats(profile).sort_stats("tottime").print_stats(lines)
 
 
 class _lifespan:
@@ -129,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--profile", type=int, default=0, help="print this many cProfile lines")
     args = parser.parse_args(argv)
     metrics_dir = tempfile.mkdtemp(prefix="hom-asgi-loop-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # read when prometheus is imported

@@ -38,7 +38,7 @@ from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.extensions import observe_operation, operation_of
 from hom.core.graphql.limits import complexity_rules, parse_limited
 from hom.core.metrics import BoundedLabels
-from hom.core.row_reads import on_driver
+from hom.core.row_reads import pooled_driver, statement_span
 from hom.core.tracing import span
 from hom.core.viewer import ANONYMOUS, Reader
 
@@ -230,13 +230,13 @@ class CompiledReads:
             for step in plan.steps:
                 data[step.key] = step.shape(None)
             return orjson.dumps({"data": data})
-        async with self.engine.connect() as connection:
+        async with pooled_driver(self.engine) as driver:
             # One statement per step, each its own snapshot: no BEGIN/ROLLBACK around reads.
             for step in plan.steps:
                 rows = None
                 if step.statement is not None:
                     sql, arguments = step.statement.sql, step.statement.arguments(reader.user_id)
-                    async with on_driver(connection, "SELECT compiled", sql) as driver:
+                    with statement_span("SELECT compiled", sql):
                         rows = await driver.fetch(sql, *arguments)
                 data[step.key] = step.shape(rows)
         return orjson.dumps({"data": data})
