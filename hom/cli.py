@@ -168,6 +168,8 @@ def serve(
     """
     import uvicorn
 
+    from hom.core import listeners
+
     base = settings_or_exit()
     _share_dev_secret(base)
     with backing_services(base) as settings:
@@ -176,21 +178,29 @@ def serve(
         click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
         _exit_cleanly_on_sigterm()
         _metrics_for_workers(settings, workers)
-        uvicorn.run(
-            "hom.app:main_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            reload=reload,
-            ssl_keyfile=ssl_keyfile,
-            ssl_certfile=ssl_certfile,
-            log_config=None,
-            access_log=False,  # our middleware logs one line per request
-            timeout_graceful_shutdown=20,
-            loop=fast_loop(),
-            http=fast_http(),
-        )
+        options: dict[str, Any] = {
+            "factory": True,
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "reload": reload,
+            "ssl_keyfile": ssl_keyfile,
+            "ssl_certfile": ssl_certfile,
+            "log_config": None,
+            "access_log": False,  # our middleware logs one line per request
+            "timeout_graceful_shutdown": 20,
+            "loop": fast_loop(),
+            "http": fast_http(),
+        }
+        if workers > 1 and not reload and listeners.balancing_available():
+            try:
+                reserved = listeners.reserve(host, port)
+            except OSError as error:  # as uvicorn fails on a port in use: logged, exit code 3
+                log.error(f"cannot listen on {host}:{port}: {error}")
+                sys.exit(3)
+            listeners.run_workers(uvicorn.Config("hom.app:main_app", **options), reserved)
+        else:
+            uvicorn.run("hom.app:main_app", **options)
 
 
 def fast_loop() -> Literal["uvloop", "asyncio"]:
