@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from hom.app import create_app
 from hom.core.config import Settings, load_settings
 from hom.core.db import SessionMaker
+from hom.core.redis import create_redis
 from tests import ledger_guard
 from tests.databases import TemplateClones, create_template
 from tests.support import (
@@ -148,6 +149,14 @@ def make_settings(db_url: str, redis_url: str, redis_prefix: str, **overrides: A
 @pytest.fixture
 def settings(db_url: str, redis_url: str, redis_prefix: str) -> Settings:
     return make_settings(db_url, redis_url, redis_prefix)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    """A client of this run's Redis (keys go under the test's own `settings.redis_prefix`)."""
+    client = create_redis(settings)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

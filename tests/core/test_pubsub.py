@@ -18,13 +18,6 @@ WAIT = 5.0  # seconds a message may take to arrive (it normally takes millisecon
 
 
 @pytest.fixture
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def hub(settings: Settings) -> AsyncIterator[PubSubHub]:
     keys = RedisKeys(settings.redis_prefix)
     made = PubSubHub(create_redis(settings, client_name=keys("pubsub")), keys)

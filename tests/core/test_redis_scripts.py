@@ -3,8 +3,6 @@ short path meets a script Redis has forgotten or a connection Redis has dropped.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
 
@@ -12,13 +10,6 @@ from hom.core.config import Settings
 from hom.core.redis import RedisKeys, create_redis, run_script
 
 ROLE_OF = "return redis.call('HGET', KEYS[1], 'role')"
-
-
-@pytest.fixture
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from hom.accounts.models import User
 from hom.app import create_app
 from hom.core import tokens
 from hom.core.config import Settings
-from hom.core.redis import RedisKeys, create_redis
+from hom.core.redis import RedisKeys
 from hom.core.roles import Role
 from hom.core.tokens import TokenType
 from hom.core.unit_of_work import SessionMaker
@@ -48,13 +48,6 @@ WAIT = 5.0  # any other answer
 def instance_b(settings: Settings) -> Iterator[str]:
     with live_server(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
 
 
 @asynccontextmanager
