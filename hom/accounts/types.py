@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy import FromClause, String, case, literal
@@ -13,23 +14,30 @@ from strawberry.relay import to_base64
 
 from hom.accounts.loaders import user_by_id
 from hom.accounts.models import User
+from hom.accounts.rules import OWN_ACCOUNT, OWN_SESSION, PEOPLE
 from hom.accounts.sessions import SessionInfo
-from hom.core.graphql import compiled
 from hom.core.graphql.payloads import Payload
-from hom.core.graphql.relations import nodes_by_id, to_one
+from hom.core.graphql.relations import derived, nodes_by_id, to_one
 from hom.core.graphql.relay import decode_id
-from hom.core.graphql.visibility import personal, visible_to
+from hom.core.graphql.visibility import personal, rows_of, visible_to
 from hom.core.roles import Role
-from hom.core.viewer import Reader
 
 strawberry.enum(Role, name="Role", description="What a user may do.")
 AVATAR_URL_PREFIX = "/media/avatars/"
 
 
-def avatar_url(user: User) -> str | None:
+def avatar_url(user: Any) -> str | None:
+    """Where a user's avatar is served (`user`: a User row, or an object with its `avatar`)."""
     return AVATAR_URL_PREFIX + user.avatar if user.avatar else None
 
 
+def avatar_url_sql(user: FromClause) -> ColumnElement[str | None]:
+    """`avatar_url` in SQL, for the compiled read path."""
+    has_avatar = user.c.avatar != ""  # null too: NULL <> '' is not true
+    return case((has_avatar, literal(AVATAR_URL_PREFIX, String) + user.c.avatar))
+
+
+@visible_to(PEOPLE)
 @strawberry.type(
     name="Person",
     description=(
@@ -68,12 +76,7 @@ def user_id_of(global_id: str, argument: str = "id") -> int:
     return decode_id(global_id, *PERSON_ID_TYPES, argument=argument)
 
 
-def own_account(reader: Reader, user: User) -> bool:
-    """An account's private fields are for its owner and for admins."""
-    return reader.is_user_or_admin(user.id)
-
-
-@visible_to(own_account)
+@rows_of(User, visible=OWN_ACCOUNT)
 @strawberry.type(
     name="User",
     description="An account, with its private fields: readable by its owner and by admins.",
@@ -84,10 +87,15 @@ class UserType(relay.Node):
     full_name: str
     role: Role = personal()
     is_active: bool = personal()
-    email_verified: bool = personal()
+    email_verified: bool = derived(
+        python=lambda user: user.email_verified_at is not None,
+        sql=lambda user, _: user.c.email_verified_at.is_not(None),
+        personal=True,
+    )
     email_verified_at: datetime | None = personal()
     timezone: str = personal()
-    avatar_url: str | None
+    avatar: strawberry.Private[str | None]
+    avatar_url: str | None = derived(python=avatar_url, sql=lambda user, _: avatar_url_sql(user))
     created_at: datetime
 
     @classmethod
@@ -100,10 +108,9 @@ class UserType(relay.Node):
             full_name=user.full_name,
             role=Role(user.role),
             is_active=user.is_active,
-            email_verified=user.email_verified_at is not None,
             email_verified_at=user.email_verified_at,
             timezone=user.timezone,
-            avatar_url=avatar_url(user),
+            avatar=user.avatar,
             created_at=user.created_at,
         )
 
@@ -114,32 +121,7 @@ class UserType(relay.Node):
         return await nodes_by_id(info, cls, user_by_id, node_ids)
 
 
-def own_account_rows(reader: Reader, user: FromClause) -> ColumnElement[bool] | None:
-    """`own_account` in SQL, for the compiled read path."""
-    return None if reader.is_admin else user.c.id == compiled.viewer_id()
-
-
-def _avatar_url(user: FromClause) -> ColumnElement[str | None]:
-    has_avatar = user.c.avatar != ""  # null too: NULL <> '' is not true
-    return case((has_avatar, literal(AVATAR_URL_PREFIX, String) + user.c.avatar))
-
-
-compiled.table(
-    UserType,
-    User,
-    visible=own_account_rows,
-    fields={
-        "emailVerified": compiled.Expression(lambda user, _: user.c.email_verified_at.is_not(None)),
-        "avatarUrl": compiled.Expression(lambda user, _: _avatar_url(user)),
-    },
-)
-
-
-def own_session(reader: Reader, session: SessionInfo) -> bool:
-    return reader.is_user_or_admin(session.user_id)
-
-
-@visible_to(own_session)
+@visible_to(OWN_SESSION)
 @strawberry.type(name="Session", description="A signed-in device: one refresh-token family.")
 class SessionType:
     id: strawberry.ID

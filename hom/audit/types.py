@@ -13,16 +13,12 @@ from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.audit.loaders import audit_entry_by_id
 from hom.audit.models import AuditEntry
+from hom.audit.rules import AUDIT_ENTRIES
 from hom.core.graphql.relations import nodes_by_id, to_one
 from hom.core.graphql.visibility import personal, visible_to
-from hom.core.viewer import Reader
 
 
-def admins_only(reader: Reader, entry: AuditEntry) -> bool:
-    return reader.is_admin
-
-
-@visible_to(admins_only)
+@visible_to(AUDIT_ENTRIES)
 @strawberry.type(name="AuditEntry", description="One admin or operator change (admins only).")
 class AuditEntryType(relay.Node):
     entry_id: relay.NodeID[int]

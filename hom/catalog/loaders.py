@@ -12,42 +12,17 @@ from strawberry.dataloader import DataLoader
 
 from hom.catalog import collections, reads
 from hom.catalog.models import Category, Collection, Product
+from hom.catalog.rules import sees_archived
 from hom.context import Context, session_loader
 from hom.core.pagination import Page, PageRequest
-from hom.core.roles import Role
-from hom.core.viewer import Reader
-
-CATALOG_EDITORS = (Role.OPERATOR, Role.ADMIN)
-
-
-def sees_archived(reader: Reader) -> bool:
-    """Archived products exist only for the people who edit the catalog."""
-    return reader.has_role(*CATALOG_EDITORS)
 
 
 def category_by_id(context: Context) -> DataLoader[int, Category | None]:
     return session_loader(context, lambda session, ids: reads.categories_by_ids(session, ids=ids))
 
 
-def children_by_category(context: Context) -> DataLoader[int, list[Category]]:
-    return session_loader(
-        context, lambda session, ids: reads.children_by_parent_ids(session, parent_ids=ids)
-    )
-
-
 def product_by_id(context: Context) -> DataLoader[int, Product | None]:
     return session_loader(context, lambda session, ids: reads.products_by_ids(session, ids=ids))
-
-
-def product_count_by_category(context: Context) -> DataLoader[int, int]:
-    async def load(ids: Sequence[int]) -> list[int]:
-        archived = sees_archived(await context.reader())
-        async with context.db.session() as session:
-            return await reads.product_counts_by_category_ids(
-                session, category_ids=ids, include_archived=archived
-            )
-
-    return DataLoader(load_fn=load)
 
 
 def products_by_category(
@@ -61,35 +36,6 @@ def products_by_category(
             )
 
     return DataLoader(load_fn=load)
-
-
-def favorite_count_by_product(context: Context) -> DataLoader[int, int]:
-    return session_loader(
-        context,
-        lambda session, ids: reads.favorite_counts_by_product_ids(session, product_ids=ids),
-    )
-
-
-def view_count_by_product(context: Context) -> DataLoader[int, int]:
-    return session_loader(
-        context, lambda session, ids: reads.view_counts_by_product_ids(session, product_ids=ids)
-    )
-
-
-def viewer_favorited_by_product(context: Context) -> DataLoader[int, bool]:
-    """Whether the viewer has favorited each product: no query at all for anonymous readers."""
-
-    async def load(ids: Sequence[int]) -> list[bool]:
-        user_id = (await context.reader()).user_id
-        if user_id is None:
-            return [False] * len(ids)
-        async with context.db.session() as session:
-            return await reads.favorited_by_user(session, user_id=user_id, product_ids=ids)
-
-    return DataLoader(load_fn=load)
-
-
-# Collections: the reader decides which exist (a private one only for its owner).
 
 
 def collection_by_id(context: Context) -> DataLoader[int, Collection | None]:

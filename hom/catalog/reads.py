@@ -4,10 +4,10 @@ order asked. Plain async functions over a session (no strawberry), like the serv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import FromClause, exists, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,20 +31,9 @@ async def categories_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> lis
     return _in_order({category.id: category for category in rows}, ids)
 
 
-async def children_by_parent_ids(
-    session: AsyncSession, *, parent_ids: Sequence[int]
-) -> list[list[Category]]:
-    """Each category's children, by name."""
-    statement = (
-        select(Category)
-        .where(col(Category.parent_id).in_(parent_ids))
-        .order_by(col(Category.name), col(Category.id))
-    )
-    grouped: dict[int, list[Category]] = {}
-    for category in await session.exec(statement):
-        assert category.parent_id is not None
-        grouped.setdefault(category.parent_id, []).append(category)
-    return _in_order(grouped, parent_ids, [])
+def by_name(row: FromClause) -> list[ColumnElement[Any]]:
+    """Categories by name (the id breaks ties): the order of a category's children."""
+    return [row.c.name, row.c.id]
 
 
 async def products_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Product | None]:
@@ -58,16 +47,6 @@ def product_count(category_id: ColumnElement[int], *, include_archived: bool) ->
     if not include_archived:
         statement = statement.where(col(Product.is_active))
     return statement.scalar_subquery()
-
-
-async def product_counts_by_category_ids(
-    session: AsyncSession, *, category_ids: Sequence[int], include_archived: bool
-) -> list[int]:
-    """`product_count` of each category, in the order of `category_ids` (0 for no such)."""
-    category_id: Any = col(Category.id)
-    count = product_count(category_id, include_archived=include_archived)
-    statement = select(category_id, count).where(category_id.in_(category_ids))
-    return _in_order(dict((await session.exec(statement)).all()), category_ids, 0)
 
 
 def product_lookup(*, product_id: int | None = None, slug: str | None = None) -> Any:
@@ -94,40 +73,6 @@ def view_count(product_id: ColumnElement[int]) -> ColumnElement[int]:
 def has_favorited(user_id: ColumnElement[int], product_id: ColumnElement[int]) -> Any:
     """Whether the user (null: nobody) has the product among their favorites."""
     return exists().where(col(Favorite.user_id) == user_id, col(Favorite.product_id) == product_id)
-
-
-async def favorite_counts_by_product_ids(
-    session: AsyncSession, *, product_ids: Sequence[int]
-) -> list[int]:
-    return await _per_product(session, favorite_count, product_ids)
-
-
-async def view_counts_by_product_ids(
-    session: AsyncSession, *, product_ids: Sequence[int]
-) -> list[int]:
-    return await _per_product(session, view_count, product_ids)
-
-
-async def _per_product(
-    session: AsyncSession,
-    value: Callable[[ColumnElement[int]], ColumnElement[int]],
-    product_ids: Sequence[int],
-) -> list[int]:
-    """`value(product.id)` of each product, in the order of `product_ids` (0 for no such)."""
-    product_id: Any = col(Product.id)
-    statement = select(product_id, value(product_id)).where(product_id.in_(product_ids))
-    return _in_order(dict((await session.exec(statement)).all()), product_ids, 0)
-
-
-async def favorited_by_user(
-    session: AsyncSession, *, user_id: int, product_ids: Sequence[int]
-) -> list[bool]:
-    """Which of the products the user has favorited, in one query."""
-    statement = select(col(Favorite.product_id)).where(
-        col(Favorite.user_id) == user_id, col(Favorite.product_id).in_(product_ids)
-    )
-    favorited = set((await session.exec(statement)).all())
-    return [product_id in favorited for product_id in product_ids]
 
 
 async def product_pages_by_category_ids(

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, cast, exists, func
+from sqlalchemy import FromClause, Integer, Select, cast, exists, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Product
+from hom.core.batch_reads import Ordered
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.inventory.models import (
     CheckStatus,
@@ -39,9 +40,17 @@ MOVEMENT_KEYS = [SortKey(col(StockMovement.id), descending=True)]
 CHECK_KEYS = [SortKey(col(InventoryCheck.id), descending=True)]
 
 
-def available() -> ColumnElement[int]:
-    """A level's available quantity: on hand minus reserved."""
-    return col(StockLevel.on_hand) - col(StockLevel.reserved)
+def available(level: FromClause | None = None) -> ColumnElement[int]:
+    """A level's available quantity: on hand minus reserved (of `level`, a row of the
+    stock_level table or an alias of it)."""
+    row: Any = StockLevel.__table__ if level is None else level  # type: ignore[attr-defined]
+    return row.c.on_hand - row.c.reserved  # type: ignore[no-any-return]
+
+
+def by_warehouse_code(level: FromClause) -> Ordered:
+    """Levels by their warehouse's code: the order of a product's stock levels."""
+    warehouse = Warehouse.__table__.alias()  # type: ignore[attr-defined]
+    return Ordered([warehouse.c.code], [(warehouse, warehouse.c.id == level.c.warehouse_id)])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,20 +119,6 @@ async def checks_by_ids(
     return await _by_ids(session, InventoryCheck, ids)
 
 
-async def stock_levels_by_product_ids(
-    session: AsyncSession, *, product_ids: Sequence[int]
-) -> list[list[StockLevel]]:
-    """Each product's levels (inactive warehouses too), by warehouse code."""
-    statement = (
-        select(StockLevel)
-        .join(Warehouse, col(Warehouse.id) == col(StockLevel.warehouse_id))
-        .where(col(StockLevel.product_id).in_(product_ids))
-        .order_by(col(Warehouse.code))
-    )
-    rows = (await session.exec(statement)).all()
-    return _grouped(rows, product_ids, lambda level: level.product_id)
-
-
 def available_quantity(product_id: ColumnElement[int]) -> ColumnElement[int]:
     """What a product has available (on hand - reserved) over active warehouses; 0 if none
     (a correlated subquery)."""
@@ -134,18 +129,6 @@ def available_quantity(product_id: ColumnElement[int]) -> ColumnElement[int]:
         .scalar_subquery()
     )
     return cast(func.coalesce(total, 0), Integer)
-
-
-async def available_by_product_ids(
-    session: AsyncSession, *, product_ids: Sequence[int]
-) -> list[int]:
-    """`available_quantity` of each product, in the order of `product_ids`."""
-    product_id: Any = col(Product.id)
-    statement = select(product_id, available_quantity(product_id)).where(
-        product_id.in_(product_ids)
-    )
-    found = dict((await session.exec(statement)).all())
-    return [found.get(product_id, 0) for product_id in product_ids]
 
 
 async def counts_by_check_ids(

@@ -24,7 +24,7 @@ from hom.audit import service as audit
 from hom.catalog import service as catalog
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
-from hom.inventory import ledger, warehouses
+from hom.inventory import ledger, reads, warehouses
 from hom.inventory.allocation import Source, choose_warehouses
 from hom.inventory.ledger import Change
 from hom.inventory.models import (
@@ -35,6 +35,11 @@ from hom.inventory.models import (
     StockLevel,
     StockMovement,
 )
+
+# The SQL another domain's types declare their fields with (the catalog's Product):
+# what a product has available, and the order of its stock levels.
+available_quantity = reads.available_quantity
+by_warehouse_code = reads.by_warehouse_code
 
 CODE = re.compile(CODE_PATTERN)
 MAX_REASON = 500

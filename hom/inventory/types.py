@@ -1,9 +1,10 @@
 """Strawberry types of the inventory: warehouses, stock levels, the ledger, stock-takes.
 
-Every type here is for operators and admins only (`@visible_to(reads_stock)`): lists,
-`node(id:)`, relations (`product.stockLevels`) and mutation payloads all build their
-objects through `present(reader, XType, model)`, which calls `XType.from_model(model)`
-for readers who may see it and answers None for everyone else.
+Every type here is for operators and admins only (`rules.STOCK`): lists, `node(id:)`,
+relations (`product.stockLevels`) and mutation payloads all build their objects through
+`present(reader, XType, model)`, which calls `XType.from_model(model)` for readers who
+may see it and answers None for everyone else; the compiled path and the declared
+loaders apply the same rule in SQL.
 """
 
 from __future__ import annotations
@@ -13,25 +14,20 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import FromClause, false
-from sqlalchemy.sql.elements import ColumnElement
 from strawberry import relay
 
 from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.catalog.loaders import product_by_id
 from hom.catalog.types import ProductType
-from hom.core.graphql import compiled
-from hom.core.graphql.relations import nodes_by_id, to_many, to_one
+from hom.core.graphql.relations import derived, nodes_by_id, to_many, to_one
 from hom.core.graphql.relay import decode_id
-from hom.core.graphql.visibility import visible_to
-from hom.core.viewer import Reader
+from hom.core.graphql.visibility import rows_of, visible_to
 from hom.inventory import reads
 from hom.inventory.loaders import (
     check_by_id,
     counts_by_check,
     movement_by_id,
-    reads_stock,
     stock_level_by_id,
     warehouse_by_id,
 )
@@ -44,6 +40,7 @@ from hom.inventory.models import (
     StockMovement,
     Warehouse,
 )
+from hom.inventory.rules import STOCK
 
 strawberry.enum(
     MovementKind,
@@ -69,7 +66,7 @@ def _person(key: str, description: str) -> Any:
     return to_one(key=key, loader=user_by_id, target=lambda: PersonType, description=description)
 
 
-@visible_to(reads_stock)
+@rows_of(Warehouse, visible=STOCK)
 @strawberry.type(name="Warehouse", description="A place stock is kept (operators, admins).")
 class WarehouseType(relay.Node):
     warehouse_id: relay.NodeID[int]
@@ -107,7 +104,7 @@ class WarehouseType(relay.Node):
         return await nodes_by_id(info, cls, warehouse_by_id, node_ids)
 
 
-@visible_to(reads_stock)
+@rows_of(StockLevel, visible=STOCK)
 @strawberry.type(name="StockLevel", description="One product in one warehouse.")
 class StockLevelType(relay.Node):
     level_id: relay.NodeID[int]
@@ -117,7 +114,11 @@ class StockLevelType(relay.Node):
     warehouse: WarehouseType = _warehouse()
     on_hand: int = strawberry.field(description="Physically there.")
     reserved: int = strawberry.field(description="Held for orders (part of on hand).")
-    available: int = strawberry.field(description="On hand minus reserved: what can be ordered.")
+    available: int = derived(
+        python=lambda level: level.on_hand - level.reserved,
+        sql=lambda level, _: reads.available(level),
+        description="On hand minus reserved: what can be ordered.",
+    )
     updated_at: datetime
 
     @classmethod
@@ -131,7 +132,6 @@ class StockLevelType(relay.Node):
             warehouse_id=level.warehouse_id,
             on_hand=level.on_hand,
             reserved=level.reserved,
-            available=level.available,
             updated_at=level.updated_at,
         )
 
@@ -142,7 +142,7 @@ class StockLevelType(relay.Node):
         return await nodes_by_id(info, cls, stock_level_by_id, node_ids)
 
 
-@visible_to(reads_stock)
+@visible_to(STOCK)
 @strawberry.type(name="StockMovement", description="One entry of the append-only stock ledger.")
 class StockMovementType(relay.Node):
     movement_id: relay.NodeID[int]
@@ -182,7 +182,7 @@ class StockMovementType(relay.Node):
         return await nodes_by_id(info, cls, movement_by_id, node_ids)
 
 
-@visible_to(reads_stock)
+@visible_to(STOCK)
 @strawberry.type(name="InventoryCount", description="What was counted of one product.")
 class InventoryCountType:
     counted_quantity: int
@@ -209,7 +209,7 @@ class InventoryCountType:
         )
 
 
-@visible_to(reads_stock)
+@visible_to(STOCK)
 @strawberry.type(name="InventoryCheck", description="A stock-take of one warehouse.")
 class InventoryCheckType(relay.Node):
     check_id: relay.NodeID[int]
@@ -305,36 +305,3 @@ class InventoryCheckFilterInput:
             warehouse_id=_optional_id(self.warehouse_id, "Warehouse", "filter.warehouseId"),
             status=self.status,
         )
-
-
-def stock_rows(reader: Reader, _rows: FromClause) -> ColumnElement[bool] | None:
-    """`reads_stock` in SQL, for the compiled read path: every row, or none."""
-    return None if reads_stock(reader) else false()
-
-
-def _by_warehouse_code(level: FromClause) -> compiled.Ordered:
-    warehouse = Warehouse.__table__.alias()  # type: ignore[attr-defined]
-    joined = (warehouse, warehouse.c.id == level.c.warehouse_id)
-    return compiled.Ordered([warehouse.c.code], [joined])
-
-
-compiled.table(WarehouseType, Warehouse, visible=stock_rows)
-compiled.table(
-    StockLevelType,
-    StockLevel,
-    visible=stock_rows,
-    fields={
-        "available": compiled.Expression(lambda level, _: level.c.on_hand - level.c.reserved),
-        "product": compiled.ToOne("product_id"),
-        "warehouse": compiled.ToOne("warehouse_id"),
-    },
-)
-compiled.add_fields(
-    ProductType,
-    {
-        "stockLevels": compiled.ToMany("product_id", order_by=_by_warehouse_code),
-        "availableQuantity": compiled.Expression(
-            lambda product, _: reads.available_quantity(product.c.id)
-        ),
-    },
-)

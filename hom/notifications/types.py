@@ -12,17 +12,12 @@ from strawberry.scalars import JSON
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import nodes_by_id
 from hom.core.graphql.visibility import personal, visible_to
-from hom.core.viewer import Reader
 from hom.notifications.loaders import notification_by_id
 from hom.notifications.models import Notification
+from hom.notifications.rules import NOTIFICATIONS
 
 
-def own_notification(reader: Reader, notification: Notification) -> bool:
-    """A notification is for its recipient only (admins included: it is their inbox)."""
-    return reader.is_user(notification.user_id)
-
-
-@visible_to(own_notification)
+@visible_to(NOTIFICATIONS)
 @strawberry.type(name="Notification", description="A message for you, shown in the app.")
 class NotificationType(relay.Node):
     notification_id: relay.NodeID[int]

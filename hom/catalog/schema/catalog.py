@@ -10,8 +10,9 @@ import strawberry
 from strawberry.relay import to_base64
 
 from hom.catalog import listing, reads, service
-from hom.catalog.loaders import category_by_id, sees_archived
+from hom.catalog.loaders import category_by_id
 from hom.catalog.models import Category, Product
+from hom.catalog.rules import sees_archived
 from hom.catalog.types import (
     ArchiveProductPayload,
     CategoryType,

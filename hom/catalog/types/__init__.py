@@ -8,30 +8,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import FromClause
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import false
 from strawberry import relay
 
-from hom.catalog import listing, reads
-from hom.catalog.loaders import (
-    category_by_id,
-    children_by_category,
-    favorite_count_by_product,
-    product_by_id,
-    product_count_by_category,
-    products_by_category,
-    sees_archived,
-    view_count_by_product,
-    viewer_favorited_by_product,
-)
+from hom.catalog import listing, reads, rules
+from hom.catalog.loaders import category_by_id, product_by_id, products_by_category
 from hom.catalog.models import Category, Product
 from hom.core.graphql import compiled
 from hom.core.graphql.payloads import Payload
-from hom.core.graphql.relations import connection, nodes_by_id, to_many, to_one, to_value
+from hom.core.graphql.relations import computed, connection, nodes_by_id, to_many, to_one
 from hom.core.graphql.relay import Connection, decode_id
-from hom.core.graphql.visibility import visible_to
-from hom.core.viewer import Reader
-from hom.inventory.loaders import available_quantity_by_product, stock_levels_by_product
+from hom.core.graphql.visibility import rows_of
+from hom.inventory import service as inventory
 
 if TYPE_CHECKING:
     from hom.inventory.types import StockLevelType
@@ -43,6 +31,7 @@ class Money:
     currency: str = strawberry.field(description="ISO 4217 code (EUR).")
 
 
+@rows_of(Category, visible=rules.CATEGORIES)
 @strawberry.type(name="Category", description="A node of the catalog's category tree.")
 class CategoryType(relay.Node):
     category_id: relay.NodeID[int]
@@ -57,7 +46,8 @@ class CategoryType(relay.Node):
     )
     children: list[CategoryType] = to_many(
         key="category_id",
-        loader=children_by_category,
+        foreign_key="parent_id",
+        order=reads.by_name,
         target=lambda: CategoryType,
         description="The categories directly below, by name.",
     )
@@ -68,9 +58,12 @@ class CategoryType(relay.Node):
         sort_keys=reads.CATEGORY_PRODUCT_KEYS,
         description="The products directly in this category, newest first.",
     )
-    product_count: int = to_value(
+    product_count: int = computed(
         key="category_id",
-        loader=product_count_by_category,
+        sql=lambda row, reader: reads.product_count(
+            row.c.id, include_archived=rules.sees_archived(reader)
+        ),
+        default=0,
         description="How many products are directly in this category.",
     )
 
@@ -98,17 +91,7 @@ def stock_level_type() -> Any:
     return StockLevelType
 
 
-def shown_product(reader: Reader, product: Product) -> bool:
-    """An archived product exists only for the people who edit the catalog."""
-    return product.is_active or sees_archived(reader)
-
-
-def shown_product_rows(reader: Reader, product: FromClause) -> ColumnElement[bool] | None:
-    """`shown_product` in SQL, for the compiled read path."""
-    return None if sees_archived(reader) else product.c.is_active
-
-
-@visible_to(shown_product)
+@rows_of(Product, visible=rules.PRODUCTS)
 @strawberry.type(name="Product", description="Something the shop sells.")
 class ProductType(relay.Node):
     product_id: relay.NodeID[int]
@@ -116,7 +99,11 @@ class ProductType(relay.Node):
     slug: str
     name: str
     description: str
-    price: Money
+    price: Money = strawberry.field(
+        metadata=compiled.compiled_as(
+            compiled.Embedded({"amount": "price", "currency": "currency"})
+        )
+    )
     is_active: bool = strawberry.field(
         description="False once archived (then only operators and admins see it)."
     )
@@ -126,32 +113,41 @@ class ProductType(relay.Node):
     category: CategoryType = to_one(
         key="category_id", loader=category_by_id, target=lambda: CategoryType
     )
-    available_quantity: int = to_value(
+    available_quantity: int = computed(
         key="product_id",
-        loader=available_quantity_by_product,
+        sql=lambda row, _: inventory.available_quantity(row.c.id),
+        default=0,
         description="How many can be ordered now: on hand minus reserved, over the active "
         "warehouses.",
     )
     stock_levels: list[Annotated[StockLevelType, strawberry.lazy("hom.inventory.types")]] = to_many(
         key="product_id",
-        loader=stock_levels_by_product,
+        foreign_key="product_id",
+        order=inventory.by_warehouse_code,
         target=lambda: stock_level_type(),
         description="Its stock in each warehouse, by warehouse code: for operators and "
         "admins; an empty list for everyone else.",
     )
-    favorite_count: int = to_value(
+    favorite_count: int = computed(
         key="product_id",
-        loader=favorite_count_by_product,
+        sql=lambda row, _: reads.favorite_count(row.c.id),
+        default=0,
         description="How many users have it among their favorites.",
     )
-    view_count: int = to_value(
+    view_count: int = computed(
         key="product_id",
-        loader=view_count_by_product,
+        sql=lambda row, _: reads.view_count(row.c.id),
+        default=0,
         description="Counted views: one per viewer and hour.",
     )
-    viewer_has_favorited: bool = to_value(
+    viewer_has_favorited: bool = computed(
         key="product_id",
-        loader=viewer_favorited_by_product,
+        sql=lambda row, reader: (
+            reads.has_favorited(compiled.viewer_id(), row.c.id)
+            if reader.user_id is not None
+            else false()
+        ),
+        default=False,
         description="Whether you have it among your favorites (false when signed out).",
     )
 
@@ -178,35 +174,6 @@ class ProductType(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ProductType | None]:
         return await nodes_by_id(info, cls, product_by_id, node_ids)
-
-
-compiled.table(
-    CategoryType,
-    Category,
-    fields={
-        "parent": compiled.ToOne("parent_id"),
-        "children": compiled.ToMany("parent_id", order_by=lambda row: [row.c.name, row.c.id]),
-        "productCount": compiled.Expression(
-            lambda row, reader: reads.product_count(
-                row.c.id, include_archived=sees_archived(reader)
-            )
-        ),
-    },
-)
-compiled.table(
-    ProductType,
-    Product,
-    visible=shown_product_rows,
-    fields={
-        "price": compiled.Embedded({"amount": "price", "currency": "currency"}),
-        "category": compiled.ToOne("category_id"),
-        "favoriteCount": compiled.Expression(lambda row, _: reads.favorite_count(row.c.id)),
-        "viewCount": compiled.Expression(lambda row, _: reads.view_count(row.c.id)),
-        "viewerHasFavorited": compiled.Expression(
-            lambda row, _: reads.has_favorited(compiled.viewer_id(), row.c.id)
-        ),
-    },
-)
 
 
 # --- the products listing (CatalogQuery.products) --------------------------------------

@@ -18,23 +18,17 @@ from hom.catalog.loaders import (
     products_by_collection,
 )
 from hom.catalog.models import Collection, Visibility
+from hom.catalog.rules import COLLECTIONS
 from hom.catalog.types import ProductPayload, ProductType
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import connection, nodes_by_id, to_one, to_value
 from hom.core.graphql.relay import Connection
 from hom.core.graphql.visibility import visible_to
-from hom.core.viewer import Reader
 
 strawberry.enum(Visibility, name="CollectionVisibility", description="Who may see a collection.")
 
 
-def shown_collection(reader: Reader, collection: Collection) -> bool:
-    """A public collection is for everyone; a private one only for its owner (admins too
-    do not see it: a collection is its owner's own list, SPEC §6)."""
-    return collection.visibility == Visibility.PUBLIC.value or reader.is_user(collection.owner_id)
-
-
-@visible_to(shown_collection)
+@visible_to(COLLECTIONS)
 @strawberry.type(name="Collection", description="A user's named list of products.")
 class CollectionType(relay.Node):
     collection_id: relay.NodeID[int]

@@ -20,13 +20,26 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLField
+from sqlalchemy.sql.elements import False_, True_
 from strawberry.dataloader import DataLoader
 
+from hom.core.batch_reads import Order, rows_by_parent, values_by_key
 from hom.core.errors import InvalidInput
+from hom.core.graphql.compiled.mapping import (
+    Expression,
+    FieldMapping,
+    RowExpression,
+    ToMany,
+    ToOne,
+    compiled_as,
+    executor_only,
+    mapping_of,
+)
 from hom.core.graphql.relay import Connection
 from hom.core.graphql.selection import SelectedField, Selection, selection_of
-from hom.core.graphql.visibility import present, present_all
+from hom.core.graphql.visibility import PERSONAL, bound_to_table, present, present_all
 from hom.core.pagination import Page, PageRequest, SortKey, page_request
+from hom.core.rules import viewer_parameters
 from hom.core.viewer import Reader
 
 _RELATION = "hom_relation"
@@ -36,6 +49,7 @@ _MISSING = object()
 ObjectT = TypeVar("ObjectT")
 Key = str | Callable[[Any], Hashable | None]  # an attribute name, or a function of the object
 LoaderFactory = Callable[[Any], DataLoader[Any, Any]]
+NESTED_CONNECTIONS = "a connection under an object: pages per parent are not compiled yet"
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,17 +87,30 @@ def _key_of(key: Key) -> Callable[[Any], Hashable | None]:
     return attrgetter(key) if isinstance(key, str) else key
 
 
-def _field(relation: Relation, resolver: Callable[..., Any], description: str | None) -> Any:
+def _field(
+    relation: Relation,
+    resolver: Callable[..., Any],
+    description: str | None,
+    metadata: dict[str, Any] | None = None,
+) -> Any:
     return strawberry.field(
-        resolver=resolver, description=description, metadata={_RELATION: relation}
+        resolver=resolver,
+        description=description,
+        metadata={_RELATION: relation, **(metadata or {})},
     )
 
 
-def _without_arguments(relation: Relation, description: str | None) -> Any:
+def _without_arguments(
+    relation: Relation, description: str | None, metadata: dict[str, Any] | None = None
+) -> Any:
     def resolve(root: Any, info: strawberry.Info) -> Any:
         return relation.resolve(root, info, {})
 
-    return _field(relation, resolve, description)
+    return _field(relation, resolve, description, metadata)
+
+
+def _compiled(mapping: FieldMapping | None) -> dict[str, Any] | None:
+    return None if mapping is None else compiled_as(mapping)
 
 
 def to_one(
@@ -93,31 +120,134 @@ def to_one(
     target: Callable[[], type[Any]],
     description: str | None = None,
 ) -> Any:
-    """A field for one related object (`entry.actor`): `key` names the foreign key attribute."""
+    """A field for one related object (`entry.actor`): `key` names the foreign key attribute
+    (and column: the compiled path joins the target's table on it)."""
     relation = Relation(
         key=_key_of(key),
         loader=lambda context, args: context.loaders.get(loader),
         convert=lambda reader, model, args: present(reader, target(), model),
         children=lambda value: () if value is None else (value,),
     )
-    return _without_arguments(relation, description)
+    mapping = ToOne(key) if isinstance(key, str) else None
+    return _without_arguments(relation, description, _compiled(mapping))
 
 
 def to_many(
     *,
     key: Key,
-    loader: LoaderFactory,
     target: Callable[[], type[Any]],
+    foreign_key: str | None = None,
+    order: Order | None = None,
+    loader: LoaderFactory | None = None,
     description: str | None = None,
 ) -> Any:
-    """A field for a short, unpaged list of related objects (`category.children`)."""
+    """A field for a short, unpaged list of related objects (`category.children`).
+
+    Declared (both paths derive from it): the rows of the target's table whose
+    `foreign_key` column is this object's `key`, in `order`, as the target's rule lets
+    the reader see them. Or, for objects that are not rows, a `loader` of its own.
+    """
+    if loader is None:
+        if foreign_key is None or order is None:
+            raise TypeError("to_many needs a loader, or a foreign_key and an order")
+        loader = _rows_by_parent_loader(target, foreign_key, order)
     relation = Relation(
         key=_key_of(key),
         loader=lambda context, args: context.loaders.get(loader),
         convert=lambda reader, models, args: present_all(reader, target(), models or ()),
         children=lambda value: value,
     )
-    return _without_arguments(relation, description)
+    mapping = None if foreign_key is None or order is None else ToMany(foreign_key, order)
+    return _without_arguments(relation, description, _compiled(mapping))
+
+
+def _rows_by_parent_loader(
+    target: Callable[[], type[Any]], foreign_key: str, order: Order
+) -> LoaderFactory:
+    """The batch loader of a declared to-many relation (one per declaration)."""
+
+    def factory(context: Any) -> DataLoader[Any, list[Any]]:
+        async def load(parent_ids: Sequence[Any]) -> list[list[Any]]:
+            reader = await context.reader()
+            mapping = mapping_of(target())
+            assert mapping is not None, f"{target()} declares no table (rows_of)"
+            where = mapping.rule.where(reader, mapping.table)
+            if mapping.rule.constant(reader) is False:
+                return [[] for _ in parent_ids]  # none of them for this reader: no query
+            async with context.db.session() as session:
+                return await rows_by_parent(
+                    session,
+                    mapping.model,
+                    foreign_key=foreign_key,
+                    order=order,
+                    where=where,
+                    parameters=viewer_parameters(reader),
+                    parent_ids=parent_ids,
+                )
+
+        return DataLoader(load_fn=load)
+
+    return factory
+
+
+def computed(
+    *,
+    key: Key,
+    sql: RowExpression,
+    default: Any = None,
+    description: str | None = None,
+) -> Any:
+    """A value computed per object in SQL (`product.favoriteCount`): `sql(row, reader)`
+    over a row of the type's table. The compiled path writes it into its statement; the
+    executor loads it for a batch of objects (`key`: the primary key attribute) in one
+    statement, `default` for rows that are gone; an expression that is a constant for
+    the reader (`false()` when signed out) costs no query."""
+    table: dict[str, Any] = {}
+
+    def factory(context: Any) -> DataLoader[Any, Any]:
+        async def load(ids: Sequence[Any]) -> list[Any]:
+            reader, row = await context.reader(), table["model"].__table__
+            value = sql(row, reader)
+            if isinstance(value, False_ | True_):  # known for this reader: no query
+                return [isinstance(value, True_)] * len(ids)
+            async with context.db.session() as session:
+                return await values_by_key(
+                    session,
+                    row,
+                    value,
+                    parameters=viewer_parameters(reader),
+                    ids=ids,
+                    default=default,
+                )
+
+        return DataLoader(load_fn=load)
+
+    relation = Relation(
+        key=_key_of(key),
+        loader=lambda context, args: context.loaders.get(factory),
+        convert=lambda reader, value, args: value,
+        children=lambda value: (),
+    )
+    bind = bound_to_table(lambda model: table.setdefault("model", model))
+    return _without_arguments(relation, description, {**compiled_as(Expression(sql)), **bind})
+
+
+def derived(
+    *,
+    python: Callable[[Any], Any],
+    sql: RowExpression,
+    description: str | None = None,
+    personal: bool = False,
+) -> Any:
+    """A value of the object's own columns (`level.available`), in Python from the object's
+    fields and in SQL from its row for the compiled path (the differential tests hold the
+    two to one answer). No loader: nothing else is read."""
+
+    def resolve(root: Any) -> Any:
+        return python(root)
+
+    metadata = {**compiled_as(Expression(sql)), PERSONAL: personal}
+    return strawberry.field(resolver=resolve, description=description, metadata=metadata)
 
 
 def to_value(
@@ -126,8 +256,8 @@ def to_value(
     loader: LoaderFactory,
     description: str | None = None,
 ) -> Any:
-    """A value a loader computes per object (`product.favoriteCount`): batched and
-    prefetched like a relation; the loader answers for every key (a count of 0, a flag)."""
+    """A value a loader computes per object, for objects that are not rows (the compiled
+    path cannot answer it): batched and prefetched like a relation."""
     relation = Relation(
         key=_key_of(key),
         loader=lambda context, args: context.loaders.get(loader),
@@ -167,7 +297,8 @@ def connection(
     ) -> Any:
         return relation.resolve(root, info, {"first": first, "after": after})
 
-    return _field(relation, resolve, description)
+    reason = executor_only(NESTED_CONNECTIONS)
+    return _field(relation, resolve, description, reason)
 
 
 def _connection(reader: Reader, target: Any, page: Page[Any] | None, request: PageRequest) -> Any:

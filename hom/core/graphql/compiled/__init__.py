@@ -2,7 +2,8 @@
 tables is planned once per document, role and variables, and answered by SQL that
 builds its JSON; everything else goes through Strawberry's executor.
 
-Types opt in with `table(...)` (mapping.py); root fields with `metadata=source(...)`.
+Types declare their table and rule with `rows_of(...)` (hom.core.graphql.visibility),
+fields through the relation helpers (mapping.py); root fields with `metadata=source(...)`.
 """
 
 from hom.core.graphql.compiled.mapping import (
@@ -15,9 +16,9 @@ from hom.core.graphql.compiled.mapping import (
     StaticSource,
     ToMany,
     ToOne,
-    add_fields,
+    compiled_as,
+    executor_only,
     source,
-    table,
     viewer_id,
 )
 
@@ -31,8 +32,8 @@ __all__ = [
     "StaticSource",
     "ToMany",
     "ToOne",
-    "add_fields",
+    "compiled_as",
+    "executor_only",
     "source",
-    "table",
     "viewer_id",
 ]

@@ -4,3 +4,7 @@
 class NotPlannable(Exception):
     """The selection (or these arguments) is not one the compiled path answers; the
     normal executor does, with its errors where there are any."""
+
+
+class ExecutorOnly(NotPlannable):
+    """A field declared `executor_only(reason)`: an expected fallback, not a gap."""

@@ -1,43 +1,38 @@
-"""What a type declares to be compiled: its table, and how fields that are not plain
-columns are found.
+"""What the compiled read path knows of a type and its fields, all declared on the type.
 
-A Strawberry type opts in once, next to its definition:
-
-    compiled.table(ProductType, Product, visible=..., fields={"category": ToOne("category_id")})
-
-A field without a resolver reads the column of its Python name (the relay id reads
-the primary key); a field with a resolver, or one with no such column, must be named
-in `fields`, or any selection of it goes through the normal executor. Root fields opt
-in through their `metadata` (`source(...)`).
+A type says once that its objects are rows of a table, and who may read which rows
+(`hom.core.graphql.visibility.rows_of`). A field without a resolver reads the column of
+its Python name (the relay id reads the primary key); a relation or computed field
+carries its meaning in its Strawberry metadata (`compiled_as(...)`, set by the helpers
+of `hom.core.graphql.relations`), from the same declaration its executor resolver and
+loader are derived from; a field neither can answer says so with `executor_only(reason)`.
+Root fields opt in through their `metadata` (`source(...)`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, FromClause, bindparam
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy import FromClause
+from sqlalchemy.sql.elements import ColumnElement
 
+from hom.core.batch_reads import Order, Ordered
 from hom.core.pagination import PageQuery
+from hom.core.rules import VIEWER_ID, Rule, viewer_id
 from hom.core.viewer import Reader
 
+__all__ = ["VIEWER_ID", "Ordered", "viewer_id"]
+
 SOURCE = "hom_compiled_source"
+FIELD = "hom_compiled_field"
+EXECUTOR_ONLY = "hom_executor_only"
 _TABLE = "__hom_table__"
-VIEWER_ID = "hom_viewer_id"
 
-# `visible(reader, row)`: None (every row), or a condition on `row` that may use only
-# the reader's role (the compiled SQL is shared by every reader of one role) and
-# `viewer_id()` for the reader's own id.
-SqlRule = Callable[[Reader, FromClause], ColumnElement[bool] | None]
-# `of(row, reader)`: may use the reader's role (and `viewer_id()`), as `visible` may.
+# `of(row, reader)`: may use the reader's role (and `viewer_id()`): the compiled SQL is
+# shared by every reader of one role.
 RowExpression = Callable[[FromClause, Reader], ColumnElement[Any]]
-
-
-def viewer_id() -> BindParameter[int]:
-    """The reader's user id as a parameter (null when signed out), filled in per request."""
-    return bindparam(VIEWER_ID, type_=BigInteger, required=False)
 
 
 @dataclass(frozen=True)
@@ -63,31 +58,33 @@ class ToOne:
 
 
 @dataclass(frozen=True)
-class Ordered:
-    """A to-many order that reads other tables: `columns` of the `joins` (inner joins,
-    each a table and its ON condition), joined once for the order and nothing else."""
-
-    columns: Sequence[ColumnElement[Any]]
-    joins: Sequence[tuple[FromClause, ColumnElement[bool]]] = ()
-
-
-@dataclass(frozen=True)
 class ToMany:
     """The rows of the field's type whose `key` column is this row's primary key, in
     `order_by(row)` order (columns of the row, or an `Ordered`)."""
 
     key: str
-    order_by: Callable[[FromClause], Sequence[ColumnElement[Any]] | Ordered]
+    order_by: Order
 
 
 FieldMapping = Expression | Embedded | ToOne | ToMany
 
 
-@dataclass
+def compiled_as(mapping: FieldMapping) -> dict[str, Any]:
+    """Strawberry `metadata` of a field the compiled path answers by `mapping`."""
+    return {FIELD: mapping}
+
+
+def executor_only(reason: str) -> dict[str, Any]:
+    """Strawberry `metadata` of a field only the executor answers, and why."""
+    return {EXECUTOR_ONLY: reason}
+
+
+@dataclass(frozen=True)
 class TableMapping:
+    """A type's objects are rows of `model`'s table; `rule` says who may read which."""
+
     model: Any
-    visible: SqlRule | None = None
-    fields: dict[str, FieldMapping] = field(default_factory=dict)
+    rule: Rule
 
     @property
     def table(self) -> Any:
@@ -99,24 +96,8 @@ class TableMapping:
         return str(column.name)
 
 
-def table(
-    type_: type[Any],
-    model: Any,
-    *,
-    visible: SqlRule | None = None,
-    fields: Mapping[str, FieldMapping] | None = None,
-) -> None:
-    """Declare that `type_`'s objects are rows of `model`'s table (see the module doc).
-
-    `visible` is the SQL form of the type's `@visible_to` rule; the differential tests
-    hold the two to the same answers.
-    """
-    setattr(type_, _TABLE, TableMapping(model, visible, dict(fields or {})))
-
-
-def add_fields(type_: type[Any], fields: Mapping[str, FieldMapping]) -> None:
-    """More fields of an already declared type, from the domain that owns their data."""
-    mapping_of(type_).fields.update(fields)  # type: ignore[union-attr]
+def declare_table(type_: type[Any], model: Any, rule: Rule) -> None:
+    setattr(type_, _TABLE, TableMapping(model, rule))
 
 
 def mapping_of(type_: Any) -> TableMapping | None:

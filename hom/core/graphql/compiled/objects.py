@@ -27,8 +27,9 @@ from sqlalchemy import DateTime, FromClause, Integer, Text, and_, case, cast, fu
 from sqlalchemy.sql.elements import ColumnElement, False_
 from strawberry import relay
 
+from hom.core.batch_reads import ordered
 from hom.core.graphql.compiled.collect import Selection
-from hom.core.graphql.compiled.errors import NotPlannable
+from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
 from hom.core.graphql.compiled.json_text import (
     Json,
     concatenated,
@@ -42,9 +43,10 @@ from hom.core.graphql.compiled.json_text import (
     or_null,
 )
 from hom.core.graphql.compiled.mapping import (
+    EXECUTOR_ONLY,
+    FIELD,
     Embedded,
     Expression,
-    Ordered,
     TableMapping,
     ToMany,
     ToOne,
@@ -122,7 +124,10 @@ def _field_value(
     definition = type_.fields.get(name)
     if definition is None or any(node.arguments for node in nodes):
         raise NotPlannable(f"{type_.name}.{name}")
-    declared = mapping.fields.get(name)
+    metadata = getattr((definition.extensions or {}).get(_BACKREF), "metadata", {})
+    if EXECUTOR_ONLY in metadata:
+        raise ExecutorOnly(f"{type_.name}.{name}: {metadata[EXECUTOR_ONLY]}")
+    declared = metadata.get(FIELD)
     if declared is None:
         return _plain_field(type_, mapping, definition, row, name)
     if isinstance(declared, Expression):
@@ -236,8 +241,7 @@ def _target(definition_type: Any) -> GraphQLObjectType:
 
 def _rows(walk: Walk, mapping: TableMapping) -> tuple[FromClause, ColumnElement[bool] | None]:
     row = mapping.table.alias()
-    rule = mapping.visible(walk.reader, row) if mapping.visible is not None else None
-    return row, rule
+    return row, mapping.rule.where(walk.reader, row)
 
 
 def _to_one(
@@ -278,9 +282,7 @@ def _to_many(
     related, rule = _rows(walk, mapping_for(type_))
     if isinstance(rule, False_):
         return ["[]"]  # none of them for this reader: nothing below is asked
-    order = declared.order_by(related)
-    if not isinstance(order, Ordered):
-        order = Ordered(order)
+    order = ordered(declared.order_by, related)
     scope = Scope(related)
     for joined, condition in order.joins:
         scope.rows = scope.rows.join(joined, condition)

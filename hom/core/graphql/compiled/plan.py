@@ -180,7 +180,7 @@ class Planner:
         built: ColumnElement[Any] = constant("")
         if nodes:
             built = object_json(walk, type_, nodes, row, scope)
-        rule = mapping.visible(walk.reader, row) if mapping.visible else None
+        rule = mapping.rule.where(walk.reader, row)
         return built if rule is None else case((rule, built))
 
     def _arguments(

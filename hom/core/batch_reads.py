@@ -1,0 +1,76 @@
+"""The batch reads that declared relations derive their loaders from: one statement per
+batch, answers in the order of the keys asked, the reader's rule applied in SQL.
+
+The same `Ordered` and row expressions build the compiled read path's SQL, so a
+relation's order and a computed field's value are written once (on the type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import FromClause
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """A to-many order: `columns`, reading the row and the `joins` (inner joins, each a
+    table and its ON condition) that are joined for the order and nothing else."""
+
+    columns: Sequence[ColumnElement[Any]]
+    joins: Sequence[tuple[FromClause, ColumnElement[bool]]] = ()
+
+
+# `order(row)`: the order of a to-many relation's rows, as columns of `row` or an `Ordered`.
+Order = Callable[[FromClause], Sequence[ColumnElement[Any]] | Ordered]
+
+
+def ordered(order: Order, row: FromClause) -> Ordered:
+    found = order(row)
+    return found if isinstance(found, Ordered) else Ordered(found)
+
+
+async def rows_by_parent(
+    session: AsyncSession,
+    model: Any,
+    *,
+    foreign_key: str,
+    order: Order,
+    where: ColumnElement[bool] | None,
+    parameters: dict[str, Any],
+    parent_ids: Sequence[Any],
+) -> list[list[Any]]:
+    """The rows of `model` whose `foreign_key` is each parent id, in `order`."""
+    row = model.__table__
+    shape = ordered(order, row)
+    statement = select(model).where(row.c[foreign_key].in_(parent_ids))
+    for joined, condition in shape.joins:
+        statement = statement.join(joined, condition)
+    if where is not None:
+        statement = statement.where(where)
+    statement = statement.order_by(*shape.columns)
+    grouped: dict[Any, list[Any]] = {}
+    for found in (await session.exec(statement, params=parameters)).all():
+        grouped.setdefault(getattr(found, foreign_key), []).append(found)
+    return [grouped.get(parent_id, []) for parent_id in parent_ids]
+
+
+async def values_by_key(
+    session: AsyncSession,
+    table: FromClause,
+    value: ColumnElement[Any],
+    *,
+    parameters: dict[str, Any],
+    ids: Sequence[Any],
+    default: Any,
+) -> list[Any]:
+    """`value` (an expression over `table`'s row) for each primary key in `ids`."""
+    [key] = list(table.primary_key)
+    statement = select(key, value).where(key.in_(ids))
+    found = dict((await session.exec(statement, params=parameters)).all())
+    return [found.get(one, default) for one in ids]
