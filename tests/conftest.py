@@ -171,10 +171,17 @@ def settings_factory(db_url: str, redis_url: str, redis_prefix: str) -> Any:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Starlette]:
+async def app(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Starlette]:
+    """The app; a test fails when the compiled read path left a query it should have
+    planned to the executor (a field neither declared for it nor executor-only), unless
+    it is marked `compiled_fallback_expected`."""
     application = create_app(settings)
     yield application
     await application.state.services.close()
+    compiled = getattr(application.state, "compiled", None)
+    fallbacks = list(getattr(compiled, "fallbacks", ()))
+    if fallbacks and request.node.get_closest_marker("compiled_fallback_expected") is None:
+        pytest.fail(f"the compiled read path fell back to the executor: {fallbacks}")
 
 
 async def open_client(application: Starlette) -> httpx.AsyncClient:

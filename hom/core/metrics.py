@@ -59,6 +59,13 @@ GRAPHQL_ERRORS = BatchedCounter(
     )
 )
 # Job names are defined in code, so they are bounded labels.
+# Once per plan (plans are cached): a query the compiled path could not plan although no
+# field of it says it is executor-only. The reasons are made from schema names: bounded.
+COMPILED_FALLBACKS = Counter(
+    "hom_compiled_fallbacks_total",
+    "Queries the compiled read path left to the executor though they were declared plannable",
+    ["reason"],
+)
 PERIODIC_JOB_RUNS = Counter(
     "hom_periodic_job_runs_total", "Periodic job runs by job and outcome", ["job", "outcome"]
 )

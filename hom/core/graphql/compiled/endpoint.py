@@ -12,7 +12,7 @@ JSON PostgreSQL built.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -32,12 +32,12 @@ from graphql.execution.values import VariableValues, get_variable_values
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hom.core.graphql.compiled.collect import Selection
-from hom.core.graphql.compiled.errors import NotPlannable
+from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
 from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.extensions import observe_operation, operation_of
 from hom.core.graphql.limits import complexity_rules, parse_limited
-from hom.core.metrics import BoundedLabels
+from hom.core.metrics import COMPILED_FALLBACKS, BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
 from hom.core.tracing import span
 from hom.core.viewer import ANONYMOUS, Reader
@@ -111,6 +111,7 @@ class CompiledReads:
         self.documents: Lru[tuple[str, str | None], Any] = Lru(CACHE_SIZE)
         self.plans: Lru[tuple[Any, ...], Any] = Lru(CACHE_SIZE)
         self.answered = 0  # requests this path answered (tests tell the paths apart by it)
+        self.fallbacks: deque[str] = deque(maxlen=100)  # the latest unexpected fallbacks
         self.enabled = True  # tests turn it off to ask the executor the same question
 
     def document(self, query: str, operation_name: str | None) -> Document | None:
@@ -220,9 +221,19 @@ class CompiledReads:
         selection = Selection(self.schema._schema, document.fragments, variables.coerced)
         try:
             return self.planner.plan(document.operation, selection, variables, reader)
-        except NotPlannable as reason:
-            log.debug("not plannable", reason=str(reason))
+        except ExecutorOnly as reason:
+            log.debug("left to the executor", reason=str(reason))
             return None
+        except NotPlannable as reason:
+            self._fell_back(document, str(reason))
+            return None
+
+    def _fell_back(self, document: Document, reason: str) -> None:
+        """A gap in the declarations: counted, logged once per plan, kept for the tests."""
+        name = document.operation.name.value if document.operation.name else None
+        COMPILED_FALLBACKS.labels(reason[:200]).inc()
+        log.warning("a plannable query fell back to the executor", reason=reason, operation=name)
+        self.fallbacks.append(reason)
 
     async def _execute(self, plan: OperationPlan, reader: Reader) -> bytes:
         data: dict[str, Any] = {}

@@ -122,11 +122,13 @@ def _field_value(
     if name == "__typename":
         return [json_literal(type_.name)]
     definition = type_.fields.get(name)
-    if definition is None or any(node.arguments for node in nodes):
+    if definition is None:
         raise NotPlannable(f"{type_.name}.{name}")
     metadata = getattr((definition.extensions or {}).get(_BACKREF), "metadata", {})
     if EXECUTOR_ONLY in metadata:
         raise ExecutorOnly(f"{type_.name}.{name}: {metadata[EXECUTOR_ONLY]}")
+    if any(node.arguments for node in nodes):
+        raise NotPlannable(f"{type_.name}.{name} with arguments")
     declared = metadata.get(FIELD)
     if declared is None:
         return _plain_field(type_, mapping, definition, row, name)

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from strawberry.types.arguments import convert_arguments
 
 from hom.core.graphql.compiled.collect import Selection
-from hom.core.graphql.compiled.errors import NotPlannable
+from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
 from hom.core.graphql.compiled.json_text import constant
 from hom.core.graphql.compiled.mapping import (
     SOURCE,
@@ -116,12 +116,14 @@ class Planner:
             return Step(key, None, lambda _: query_type.name)
         definition = query_type.fields.get(name)
         if definition is None:  # __schema, __type
-            raise NotPlannable(f"Query.{name}")
+            raise ExecutorOnly(f"Query.{name}: introspection")
         field = (definition.extensions or {}).get(_BACKREF)
         source = getattr(field, "metadata", {}).get(SOURCE)
         permissions = getattr(field, "permission_classes", [])
-        if source is None or not all(allows(p, walk.reader) for p in permissions):
-            raise NotPlannable(f"Query.{name}")  # the executor refuses, with its error
+        if source is None:
+            raise ExecutorOnly(f"Query.{name}: no compiled source")
+        if not all(allows(p, walk.reader) for p in permissions):
+            raise ExecutorOnly(f"Query.{name}: refused")  # the executor says so, with its error
         type_ = get_nullable_type(definition.type)
         if isinstance(source, StaticSource):
             return Step(key, None, _static(walk, type_, nodes, source.values(self.settings)))
