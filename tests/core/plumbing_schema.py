@@ -30,7 +30,7 @@ from hom.audit.models import AuditEntry
 from hom.audit.types import AuditEntryType
 from hom.context import Context, session_loader
 from hom.core.config import Settings
-from hom.core.graphql.payloads import Payload, mutate
+from hom.core.graphql.payloads import Payload, fields, mutate
 from hom.core.graphql.permissions import IsAdmin, Public, require_viewer
 from hom.core.graphql.relations import connection, prefetch, present_page, to_many, to_one
 from hom.core.graphql.relay import Connection
@@ -186,6 +186,15 @@ class AddBookPayload(Payload):
     book: Book | None = None
 
 
+@strawberry.type
+class AddShelfPayload(Payload):
+    """A payload with more than one field: an object and a list (as checkout's order and
+    cart, or a recurring booking's appointments)."""
+
+    first: Book | None = None
+    books: list[Book] = strawberry.field(default_factory=list)
+
+
 # --- database relations: writers (users) and their audit entries ------------------------------
 
 
@@ -334,6 +343,21 @@ class PlumbingMutation(Mutation):
             return Book(title=title, author_name=author)
 
         payload = await mutate(info, AddBookPayload, work, lambda book: book)
+        COUNTERS.batches.append("payload returned")
+        return payload
+
+    @strawberry.mutation(permission_classes=[Public])
+    async def add_shelf(
+        self, info: strawberry.Info, titles: list[str], author: str
+    ) -> AddShelfPayload:
+        async def work(session: AsyncSession) -> list[Book]:
+            return [
+                Book(title=title, author_name=f"{author} {n % 2}") for n, title in enumerate(titles)
+            ]
+
+        payload = await mutate(
+            info, AddShelfPayload, work, lambda shelf: fields(first=shelf[0], books=shelf)
+        )
         COUNTERS.batches.append("payload returned")
         return payload
 

@@ -104,6 +104,23 @@ async def test_a_mutation_payload_prefetches_its_selection(pgql: GraphQLClient) 
     assert batches() == ["authors:1", "payload returned"]
 
 
+async def test_a_payload_with_an_object_and_a_list_prefetches_both(pgql: GraphQLClient) -> None:
+    batches()
+    mutation = """mutation { addShelf(titles: ["One", "Two", "Three"], author: "A") {
+        first { title author { name } } books { title author { name } } errors { code } } }"""
+    body = await pgql(mutation)
+    assert body["data"]["addShelf"] == {
+        "first": {"title": "One", "author": {"name": "A 0"}},
+        "books": [
+            {"title": "One", "author": {"name": "A 0"}},
+            {"title": "Two", "author": {"name": "A 1"}},
+            {"title": "Three", "author": {"name": "A 0"}},
+        ],
+        "errors": [],
+    }
+    assert batches() == ["authors:2", "payload returned"]  # one batch for both fields
+
+
 # --- nested connections over the real tables ---------------------------------------------------
 
 WRITERS = """query ($tag: String!, $writers: Int, $entries: Int) {

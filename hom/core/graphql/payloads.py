@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -40,11 +41,21 @@ class Payload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+class PayloadFields(dict[str, Any]):
+    """What a payload with several fields holds (`fields(order=…, cart=…)`)."""
+
+
+def fields(**values: Any) -> PayloadFields:
+    """The values of a payload with more than one field, objects and lists of them alike:
+    `convert` returns this where it would return the payload's one object."""
+    return PayloadFields(values)
+
+
 @cache
 def object_field(payload: Any) -> str:
     """The payload's object field: the one that is not `errors`."""
     names = [f.name for f in dataclasses.fields(payload) if f.name != "errors"]
-    assert len(names) == 1, f"{payload.__name__} must have exactly one object field"
+    assert len(names) == 1, f"{payload.__name__} has several fields: convert returns fields()"
     return names[0]
 
 
@@ -56,19 +67,31 @@ async def mutate(
 ) -> PayloadT:
     """Run `work` in the request's transaction; a DomainError rolls back into the payload.
 
-    The converted object's relations that the payload's selection asks for are
-    prefetched, like a list resolver's.
+    `convert(result)` is the payload's one object, or `fields(...)` for a payload with
+    several (objects or lists of them). The relations that the payload's selection asks
+    of them are prefetched, like a list resolver's.
     """
     try:
         async with info.context.db.transaction() as session:
             result = await work(session)
     except DomainError as error:
         return payload(errors=[UserError.of(error)])  # type: ignore[call-arg]
-    name = object_field(payload)  # type: ignore[arg-type]
     converted = convert(result)
-    if converted is not None and dataclasses.is_dataclass(converted):
-        await prefetch(info, [converted], strawberry_name(info, payload, name))
-    return payload(**{name: converted})
+    values = (
+        converted if isinstance(converted, PayloadFields) else {object_field(payload): converted}  # type: ignore[arg-type]
+    )
+    await asyncio.gather(  # at once: one batch per relation over all the fields
+        *(
+            prefetch(info, objects, strawberry_name(info, payload, name))
+            for name, value in values.items()
+            if (objects := [one for one in _listed(value) if dataclasses.is_dataclass(one)])
+        )
+    )
+    return payload(**values)
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def strawberry_name(info: strawberry.Info, payload: type[Any], python_name: str) -> str:

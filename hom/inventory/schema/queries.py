@@ -3,18 +3,13 @@ operators and admins (SPEC §6)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
 import strawberry
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.graphql import compiled
 from hom.core.graphql.permissions import has_role
-from hom.core.graphql.relations import prefetch, present_one, present_page
+from hom.core.graphql.reading import read_list, read_page
+from hom.core.graphql.relations import present_one
 from hom.core.graphql.relay import Connection, decode_id
-from hom.core.graphql.visibility import present_all
-from hom.core.pagination import Page, PageRequest, SortKey, page_request
 from hom.core.roles import Role
 from hom.inventory import reads
 from hom.inventory.loaders import warehouse_by_id
@@ -29,21 +24,6 @@ from hom.inventory.types import (
 )
 
 ReadsStock = has_role(Role.OPERATOR)
-PageRead = Callable[[AsyncSession, PageRequest], Awaitable[Page[Any]]]
-
-
-async def connection_of(
-    info: strawberry.Info,
-    type_: type[Any],
-    keys: Sequence[SortKey],
-    arguments: tuple[int | None, str | None],
-    read: PageRead,
-) -> Any:
-    """A page read with the client's `first`/`after` (checked), presented as a connection."""
-    request = page_request(*arguments, keys)
-    async with info.context.db.session() as session:
-        page = await read(session, request)
-    return await present_page(info, type_, page)
 
 
 @strawberry.type
@@ -56,11 +36,7 @@ class InventoryQuery:
         ),
     )
     async def warehouses(self, info: strawberry.Info) -> list[WarehouseType]:
-        async with info.context.db.session() as session:
-            found = await reads.list_warehouses(session)
-        shown = present_all(await info.context.reader(), WarehouseType, found)
-        await prefetch(info, shown)
-        return shown
+        return await read_list(info, WarehouseType, reads.list_warehouses)
 
     @strawberry.field(permission_classes=[ReadsStock], description="A warehouse by its id.")
     async def warehouse(self, info: strawberry.Info, id: strawberry.ID) -> WarehouseType | None:
@@ -79,7 +55,7 @@ class InventoryQuery:
         filter: StockLevelFilterInput | None = None,
     ) -> Connection[StockLevelType]:
         criteria = (filter or StockLevelFilterInput()).to_filter()
-        levels: Connection[StockLevelType] = await connection_of(
+        levels: Connection[StockLevelType] = await read_page(
             info,
             StockLevelType,
             reads.LEVEL_KEYS,
@@ -102,7 +78,7 @@ class InventoryQuery:
         filter: StockMovementFilterInput | None = None,
     ) -> Connection[StockMovementType]:
         criteria = (filter or StockMovementFilterInput()).to_filter()
-        movements: Connection[StockMovementType] = await connection_of(
+        movements: Connection[StockMovementType] = await read_page(
             info,
             StockMovementType,
             reads.MOVEMENT_KEYS,
@@ -125,7 +101,7 @@ class InventoryQuery:
         filter: InventoryCheckFilterInput | None = None,
     ) -> Connection[InventoryCheckType]:
         criteria = (filter or InventoryCheckFilterInput()).to_filter()
-        checks: Connection[InventoryCheckType] = await connection_of(
+        checks: Connection[InventoryCheckType] = await read_page(
             info,
             InventoryCheckType,
             reads.CHECK_KEYS,
