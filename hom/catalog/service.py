@@ -25,6 +25,8 @@ from hom.core.db import save_unique, violated_constraint
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
 
+# The skus `hom seed-demo` gives its products (the demo stock finds them by it).
+DEMO_SKU_PREFIX = "DEMO-"
 SLUG = re.compile(SLUG_PATTERN)
 CURRENCY = re.compile(r"[A-Z]{3}")
 CENT = Decimal("0.01")
