@@ -20,11 +20,18 @@ def root_type(name: str, mixins: list[type[Any]], doc: str) -> type[Any]:
     return strawberry.type(type(name, tuple(mixins), {"__doc__": doc}))
 
 
-Query = root_type("Query", [*query_mixins(), ExportQuery, CoreQuery], "All read operations.")
-Mutation = root_type("Mutation", mutation_mixins(), "All write operations.")
-Subscription = root_type(
-    "Subscription", subscription_mixins(), "All live operations (graphql-transport-ws)."
-)
+def root_types() -> tuple[type[Any], type[Any], type[Any]]:
+    """Query, Mutation and Subscription, of every domain's mixins."""
+    return (
+        root_type("Query", [*query_mixins(), ExportQuery, CoreQuery], "All read operations."),
+        root_type("Mutation", mutation_mixins(), "All write operations."),
+        root_type(
+            "Subscription", subscription_mixins(), "All live operations (graphql-transport-ws)."
+        ),
+    )
+
+
+Query, Mutation, Subscription = root_types()
 
 
 def build_schema(

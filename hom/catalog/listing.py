@@ -54,7 +54,8 @@ from hom.core.pagination import (
     keyset_select,
     page_request,
 )
-from hom.inventory.reads import in_stock_condition
+from hom.core.services import DatabaseFeatures
+from hom.inventory import service as inventory
 
 MAX_SEARCH_LENGTH = 200  # characters of input looked at; the rest is ignored
 MAX_SEARCH_WORDS = 10
@@ -87,7 +88,7 @@ class ProductSort(StrEnum):
 @dataclass(frozen=True)
 class ProductFilter:
     """`category_id` is that category only (not its subcategories); prices are inclusive;
-    `in_stock` asks the stock condition (`hom.inventory.reads.in_stock_condition`)."""
+    `in_stock` asks the stock condition (`hom.inventory.service.in_stock_condition`)."""
 
     search: str | None = None
     category_id: int | None = None
@@ -237,7 +238,7 @@ def products_query(
     sort: ProductSort | None,
     request: PageRequest,
     trigram: bool,
-    stock: StockCondition = in_stock_condition,
+    stock: StockCondition = inventory.in_stock_condition,
     cursor_prefix: str = "",
 ) -> PageQuery | None:
     """One page of products as one statement of (product, first sort key) rows; None when
@@ -258,7 +259,7 @@ async def list_products(
     sort: ProductSort | None,
     request: PageRequest,
     trigram: bool,
-    stock: StockCondition = in_stock_condition,
+    stock: StockCondition = inventory.in_stock_condition,
     cursor_prefix: str = "",
 ) -> Page[Product]:
     """One page of products in one statement (none when the search has no words)."""
@@ -279,7 +280,7 @@ def products_statement(
     request: PageRequest,
     *,
     trigram: bool,
-    stock: StockCondition = in_stock_condition,
+    stock: StockCondition = inventory.in_stock_condition,
 ) -> Any:
     """The page's SELECT: (product, first sort key) rows, one more than asked for."""
     statement = select(Product, keys[0].column).where(
@@ -304,7 +305,7 @@ def client_products_query(
     first: int | None,
     after: str | None,
     trigram: bool,
-    stock: StockCondition = in_stock_condition,
+    stock: StockCondition = inventory.in_stock_condition,
 ) -> PageQuery | None:
     """`products_query` for a client's arguments: `first`/`after` checked (InvalidInput),
     and cursors bound to their listing, so one from another sort or search is refused,
@@ -330,13 +331,26 @@ async def products_page(
     first: int | None,
     after: str | None,
     trigram: bool,
-    stock: StockCondition = in_stock_condition,
+    stock: StockCondition = inventory.in_stock_condition,
 ) -> Page[Product]:
     """A page of `client_products_query`, run."""
     query = client_products_query(
         filter=filter, sort=sort, first=first, after=after, trigram=trigram, stock=stock
     )
     return await run_products_query(session, query=query)
+
+
+async def run_client_products_query(
+    session: AsyncSession,
+    *,
+    features: DatabaseFeatures,
+    query: Callable[[], PageQuery | None],
+) -> Page[Product]:
+    """The page of a client's `query`, built once the search mode is known: learnt at
+    start-up, or here, once for the process, when the database was away then."""
+    if features.pg_trgm is None:
+        features.pg_trgm = await log_search_mode(connection=session)
+    return await run_products_query(session, query=query())
 
 
 async def run_products_query(session: AsyncSession, *, query: PageQuery | None) -> Page[Product]:

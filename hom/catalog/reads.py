@@ -22,13 +22,20 @@ CATEGORY_PRODUCT_KEYS = [
 ]
 
 
-def _in_order(found: dict[Any, Any], ids: Sequence[int], default: Any = None) -> list[Any]:
+def _in_order(found: dict[Any, Any], ids: Sequence[Any], default: Any = None) -> list[Any]:
     return [found.get(key, default) for key in ids]
 
 
 async def categories_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Category | None]:
     rows = await session.exec(select(Category).where(col(Category.id).in_(ids)))
     return _in_order({category.id: category for category in rows}, ids)
+
+
+async def categories_by_slugs(
+    session: AsyncSession, *, slugs: Sequence[str]
+) -> list[Category | None]:
+    rows = await session.exec(select(Category).where(col(Category.slug).in_(slugs)))
+    return _in_order({category.slug: category for category in rows}, slugs)
 
 
 async def children_by_parent_ids(
@@ -79,6 +86,14 @@ def product_lookup(*, product_id: int | None = None, slug: str | None = None) ->
 
 def category_lookup(*, slug: str) -> Any:
     return select(Category).where(col(Category.slug) == slug)
+
+
+async def product_by_key(
+    session: AsyncSession, *, product_id: int | None = None, slug: str | None = None
+) -> Product | None:
+    """The product with this id, or else this slug."""
+    statement = product_lookup(product_id=product_id, slug=slug)
+    return (await session.exec(statement)).first()  # type: ignore[no-any-return]
 
 
 def favorite_count(product_id: ColumnElement[int]) -> ColumnElement[int]:

@@ -19,7 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
-from hom.catalog.models import SLUG_PATTERN, Category, Product
+from hom.catalog.models import SLUG_PATTERN, Category
+
+# The product table, which other domains' SQL joins (stock levels, movements, counts).
+from hom.catalog.models import Product as Product
 from hom.core.clock import utcnow
 from hom.core.db import save_unique, violated_constraint
 from hom.core.errors import DomainError, ErrorCode

@@ -36,6 +36,9 @@ from hom.inventory.models import (
     StockMovement,
 )
 
+# The catalog's `inStock` filter asks for it here (other domains never import `reads`).
+from hom.inventory.reads import in_stock_condition as in_stock_condition
+
 CODE = re.compile(CODE_PATTERN)
 MAX_REASON = 500
 UNIQUE_FIELDS = {"uq_warehouse_code": "code"}
