@@ -55,7 +55,7 @@ from hom.core.pagination import (
     page_request,
 )
 from hom.core.services import DatabaseFeatures
-from hom.inventory import service as inventory
+from hom.inventory.service import in_stock_condition
 
 MAX_SEARCH_LENGTH = 200  # characters of input looked at; the rest is ignored
 MAX_SEARCH_WORDS = 10
@@ -238,7 +238,7 @@ def products_query(
     sort: ProductSort | None,
     request: PageRequest,
     trigram: bool,
-    stock: StockCondition = inventory.in_stock_condition,
+    stock: StockCondition = in_stock_condition,
     cursor_prefix: str = "",
 ) -> PageQuery | None:
     """One page of products as one statement of (product, first sort key) rows; None when
@@ -259,7 +259,7 @@ async def list_products(
     sort: ProductSort | None,
     request: PageRequest,
     trigram: bool,
-    stock: StockCondition = inventory.in_stock_condition,
+    stock: StockCondition = in_stock_condition,
     cursor_prefix: str = "",
 ) -> Page[Product]:
     """One page of products in one statement (none when the search has no words)."""
@@ -280,7 +280,7 @@ def products_statement(
     request: PageRequest,
     *,
     trigram: bool,
-    stock: StockCondition = inventory.in_stock_condition,
+    stock: StockCondition = in_stock_condition,
 ) -> Any:
     """The page's SELECT: (product, first sort key) rows, one more than asked for."""
     statement = select(Product, keys[0].column).where(
@@ -305,7 +305,7 @@ def client_products_query(
     first: int | None,
     after: str | None,
     trigram: bool,
-    stock: StockCondition = inventory.in_stock_condition,
+    stock: StockCondition = in_stock_condition,
 ) -> PageQuery | None:
     """`products_query` for a client's arguments: `first`/`after` checked (InvalidInput),
     and cursors bound to their listing, so one from another sort or search is refused,
@@ -331,7 +331,7 @@ async def products_page(
     first: int | None,
     after: str | None,
     trigram: bool,
-    stock: StockCondition = inventory.in_stock_condition,
+    stock: StockCondition = in_stock_condition,
 ) -> Page[Product]:
     """A page of `client_products_query`, run."""
     query = client_products_query(
