@@ -25,6 +25,7 @@ from hom.core.config import ConfigError, Settings, load_settings
 from hom.core.logging import configure_logging
 
 if TYPE_CHECKING:
+    from hom.core.demo import SeedReport
     from hom.inventory.reconcile import LedgerCheck
 
 log = structlog.get_logger("hom.cli")
@@ -357,21 +358,22 @@ def seed_demo(products: int, no_migrate: bool) -> None:
     click.echo(f"demo data ready in {seconds:.1f} s: {report.summary()}")
 
 
-async def _seed_demo(settings: Settings, products: int) -> Any:
+async def _seed_demo(settings: Settings, products: int) -> SeedReport:
     from tqdm import tqdm
 
-    from hom.catalog import demo
     from hom.core.db import sessions_once
+    from hom.core.demo import DemoRun
     from hom.core.unit_of_work import unit_of_work
-    from hom.inventory.demo import seed_inventory
+    from hom.domains import demo_seeders
 
     assert settings.db_url
     # Shown only on a terminal (disable=None), and on stderr: stdout keeps the summary.
     with tqdm(total=products, unit="product", file=sys.stderr, disable=None) as bar:
+        run = DemoRun(products=products, progress=bar.update)
         async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
-            report = await demo.seed_demo(session, products=products, progress=bar.update)
-            await seed_inventory(session, report=report)
-            return report
+            for seed in demo_seeders():
+                await seed(session, run=run)
+        return run.report
 
 
 @main.command("check-inventory")

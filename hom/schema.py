@@ -1,5 +1,5 @@
-"""The one Strawberry schema, assembled from the domains' query, mutation and subscription
-mixins."""
+"""The one Strawberry schema, assembled from the query, mutation and subscription mixins
+the domains declare (`hom.domains`)."""
 
 from __future__ import annotations
 
@@ -8,63 +8,42 @@ from typing import Any
 
 import strawberry
 
-from hom.accounts.schema import AccountsMutation, AccountsQuery
-from hom.audit.schema import AuditQuery
-from hom.catalog.schema import (
-    CatalogEngagementMutation,
-    CatalogEngagementQuery,
-    CatalogMutation,
-    CatalogQuery,
-)
 from hom.core.config import Settings
 from hom.core.graphql.schema import HomSchema, make_schema
 from hom.core.graphql.server_info import CoreQuery
-from hom.inventory.schema import InventoryMutation, InventoryQuery
-from hom.notifications.schema import (
-    NotificationsMutation,
-    NotificationsQuery,
-    NotificationsSubscription,
-)
+from hom.domains import mutation_mixins, query_mixins, schema_types, subscription_mixins
+from hom.export import ExportQuery
 
 
-@strawberry.type
-class Query(
-    AccountsQuery,
-    AuditQuery,
-    CatalogQuery,
-    CatalogEngagementQuery,
-    InventoryQuery,
-    NotificationsQuery,
-    CoreQuery,
-):
-    """All read operations."""
+def root_type(name: str, mixins: list[type[Any]], doc: str) -> type[Any]:
+    """A root type made of the domains' mixins, their fields in domain order."""
+    return strawberry.type(type(name, tuple(mixins), {"__doc__": doc}))
 
 
-@strawberry.type
-class Mutation(
-    AccountsMutation,
-    CatalogMutation,
-    CatalogEngagementMutation,
-    InventoryMutation,
-    NotificationsMutation,
-):
-    """All write operations."""
+def root_types() -> tuple[type[Any], type[Any], type[Any]]:
+    """Query, Mutation and Subscription, of every domain's mixins."""
+    return (
+        root_type("Query", [*query_mixins(), ExportQuery, CoreQuery], "All read operations."),
+        root_type("Mutation", mutation_mixins(), "All write operations."),
+        root_type(
+            "Subscription", subscription_mixins(), "All live operations (graphql-transport-ws)."
+        ),
+    )
 
 
-@strawberry.type
-class Subscription(NotificationsSubscription):
-    """All live operations (graphql-transport-ws)."""
+Query, Mutation, Subscription = root_types()
 
 
 def build_schema(
     settings: Settings,
     query: type[Any] = Query,
     mutation: type[Any] | None = Mutation,
-    types: Iterable[type[Any]] = (),
+    types: Iterable[type[Any]] | None = None,
     subscription: type[Any] | None = Subscription,
 ) -> HomSchema:
     """The schema; tests of the plumbing swap in their own root types."""
-    return make_schema(settings, query, mutation, types, subscription)
+    extra = schema_types() if types is None else types
+    return make_schema(settings, query, mutation, extra, subscription)
 
 
 def sdl() -> str:

@@ -8,13 +8,12 @@ from datetime import timedelta
 
 import structlog
 
-from hom.accounts.mail import PREPARERS
 from hom.core.config import ConfigError, Settings
-from hom.core.periodic import PeriodicJob, PeriodicScheduler, worker_identity
+from hom.core.periodic import PeriodicScheduler, worker_identity
 from hom.core.services import Services
 from hom.core.unit_of_work import SessionMaker
+from hom.domains import mail_preparers, periodic_jobs
 from hom.notifications.delivery import MailDelivery, RetryPolicy
-from hom.notifications.jobs import jobs as notification_jobs
 from hom.notifications.rendering import MailRenderer
 from hom.notifications.transport import LogTransport, SmtpTransport, Transport
 
@@ -48,16 +47,11 @@ def mail_delivery(
         renderer=MailRenderer(
             public_url=settings.effective_public_url, mail_from=settings.mail_from
         ),
-        preparers=PREPARERS,
+        preparers=mail_preparers(),
         retry=retry_policy(settings),
         lease=timedelta(seconds=settings.mail_lease_seconds),
         concurrency=concurrency,
     )
-
-
-def periodic_jobs(services: Services) -> list[PeriodicJob]:
-    """Every domain's periodic jobs (order expiry and reminders join as they land)."""
-    return [*notification_jobs(services.session_maker)]
 
 
 async def run_worker(settings: Settings, *, concurrency: int, stop: asyncio.Event) -> None:
@@ -66,7 +60,9 @@ async def run_worker(settings: Settings, *, concurrency: int, stop: asyncio.Even
     try:
         delivery = mail_delivery(settings, services.session_maker, concurrency=concurrency)
         scheduler = PeriodicScheduler(
-            services.session_maker, periodic_jobs(services), worker_id=worker_identity()
+            services.session_maker,
+            periodic_jobs(services.session_maker),
+            worker_id=worker_identity(),
         )
         log.info("worker started", concurrency=concurrency)
         await asyncio.gather(

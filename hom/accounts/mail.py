@@ -13,8 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.accounts import service
 from hom.accounts.account_tokens import issue_token
 from hom.accounts.models import TokenPurpose, User
-from hom.notifications.delivery import Prepared, Preparer
-from hom.notifications.models import OutboxMessage
+from hom.notifications.service import OutboxMessage, Prepared, Preparer
 
 
 async def _with_token(session: AsyncSession, user: User, purpose: TokenPurpose) -> Prepared:

@@ -9,10 +9,8 @@ import strawberry
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.file_uploads import Upload
-from strawberry.scalars import JSON
 
 from hom.accounts import avatars, service
-from hom.accounts.export import export_user_data
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionStore
 from hom.accounts.types import (
@@ -92,16 +90,6 @@ class AccountsQuery:
         viewer = await require_viewer(info)
         found = await session_store(info).list(viewer.user_id, current_sid=viewer.sid)
         return present_all(viewer.reader, SessionType, found)
-
-    @strawberry.field(
-        permission_classes=[IsAuthenticated],
-        description="Everything stored about you, as one JSON document (no secrets).",
-    )
-    async def export_my_data(self, info: strawberry.Info) -> JSON:
-        viewer = await require_viewer(info)
-        async with info.context.db.session() as session:
-            data = await export_user_data(session, sessions=session_store(info), viewer=viewer)
-        return JSON(data)
 
     @strawberry.field(permission_classes=[IsAdmin], description="All users (admins).")
     async def users(

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.accounts.account_tokens import consume_token
 from hom.accounts.models import TokenPurpose, User
 from hom.accounts.sessions import SessionStore
+from hom.accounts.sessions import revoked_channel as revoked_channel
 from hom.audit import service as audit
 from hom.core.clock import utcnow
 from hom.core.db import PrimaryKeyReader, violated_constraint
@@ -30,7 +31,6 @@ from hom.core.rate_limit import RateLimiter, anonymized
 from hom.core.roles import Role
 from hom.core.unit_of_work import after_commit
 from hom.core.viewer import Viewer
-from hom.notifications import inbox
 from hom.notifications import service as notifications
 
 MAX_NAME_LENGTH = 200
@@ -229,7 +229,7 @@ async def change_password(
 
 async def _tell_password_changed(session: AsyncSession, *, user_id: int) -> None:
     """An in-app notice: the one way to learn of a change made by someone else."""
-    await inbox.notify(
+    await notifications.notify(
         session,
         user_id=user_id,
         kind=PASSWORD_CHANGED,

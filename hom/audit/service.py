@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit.models import AuditEntry
 from hom.core.clock import iso_utc
+from hom.core.export import ExportRequest
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.core.viewer import Viewer
 
@@ -106,4 +107,14 @@ def entry_export(entry: AuditEntry) -> dict[str, Any]:
         "entityId": entry.entity_id,
         "changes": entry.changes,
         "at": iso_utc(entry.at) if entry.at else None,
+    }
+
+
+async def export_section(session: AsyncSession, *, request: ExportRequest) -> dict[str, Any]:
+    """The audit's part of `exportMyData`: what the user did, and what was done to them."""
+    entries = await entries_of_user(session, user_id=request.user_id)
+    return {
+        "auditLog": [
+            {**entry_export(entry), "byYou": entry.actor_id == request.user_id} for entry in entries
+        ]
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,10 +35,12 @@ from hom.catalog.demo_words import (
     M,
 )
 from hom.catalog.models import Category, Favorite, Product, ProductView
+from hom.catalog.service import DEMO_SKU_PREFIX
+from hom.core.demo import DemoRun, SeedReport
 from hom.core.roles import Role
 
 SEED = 20_260_314
-SKU_PREFIX = "DEMO-"
+SKU_PREFIX = DEMO_SKU_PREFIX
 BATCH = 1_000
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # demo products appear from here on, one per 17 min
 CUSTOMERS = 8
@@ -56,31 +58,6 @@ PRODUCT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-
-
-@dataclass
-class SeedCount:
-    """Rows of one kind the demo wants: how many it made, how many were there already."""
-
-    created: int = 0
-    existing: int = 0
-
-    def add(self, *, wanted: int, created: int) -> None:
-        self.created += created
-        self.existing += wanted - created
-
-
-@dataclass
-class SeedReport:
-    counts: dict[str, SeedCount] = field(default_factory=dict)
-
-    def count(self, kind: str) -> SeedCount:
-        return self.counts.setdefault(kind, SeedCount())
-
-    def summary(self) -> str:
-        return ", ".join(
-            f"{kind} {c.created} created / {c.existing} existing" for kind, c in self.counts.items()
-        )
 
 
 @dataclass(frozen=True)
@@ -159,9 +136,10 @@ async def seed_demo(
     *,
     products: int,
     progress: Callable[[int], object] | None = None,
+    report: SeedReport | None = None,
 ) -> SeedReport:
     """Put the demo catalog in; `progress(n)` hears of every n products handled."""
-    report = SeedReport()
+    report = report or SeedReport()
     category_ids = await _seed_categories(session, report=report)
     product_ids = await _seed_products(
         session, count=products, category_ids=category_ids, report=report, progress=progress
@@ -170,6 +148,11 @@ async def seed_demo(
     await _seed_favorites(session, customer_ids, product_ids, report=report)
     await _seed_views(session, customer_ids, product_ids, report=report)
     return report
+
+
+async def seed(session: AsyncSession, *, run: DemoRun) -> None:
+    """The catalog's part of `hom seed-demo` (its declared `demo`)."""
+    await seed_demo(session, products=run.products, progress=run.progress, report=run.report)
 
 
 async def _seed_categories(session: AsyncSession, *, report: SeedReport) -> dict[str, int]:

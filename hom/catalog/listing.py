@@ -54,7 +54,8 @@ from hom.core.pagination import (
     keyset_select,
     page_request,
 )
-from hom.inventory.reads import in_stock_condition
+from hom.core.services import DatabaseFeatures
+from hom.inventory.service import in_stock_condition
 
 MAX_SEARCH_LENGTH = 200  # characters of input looked at; the rest is ignored
 MAX_SEARCH_WORDS = 10
@@ -87,7 +88,7 @@ class ProductSort(StrEnum):
 @dataclass(frozen=True)
 class ProductFilter:
     """`category_id` is that category only (not its subcategories); prices are inclusive;
-    `in_stock` asks the stock condition (`hom.inventory.reads.in_stock_condition`)."""
+    `in_stock` asks the stock condition (`hom.inventory.service.in_stock_condition`)."""
 
     search: str | None = None
     category_id: int | None = None
@@ -337,6 +338,19 @@ async def products_page(
         filter=filter, sort=sort, first=first, after=after, trigram=trigram, stock=stock
     )
     return await run_products_query(session, query=query)
+
+
+async def run_client_products_query(
+    session: AsyncSession,
+    *,
+    features: DatabaseFeatures,
+    query: Callable[[], PageQuery | None],
+) -> Page[Product]:
+    """The page of a client's `query`, built once the search mode is known: learnt at
+    start-up, or here, once for the process, when the database was away then."""
+    if features.pg_trgm is None:
+        features.pg_trgm = await log_search_mode(connection=session)
+    return await run_products_query(session, query=query())
 
 
 async def run_products_query(session: AsyncSession, *, query: PageQuery | None) -> Page[Product]:

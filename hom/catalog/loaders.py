@@ -21,6 +21,22 @@ def category_by_id(context: Context) -> DataLoader[int, Category | None]:
     return session_loader(context, lambda session, ids: reads.categories_by_ids(session, ids=ids))
 
 
+def category_by_slug(context: Context) -> DataLoader[str, Category | None]:
+    """A category by its slug; the by-id loader learns it too, so that its products, which
+    point back at it, find it without another query."""
+
+    async def load(slugs: Sequence[str]) -> list[Category | None]:
+        async with context.db.session() as session:
+            found = await reads.categories_by_slugs(session, slugs=slugs)
+        by_id = context.loaders.get(category_by_id)
+        for category in found:
+            if category is not None and category.id is not None:
+                by_id.prime(category.id, category)
+        return found
+
+    return DataLoader(load_fn=load)
+
+
 def product_by_id(context: Context) -> DataLoader[int, Product | None]:
     return session_loader(context, lambda session, ids: reads.products_by_ids(session, ids=ids))
 

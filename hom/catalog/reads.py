@@ -22,7 +22,7 @@ CATEGORY_PRODUCT_KEYS = [
 ]
 
 
-def _in_order(found: dict[Any, Any], ids: Sequence[int], default: Any = None) -> list[Any]:
+def _in_order(found: dict[Any, Any], ids: Sequence[Any], default: Any = None) -> list[Any]:
     return [found.get(key, default) for key in ids]
 
 
@@ -34,6 +34,13 @@ async def categories_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> lis
 def by_name(row: FromClause) -> list[ColumnElement[Any]]:
     """Categories by name (the id breaks ties): the order of a category's children."""
     return [row.c.name, row.c.id]
+
+
+async def categories_by_slugs(
+    session: AsyncSession, *, slugs: Sequence[str]
+) -> list[Category | None]:
+    rows = await session.exec(select(Category).where(col(Category.slug).in_(slugs)))
+    return _in_order({category.slug: category for category in rows}, slugs)
 
 
 async def products_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Product | None]:
@@ -58,6 +65,14 @@ def product_lookup(*, product_id: int | None = None, slug: str | None = None) ->
 
 def category_lookup(*, slug: str) -> Any:
     return select(Category).where(col(Category.slug) == slug)
+
+
+async def product_by_key(
+    session: AsyncSession, *, product_id: int | None = None, slug: str | None = None
+) -> Product | None:
+    """The product with this id, or else this slug."""
+    statement = product_lookup(product_id=product_id, slug=slug)
+    return (await session.exec(statement)).first()  # type: ignore[no-any-return]
 
 
 def favorite_count(product_id: ColumnElement[int]) -> ColumnElement[int]:

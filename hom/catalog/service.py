@@ -19,12 +19,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
-from hom.catalog.models import SLUG_PATTERN, Category, Product
+from hom.catalog.models import SLUG_PATTERN, Category
+
+# The product table, which other domains' SQL joins (stock levels, movements, counts).
+from hom.catalog.models import Product as Product
 from hom.core.clock import utcnow
 from hom.core.db import save_unique, violated_constraint
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.viewer import Viewer
 
+# The skus `hom seed-demo` gives its products (the demo stock finds them by it).
+DEMO_SKU_PREFIX = "DEMO-"
 SLUG = re.compile(SLUG_PATTERN)
 CURRENCY = re.compile(r"[A-Z]{3}")
 CENT = Decimal("0.01")

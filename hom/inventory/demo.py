@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.types import String
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.catalog.demo import SKU_PREFIX, SeedReport
+from hom.catalog import service as catalog
+from hom.core.demo import DemoRun, SeedReport
 from hom.inventory.models import MovementKind, Warehouse
 
 # (code, name) of the demo's warehouses.
@@ -64,6 +65,11 @@ SELECT (SELECT count(*) FROM wanted) AS levels_wanted,
 ).bindparams(bindparam("codes", type_=ARRAY(String)))
 
 
+async def seed(session: AsyncSession, *, run: DemoRun) -> None:
+    """The inventory's part of `hom seed-demo` (its declared `demo`): after the catalog's."""
+    await seed_inventory(session, report=run.report)
+
+
 async def seed_inventory(session: AsyncSession, *, report: SeedReport) -> None:
     """The demo warehouses, then a level (and its receipt) for each missing demo pair."""
     await _seed_warehouses(session, report)
@@ -84,7 +90,7 @@ async def _seed_warehouses(session: AsyncSession, report: SeedReport) -> None:
 
 async def _seed_stock(session: AsyncSession, report: SeedReport) -> None:
     statement: Any = SEED_STOCK.bindparams(
-        prefix=SKU_PREFIX,
+        prefix=catalog.DEMO_SKU_PREFIX,
         codes=[code for code, _ in WAREHOUSES],
         out_of_stock=OUT_OF_STOCK,
         low_stock=LOW_STOCK,

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.catalog.models import Product
+from hom.catalog.service import Product
 from hom.core.batch_reads import Ordered
 from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
 from hom.inventory.models import (

@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.catalog.models import Product
+from hom.catalog.service import Product
 from hom.inventory.models import (
     ON_HAND_KINDS,
     RESERVED_KINDS,

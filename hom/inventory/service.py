@@ -36,10 +36,11 @@ from hom.inventory.models import (
     StockMovement,
 )
 
-# The SQL another domain's types declare their fields with (the catalog's Product):
-# what a product has available, and the order of its stock levels.
+# The SQL other domains read inventory with (they never import `reads`): the catalog's
+# `inStock` filter, what a product has available, and the order of its stock levels.
 available_quantity = reads.available_quantity
 by_warehouse_code = reads.by_warehouse_code
+in_stock_condition = reads.in_stock_condition
 
 CODE = re.compile(CODE_PATTERN)
 MAX_REASON = 500

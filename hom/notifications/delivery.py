@@ -18,31 +18,17 @@ from time import perf_counter
 from typing import Any
 
 import structlog
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.notifications import outbox
 from hom.notifications.metrics import MAIL_FAILED, MAIL_RETRIED, MAIL_SEND_SECONDS, MAIL_SENT
 from hom.notifications.models import OutboxMessage
 from hom.notifications.rendering import Envelope, MailRenderer
+from hom.notifications.service import Prepared, Preparer
 from hom.notifications.transport import PermanentFailure, Transport
 
 log = structlog.get_logger("hom.mail")
 MAX_ERROR_LENGTH = 500
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What a template's preparer decided: the context, the display name, the address."""
-
-    context: dict[str, Any]
-    to_name: str | None = None
-    to: str | None = None  # the account's own spelling, rather than the one typed
-
-
-# A domain's last word before sending (look up the account, issue a token), in its
-# own committed transaction; None means there is nobody to write to.
-Preparer = Callable[[AsyncSession, OutboxMessage], Awaitable[Prepared | None]]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import strawberry
 
-from hom.accounts.sessions import revoked_channel
+from hom.accounts.service import revoked_channel
 from hom.context import Context
 from hom.core.graphql.payloads import mutate
 from hom.core.graphql.permissions import (

@@ -3,11 +3,15 @@
 A message written here is sent by `hom worker` only once the surrounding
 transaction commits; if it rolls back, the message never existed. A `key`
 makes enqueueing idempotent and lets a later event cancel or move a message
-that is still pending (a reminder for an appointment that moved).
+that is still pending (a reminder for an appointment that moved). A domain whose mail
+is decided when it is sent declares a `Preparer` per template (its `mail_preparers`);
+in-app notifications are written with `notify`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +22,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.clock import iso_utc
 from hom.core.errors import InvalidInput
-from hom.notifications.models import MailStatus, OutboxMessage
+from hom.core.export import ExportRequest
+from hom.notifications.inbox import export_notifications
+from hom.notifications.inbox import notify as notify
+from hom.notifications.models import MailStatus
+from hom.notifications.models import OutboxMessage as OutboxMessage
 from hom.notifications.rendering import TEMPLATES
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a template's preparer decided: the context, the display name, the address."""
+
+    context: dict[str, Any]
+    to_name: str | None = None
+    to: str | None = None  # the account's own spelling, rather than the one typed
+
+
+# A domain's last word before sending (look up the account, issue a token), in its
+# own committed transaction; None means there is nobody to write to.
+Preparer = Callable[[AsyncSession, OutboxMessage], Awaitable[Prepared | None]]
 
 
 async def enqueue_mail(
@@ -96,3 +118,11 @@ async def export_mail(session: AsyncSession, *, address: str) -> list[dict[str, 
         }
         for message in (await session.exec(statement)).all()
     ]
+
+
+async def export_section(session: AsyncSession, *, request: ExportRequest) -> dict[str, Any]:
+    """The notifications' part of `exportMyData`: the in-app ones and the mail kept."""
+    return {
+        "notifications": await export_notifications(session, user_id=request.user_id),
+        "mail": await export_mail(session, address=request.email),
+    }

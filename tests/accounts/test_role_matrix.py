@@ -20,6 +20,7 @@ from hom.core.config import Settings
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.tokens import AUDIENCE, ISSUER
+from hom.export import ExportQuery
 from tests.factories import PASSWORD, create_user, login_tokens, unique_email
 from tests.support import GraphQLClient, error_codes
 
@@ -163,7 +164,7 @@ def user_global_id(user_id: int | None) -> str:
 def test_matrix_covers_every_accounts_root_field() -> None:
     fields = {
         to_camel_case(f.python_name)
-        for root in (AccountsQuery, AccountsMutation)
+        for root in (AccountsQuery, AccountsMutation, ExportQuery)  # exportMyData: the caller's
         for f in get_object_definition(root, strict=True).fields
     }
     assert fields == set(MATRIX) == set(OPERATIONS)

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.relay import to_base64
 
 from hom.catalog import listing, reads, service
-from hom.catalog.loaders import category_by_id
+from hom.catalog.loaders import category_by_slug
 from hom.catalog.models import Category, Product
 from hom.catalog.rules import sees_archived
 from hom.catalog.types import (
@@ -38,7 +38,7 @@ from hom.core.graphql.visibility import present, present_all
 from hom.core.pagination import PageQuery
 from hom.core.roles import Role
 from hom.core.services import DatabaseFeatures
-from hom.core.viewer import ANONYMOUS, Reader
+from hom.core.viewer import Reader
 
 EditsCatalog = has_role(Role.OPERATOR)
 
@@ -82,15 +82,18 @@ def products_query(
     )
 
 
+def product_key(id: str | None, slug: str | None) -> dict[str, Any]:
+    """`product`'s arguments as the lookup's: exactly one of them."""
+    if (id is None) == (slug is None):
+        raise bad_user_input("Give exactly one of `id` and `slug`")
+    return {"product_id": product_id_of(id)} if id is not None else {"slug": slug}
+
+
 def product_query(
     reader: Reader, features: Any, *, id: str | None = None, slug: str | None = None
 ) -> Any:
     """The row `product` answers with: its resolver's and the compiled path's."""
-    if (id is None) == (slug is None):
-        raise bad_user_input("Give exactly one of `id` and `slug`")
-    if id is not None:
-        return reads.product_lookup(product_id=product_id_of(id))
-    return reads.product_lookup(slug=slug)
+    return reads.product_lookup(**product_key(id, slug))
 
 
 def category_query(reader: Reader, features: Any, *, slug: str) -> Any:
@@ -119,11 +122,7 @@ class CatalogQuery:
         metadata=compiled.source(compiled.RowSource(category_query)),
     )
     async def category(self, info: strawberry.Info, slug: str) -> CategoryType | None:
-        async with info.context.db.session() as session:
-            found = (await session.exec(category_query(ANONYMOUS, None, slug=slug))).first()
-        if found is not None and found.id is not None:
-            # Its products point back at it: let them find it without another query.
-            info.context.loaders.get(category_by_id).prime(found.id, found)
+        found = await info.context.loaders.get(category_by_slug).load(slug)
         return await present_one(info, CategoryType, found)
 
     @strawberry.field(
@@ -143,13 +142,14 @@ class CatalogQuery:
         reader = await info.context.reader()
         features = info.context.features
         async with info.context.db.session() as session:
-            if features.pg_trgm is None:  # not learnt at start-up (the database was away)
-                features.pg_trgm = await listing.log_search_mode(connection=session)
             with arguments_checked("filter"):
-                query = products_query(
-                    reader, features, first=first, after=after, filter=filter, sort=sort
+                page = await listing.run_client_products_query(
+                    session,
+                    features=features,
+                    query=lambda: products_query(
+                        reader, features, first=first, after=after, filter=filter, sort=sort
+                    ),
                 )
-                page = await listing.run_products_query(session, query=query)
         connection: Connection[ProductType] = await present_page(info, ProductType, page)
         return connection
 
@@ -161,9 +161,9 @@ class CatalogQuery:
     async def product(
         self, info: strawberry.Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> ProductType | None:
-        query = product_query(ANONYMOUS, None, id=id, slug=slug)
+        key = product_key(id, slug)
         async with info.context.db.session() as session:
-            found = (await session.exec(query)).first()
+            found = await reads.product_by_key(session, **key)
         return await present_one(info, ProductType, found)
 
 
