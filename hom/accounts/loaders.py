@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from strawberry.dataloader import DataLoader
-
-from hom.accounts import service
 from hom.accounts.models import User
-from hom.context import Context, session_loader
+from hom.core.graphql.relations import by_id_loader
 
-
-def user_by_id(context: Context) -> DataLoader[int, User | None]:
-    return session_loader(context, lambda session, ids: service.users_by_ids(session, ids=ids))
+user_by_id = by_id_loader(User)

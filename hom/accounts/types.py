@@ -16,6 +16,7 @@ from hom.accounts.loaders import user_by_id
 from hom.accounts.models import User
 from hom.accounts.rules import OWN_ACCOUNT, OWN_SESSION, PEOPLE
 from hom.accounts.sessions import SessionInfo
+from hom.core.graphql.compiled.objects import node_id
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import derived, nodes_by_id, to_one
 from hom.core.graphql.relay import decode_id
@@ -37,7 +38,7 @@ def avatar_url_sql(user: FromClause) -> ColumnElement[str | None]:
     return case((has_avatar, literal(AVATAR_URL_PREFIX, String) + user.c.avatar))
 
 
-@visible_to(PEOPLE)
+@rows_of(User, visible=PEOPLE)
 @strawberry.type(
     name="Person",
     description=(
@@ -46,13 +47,17 @@ def avatar_url_sql(user: FromClause) -> ColumnElement[str | None]:
     ),
 )
 class PersonType:
-    id: strawberry.ID
+    id: strawberry.ID = derived(
+        python=lambda person: strawberry.ID(to_base64("Person", str(person.user_id))),
+        sql=lambda user, _: node_id("Person", user.c.id),
+    )
     full_name: str
-    avatar_url: str | None
+    avatar: strawberry.Private[str | None]
+    avatar_url: str | None = derived(python=avatar_url, sql=lambda user, _: avatar_url_sql(user))
     user_id: strawberry.Private[int]
     account: UserType | None = to_one(
         key="user_id",
-        loader=user_by_id,
+        column="id",
         target=lambda: UserType,
         description="Their account with its private fields: for themselves and admins, else null.",
     )
@@ -60,12 +65,7 @@ class PersonType:
     @classmethod
     def from_model(cls, user: User) -> PersonType:
         assert user.id is not None
-        return cls(
-            id=strawberry.ID(to_base64("Person", str(user.id))),
-            full_name=user.full_name,
-            avatar_url=avatar_url(user),
-            user_id=user.id,
-        )
+        return cls(full_name=user.full_name, avatar=user.avatar, user_id=user.id)
 
 
 PERSON_ID_TYPES = ("User", "Person")

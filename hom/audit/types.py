@@ -9,7 +9,6 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.audit.loaders import audit_entry_by_id
 from hom.audit.models import AuditEntry
@@ -30,7 +29,6 @@ class AuditEntryType(relay.Node):
     actor_id: strawberry.Private[int | None]
     actor: PersonType | None = to_one(
         key="actor_id",
-        loader=user_by_id,
         target=lambda: PersonType,
         description="Who made the change (null once their account is gone).",
     )

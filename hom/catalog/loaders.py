@@ -14,11 +14,11 @@ from hom.catalog import collections, reads
 from hom.catalog.models import Category, Collection, Product
 from hom.catalog.rules import sees_archived
 from hom.context import Context, session_loader
+from hom.core.graphql.relations import by_id_loader
 from hom.core.pagination import Page, PageRequest
 
-
-def category_by_id(context: Context) -> DataLoader[int, Category | None]:
-    return session_loader(context, lambda session, ids: reads.categories_by_ids(session, ids=ids))
+category_by_id = by_id_loader(Category)
+product_by_id = by_id_loader(Product)
 
 
 def category_by_slug(context: Context) -> DataLoader[str, Category | None]:
@@ -35,10 +35,6 @@ def category_by_slug(context: Context) -> DataLoader[str, Category | None]:
         return found
 
     return DataLoader(load_fn=load)
-
-
-def product_by_id(context: Context) -> DataLoader[int, Product | None]:
-    return session_loader(context, lambda session, ids: reads.products_by_ids(session, ids=ids))
 
 
 def products_by_category(

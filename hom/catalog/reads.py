@@ -43,11 +43,6 @@ async def categories_by_slugs(
     return _in_order({category.slug: category for category in rows}, slugs)
 
 
-async def products_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Product | None]:
-    rows = await session.exec(select(Product).where(col(Product.id).in_(ids)))
-    return _in_order({product.id: product for product in rows}, ids)
-
-
 def product_count(category_id: ColumnElement[int], *, include_archived: bool) -> Any:
     """Products directly in the category, archived ones only when asked (correlated)."""
     statement = select(func.count()).where(col(Product.category_id) == category_id)

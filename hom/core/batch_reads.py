@@ -74,3 +74,11 @@ async def values_by_key(
     statement = select(key, value).where(key.in_(ids))
     found = dict((await session.exec(statement, params=parameters)).all())
     return [found.get(one, default) for one in ids]
+
+
+async def rows_by_ids(session: AsyncSession, model: Any, ids: Sequence[Any]) -> list[Any]:
+    """The rows of `model` with these primary keys, in the order asked (None: no such row)."""
+    [key] = list(model.__table__.primary_key)
+    found = (await session.exec(select(model).where(key.in_(ids)))).all()
+    by_key = {getattr(row, key.name): row for row in found}
+    return [by_key.get(one) for one in ids]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from strawberry.dataloader import DataLoader
 
 from hom.context import Context, session_loader
+from hom.core.graphql.relations import by_id_loader
 from hom.inventory import reads
 from hom.inventory.models import (
     InventoryCheck,
@@ -18,9 +19,7 @@ from hom.inventory.models import (
     Warehouse,
 )
 
-
-def warehouse_by_id(context: Context) -> DataLoader[int, Warehouse | None]:
-    return session_loader(context, lambda session, ids: reads.warehouses_by_ids(session, ids=ids))
+warehouse_by_id = by_id_loader(Warehouse)
 
 
 def stock_level_by_id(context: Context) -> DataLoader[int, StockLevel | None]:

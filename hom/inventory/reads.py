@@ -99,10 +99,6 @@ async def _by_ids(session: AsyncSession, model: type[ModelT], ids: Sequence[int]
     return [found.get(key) for key in ids]
 
 
-async def warehouses_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Warehouse | None]:
-    return await _by_ids(session, Warehouse, ids)
-
-
 async def levels_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[StockLevel | None]:
     return await _by_ids(session, StockLevel, ids)
 

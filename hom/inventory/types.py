@@ -16,9 +16,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
-from hom.catalog.loaders import product_by_id
 from hom.catalog.types import ProductType
 from hom.core.graphql.relations import derived, nodes_by_id, to_many, to_one
 from hom.core.graphql.relay import decode_id
@@ -55,15 +53,15 @@ strawberry.enum(CheckStatus, name="InventoryCheckStatus", description="OPEN, the
 
 
 def _product() -> Any:
-    return to_one(key="product_id", loader=product_by_id, target=lambda: ProductType)
+    return to_one(key="product_id", target=lambda: ProductType)
 
 
 def _warehouse() -> Any:
-    return to_one(key="warehouse_id", loader=warehouse_by_id, target=lambda: WarehouseType)
+    return to_one(key="warehouse_id", target=lambda: WarehouseType)
 
 
 def _person(key: str, description: str) -> Any:
-    return to_one(key=key, loader=user_by_id, target=lambda: PersonType, description=description)
+    return to_one(key=key, target=lambda: PersonType, description=description)
 
 
 @rows_of(Warehouse, visible=STOCK)

@@ -40,7 +40,6 @@ class CategoryType(relay.Node):
     parent_id: strawberry.Private[int | None]
     parent: CategoryType | None = to_one(
         key="parent_id",
-        loader=category_by_id,
         target=lambda: CategoryType,
         description="The category above (null at the top of the tree).",
     )
@@ -110,9 +109,7 @@ class ProductType(relay.Node):
     created_at: datetime
     updated_at: datetime
     category_id: strawberry.Private[int]
-    category: CategoryType = to_one(
-        key="category_id", loader=category_by_id, target=lambda: CategoryType
-    )
+    category: CategoryType = to_one(key="category_id", target=lambda: CategoryType)
     available_quantity: int = computed(
         key="product_id",
         sql=lambda row, _: inventory.available_quantity(row.c.id),

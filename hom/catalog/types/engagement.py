@@ -9,7 +9,6 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from hom.accounts.loaders import user_by_id
 from hom.accounts.types import PersonType
 from hom.catalog import collections
 from hom.catalog.loaders import (
@@ -38,7 +37,6 @@ class CollectionType(relay.Node):
     owner_id: strawberry.Private[int]
     owner: PersonType = to_one(
         key="owner_id",
-        loader=user_by_id,
         target=lambda: PersonType,
         description="Whose collection it is.",
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from graphql import GraphQLField
 from sqlalchemy.sql.elements import False_, True_
 from strawberry.dataloader import DataLoader
 
-from hom.core.batch_reads import Order, rows_by_parent, values_by_key
+from hom.core.batch_reads import Order, rows_by_ids, rows_by_parent, values_by_key
 from hom.core.errors import InvalidInput
 from hom.core.graphql.compiled.mapping import (
     Expression,
@@ -113,22 +114,55 @@ def _compiled(mapping: FieldMapping | None) -> dict[str, Any] | None:
     return None if mapping is None else compiled_as(mapping)
 
 
+@cache
+def by_id_loader(model: Any) -> LoaderFactory:
+    """The request's loader of `model`'s rows by primary key: one per model, so that every
+    relation and `node(id:)` pointing at those rows shares its batches."""
+
+    def factory(context: Any) -> DataLoader[Any, Any]:
+        async def load(ids: Sequence[Any]) -> list[Any]:
+            async with context.db.session() as session:
+                return await rows_by_ids(session, model, ids)
+
+        return DataLoader(load_fn=load)
+
+    factory.__qualname__ = factory.__name__ = f"{model.__name__.lower()}_by_id"
+    return factory
+
+
+def _table_model(target: type[Any]) -> Any:
+    mapping = mapping_of(target)
+    assert mapping is not None, f"{target} declares no table (rows_of): give to_one a loader"
+    return mapping.model
+
+
 def to_one(
     *,
     key: Key,
-    loader: LoaderFactory,
     target: Callable[[], type[Any]],
+    loader: LoaderFactory | None = None,
+    column: str | None = None,
     description: str | None = None,
 ) -> Any:
-    """A field for one related object (`entry.actor`): `key` names the foreign key attribute
-    (and column: the compiled path joins the target's table on it)."""
+    """A field for one related object (`entry.actor`): `key` names the attribute holding
+    its id, and `column` (default: the same name) the column the compiled path joins the
+    target's table on. The target's rows are loaded by id (`by_id_loader`) unless a
+    `loader` is given (for objects that are not rows)."""
+
+    def load(context: Any, args: Any) -> DataLoader[Any, Any]:
+        found: DataLoader[Any, Any] = context.loaders.get(
+            loader or by_id_loader(_table_model(target()))
+        )
+        return found
+
     relation = Relation(
         key=_key_of(key),
-        loader=lambda context, args: context.loaders.get(loader),
+        loader=load,
         convert=lambda reader, model, args: present(reader, target(), model),
         children=lambda value: () if value is None else (value,),
     )
-    mapping = ToOne(key) if isinstance(key, str) else None
+    join_on = column or (key if isinstance(key, str) else None)
+    mapping = None if join_on is None else ToOne(join_on)
     return _without_arguments(relation, description, _compiled(mapping))
 
 
