@@ -28,10 +28,11 @@ from graphql import (
     specified_rules,
     validate,
 )
+from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_variable_values
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hom.core.graphql.compiled.collect import Selection
+from hom.core.graphql.compiled.collect import Selection, fragment_details
 from hom.core.graphql.compiled.errors import NotPlannable
 from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
@@ -80,7 +81,7 @@ class Document:
     """A valid query operation of one document; `reads` when planning needs the reader."""
 
     operation: OperationDefinitionNode
-    fragments: dict[str, FragmentDefinitionNode]
+    fragments: dict[str, FragmentDetails]
     reads: bool
 
 
@@ -134,7 +135,7 @@ class CompiledReads:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        return Document(operation, fragments, self._reads(operation))
+        return Document(operation, fragment_details(fragments), self._reads(operation))
 
     def _reads(self, operation: OperationDefinitionNode) -> bool:
         """Whether any root field (under any directive) may need the reader."""
@@ -160,10 +161,12 @@ class CompiledReads:
         ):
             return None
         operation_name = payload.get("operationName")
-        inputs = payload.get("variables") or {}
-        if not isinstance(inputs, dict) or not (
-            operation_name is None or isinstance(operation_name, str)
-        ):
+        inputs = payload.get("variables")
+        inputs = {} if inputs is None else inputs
+        # Members of the wrong type are the executor's 400, not something to guess at.
+        if not isinstance(inputs, dict) or not _optional(operation_name, str):
+            return None
+        if not _optional(payload.get("extensions"), dict):
             return None
         document = self.document(payload["query"], operation_name)
         if document is None:
@@ -217,7 +220,9 @@ class CompiledReads:
     def _plan(
         self, document: Document, variables: VariableValues, reader: Reader
     ) -> OperationPlan | None:
-        selection = Selection(self.schema._schema, document.fragments, variables.coerced)
+        selection = Selection(
+            self.schema._schema, document.operation, document.fragments, variables
+        )
         try:
             return self.planner.plan(document.operation, selection, variables, reader)
         except NotPlannable as reason:
@@ -240,6 +245,10 @@ class CompiledReads:
                         rows = await driver.fetch(sql, *arguments)
                 data[step.key] = step.shape(rows)
         return orjson.dumps({"data": data})
+
+
+def _optional(value: Any, type_: type) -> bool:
+    return value is None or isinstance(value, type_)
 
 
 def _variables_key(inputs: dict[str, Any]) -> bytes:
