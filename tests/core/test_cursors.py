@@ -132,7 +132,8 @@ def assert_refused(body: dict[str, Any], cursor: str) -> None:
     assert errors, (cursor, body)
     for error in errors:
         assert error["extensions"]["code"] == "BAD_USER_INPUT", (cursor, error)
-        assert error["extensions"].get("argument") == "after", (cursor, error)
+        named = error["extensions"].get("argument") or error["extensions"].get("variable")
+        assert named in ("after", "$after"), (cursor, error)
 
 
 async def refused_everywhere(

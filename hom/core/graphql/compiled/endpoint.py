@@ -37,6 +37,7 @@ from hom.core.graphql.compiled.errors import NotPlannable
 from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.extensions import observe_operation, operation_of
+from hom.core.graphql.inputs import checked_rules, nul_variable
 from hom.core.graphql.limits import complexity_rules, parse_limited
 from hom.core.metrics import BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
@@ -106,7 +107,7 @@ class CompiledReads:
         self.features = features
         self.planner = Planner(schema, engine.dialect, settings, features)
         self.rules = [
-            *specified_rules,
+            *checked_rules(specified_rules),
             *complexity_rules(settings.max_query_depth, settings.max_aliases),
         ]
         self.documents: Lru[tuple[str, str | None], Any] = Lru(CACHE_SIZE)
@@ -166,7 +167,7 @@ class CompiledReads:
         # Members of the wrong type are the executor's 400, not something to guess at.
         if not isinstance(inputs, dict) or not _optional(operation_name, str):
             return None
-        if not _optional(payload.get("extensions"), dict):
+        if not _optional(payload.get("extensions"), dict) or nul_variable(inputs):
             return None
         document = self.document(payload["query"], operation_name)
         if document is None:
