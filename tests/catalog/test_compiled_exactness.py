@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from hom.core.roles import Role
 from tests.catalog import test_compiled_reads as differential
 from tests.catalog.test_compiled_reads import both
+from tests.support import count_statements
 
 # The differential fixtures: an app without the path, the catalog, a token per role.
 executor_app = differential.executor_app
@@ -49,10 +50,12 @@ async def test_each_alias_of_edges_and_node_is_its_own_object(
     compiled = app.state.compiled
     for query in ALIASED:
         before = compiled.answered
-        mine, theirs = await both(client, executor, query, {}, tokens[role])
+        with count_statements(app.state.services.engine) as log:
+            mine, theirs = await both(client, executor, query, {}, tokens[role])
         assert mine == theirs, query
         assert "errors" not in mine, mine
         assert compiled.answered == before + 1, f"not planned: {query}"
+        assert log.count == 1, query  # every alias in the page's one statement
     mine, _ = await both(client, executor, ALIASED[0], {}, tokens[role])
     edge = mine["data"]["products"]["edges"][0]
     assert set(edge["x"]) == {"id"}
@@ -67,9 +70,11 @@ async def test_an_operator_gets_stock_levels_and_a_category_side_by_side(
     tokens: dict[Any, str | None],
 ) -> None:
     before = app.state.compiled.answered
-    mine, theirs = await both(client, executor, OPERATOR_ALIASED, {}, tokens[Role.OPERATOR])
+    with count_statements(app.state.services.engine) as log:
+        mine, theirs = await both(client, executor, OPERATOR_ALIASED, {}, tokens[Role.OPERATOR])
     assert mine == theirs
     assert app.state.compiled.answered == before + 1
+    assert log.count == 1
     for edge in mine["data"]["products"]["edges"]:
         assert isinstance(edge["y"]["v"], list)
         assert edge["x"]["v"] is None or set(edge["x"]["v"]) == {"id"}
