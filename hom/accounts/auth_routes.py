@@ -55,6 +55,8 @@ async def login(request: Request) -> Response:
         credentials = _credentials(form)
     if credentials is None:
         return JSONResponse({"detail": "Form fields `username` and `password` are required"}, 422)
+    if any("\x00" in value for value in credentials):  # PostgreSQL refuses NUL in text
+        return JSONResponse({"detail": "Form fields must not contain NUL characters"}, 422)
     try:
         async with unit_of_work(services.session_maker) as session:
             pair = await auth.login(

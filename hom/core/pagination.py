@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    Numeric,
+    Select,
+    SmallInteger,
+    String,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +38,11 @@ from hom.core.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# A cursor holds a few sort-key values (the longest: a 200-character name, UTF-8, base64).
+MAX_CURSOR_LENGTH = 2048
+MAX_CURSOR_TEXT = 1024
+MAX_CURSOR_DIGITS = 100  # of an unconstrained numeric key (a search rank: 0 < rank < 10)
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 RowT = TypeVar("RowT")
 StatementT = TypeVar("StatementT", bound=Select[Any])
@@ -34,12 +53,6 @@ class SortKey:
     """One column of a keyset ordering; the last key must be unique (usually the id)."""
 
     column: ColumnElement[Any] | Mapped[Any]
-
-    @property
-    def python_type(self) -> type:
-        expression: ColumnElement[Any] = self.column  # type: ignore[assignment]
-        return expression.type.python_type
-
     descending: bool = False
 
 
@@ -92,8 +105,11 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> tuple[Any, ...]:
-    """The sort-key values inside a cursor, typed like their columns."""
+    """The sort-key values inside a cursor, typed like their columns and checked against
+    what PostgreSQL holds in them: a crafted cursor is refused here, never sent to SQL."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(cursor):
+            raise ValueError("cursor text")
         padded = cursor + "=" * (-len(cursor) % 4)
         values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(values, list) or len(values) != len(keys):
@@ -108,15 +124,64 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(key: SortKey, value: Any) -> Any:
-    if value is None:
-        return None
-    python_type = key.python_type
-    if python_type is datetime:
-        return datetime.fromisoformat(value)
-    if python_type is Decimal:
-        return Decimal(str(value))
-    if python_type in (int, str, bool) and not isinstance(value, python_type):
-        raise ValueError("cursor value type")
+    """`value` as the column's Python type, or ValueError: sort keys are never NULL, and
+    a value the column could not hold is not a position in it."""
+    column_type = key.column.type  # type: ignore[union-attr]
+    if isinstance(column_type, Integer):
+        return _integer(value, column_type)
+    if isinstance(column_type, DateTime):
+        return _moment(value, aware=bool(column_type.timezone))
+    if isinstance(column_type, Numeric):
+        return _decimal(value, column_type)
+    if isinstance(column_type, String):
+        return _text(value, column_type.length)
+    raise ValueError("a sort key of a type cursors do not hold")
+
+
+def _integer(value: Any, column_type: Integer) -> int:
+    bits = (
+        64
+        if isinstance(column_type, BigInteger)
+        else 16
+        if isinstance(column_type, SmallInteger)
+        else 32
+    )
+    if type(value) is not int or not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise ValueError("cursor integer")
+    return value
+
+
+def _moment(value: Any, *, aware: bool) -> datetime:
+    if not isinstance(value, str) or len(value) > MAX_CURSOR_TEXT:
+        raise ValueError("cursor date-time")
+    moment = datetime.fromisoformat(value)
+    if (moment.tzinfo is not None) != aware:
+        raise ValueError("cursor date-time offset")
+    return moment.astimezone(UTC) if aware else moment  # OverflowError past year 1..9999
+
+
+def _decimal(value: Any, column_type: Numeric[Any]) -> Decimal:
+    if not isinstance(value, str) or len(value) > MAX_CURSOR_TEXT:
+        raise ValueError("cursor decimal")
+    number = Decimal(value)
+    if not number.is_finite() or not _fits(number, column_type.precision, column_type.scale):
+        raise ValueError("cursor decimal range")
+    return number
+
+
+def _fits(number: Decimal, precision: int | None, scale: int | None) -> bool:
+    """Whether numeric(precision, scale) (or an unconstrained numeric, within
+    MAX_CURSOR_DIGITS of the point) holds `number` exactly."""
+    places = max(0, -number.as_tuple().exponent)  # type: ignore[operator]
+    if precision is None:
+        return places <= MAX_CURSOR_DIGITS and number.adjusted() < MAX_CURSOR_DIGITS
+    whole = precision - (scale or 0)
+    return places <= (scale or 0) and (number == 0 or number.adjusted() < whole)
+
+
+def _text(value: Any, length: int | None) -> str:
+    if not isinstance(value, str) or "\x00" in value or len(value) > (length or MAX_CURSOR_TEXT):
+        raise ValueError("cursor text value")
     return value
 
 

@@ -299,8 +299,6 @@ LITERAL_NAMES = [
         ("foo:*", ["foo:* label"]),
         ("(", []),
         ("<->", []),
-        ("\x00", []),
-        ("\x00 teapot", ["Blue teapot"]),
         ("x" * 10_000, []),
         ("🍵", []),
         ("🍵 cup", ["Emoji 🍵 cup"]),

@@ -25,6 +25,11 @@ def is_bad_literal(error: GraphQLError) -> bool:
     return bool(BAD_LITERAL.match(error.message))
 
 
+# How graphql-core words an argument it cannot coerce while executing (`@include(if: $v)`
+# with `{"v": null}`, a field's argument given a null variable): bad input, at a path.
+BAD_ARGUMENT = re.compile(r"^Argument '\w+' (has invalid value|of non-null type|of required type)")
+
+
 def is_token_limit(error: GraphQLError) -> bool:
     return TOKEN_LIMIT_MARK in error.message
 
@@ -93,6 +98,14 @@ def rule_extensions(original: BaseException | None) -> dict[str, Any] | None:
     return None
 
 
+def _from_graphql_core(error: GraphQLError) -> bool:
+    """Raised by graphql-core itself (maybe located at a field), not by our code."""
+    original = error.original_error
+    return original is None or (
+        isinstance(original, GraphQLError) and original.original_error is None
+    )
+
+
 def error_code(error: GraphQLError) -> str:
     """The `extensions.code` an error has or should have."""
     code = (error.extensions or {}).get("code")
@@ -108,6 +121,8 @@ def error_code(error: GraphQLError) -> str:
     if is_unavailable(error.original_error):
         return TopLevelCode.SERVICE_UNAVAILABLE
     if error.path is None and (error.message.startswith("Variable '$") or is_bad_literal(error)):
+        return TopLevelCode.BAD_USER_INPUT
+    if BAD_ARGUMENT.match(error.message) and _from_graphql_core(error):
         return TopLevelCode.BAD_USER_INPUT
     if error.original_error is None and error.path is None:
         return TopLevelCode.GRAPHQL_VALIDATION_FAILED

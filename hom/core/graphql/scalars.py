@@ -34,18 +34,40 @@ UTC_DATETIME = strawberry.scalar(
 )
 
 
+# What any Decimal argument may be (numeric(40, 20)); a column may hold less, and its
+# rules say so by name (a price: below 10^10, two decimals). Beyond this, `1e1000000`
+# would reach PostgreSQL, which refuses it as an internal error.
+MAX_DECIMAL_DIGITS = 20  # before the point, and after it
+
+
 def parse_decimal(value: Any) -> Decimal:
     """A decimal from a string or a JSON number, read as written (`9.9` is 9.9, not the
-    float nearest to it); anything else, NaN and infinities are refused."""
+    float nearest to it); anything else, NaN, infinities and absurd sizes are refused."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise bad_user_input('Decimal must be a string such as "9.90" or a number')
+    text = str(value).strip()
+    if len(text) > 4 * MAX_DECIMAL_DIGITS:
+        raise bad_user_input(f"Not a decimal number: {text[:40]!r}...")
     try:
-        parsed = Decimal(str(value).strip())
+        parsed = Decimal(text)
     except InvalidOperation:
-        raise bad_user_input(f"Not a decimal number: {str(value)[:40]!r}") from None
+        raise bad_user_input(f"Not a decimal number: {text[:40]!r}") from None
     if not parsed.is_finite():
         raise bad_user_input("Decimal must be a finite number")
+    if not _in_bounds(parsed):
+        raise bad_user_input(
+            f"Decimal must have at most {MAX_DECIMAL_DIGITS} digits before the point "
+            f"and {MAX_DECIMAL_DIGITS} after it"
+        )
     return parsed
+
+
+def _in_bounds(number: Decimal) -> bool:
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return -MAX_DECIMAL_DIGITS <= exponent <= MAX_DECIMAL_DIGITS and (
+        number.is_zero() or number.adjusted() < MAX_DECIMAL_DIGITS
+    )
 
 
 DECIMAL = strawberry.scalar(

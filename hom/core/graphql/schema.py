@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 from hom.core.config import Settings
 from hom.core.graphql.errors import TopLevelCode, error_code
 from hom.core.graphql.extensions import ErrorPolicy, OperationObserver
+from hom.core.graphql.inputs import CheckedInputs
 from hom.core.graphql.limits import LimitedParser, complexity_rules
 from hom.core.graphql.scalars import SCALAR_MAP
 from hom.core.metrics import BoundedLabels, operation_labels
@@ -83,6 +84,7 @@ def schema_extensions(
         partial(LimitedParser, max_tokens=settings.max_tokens),
         partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=512),
+        CheckedInputs,
     ]
     if settings.is_prod:
         extensions.append(DisableIntrospection)

@@ -28,14 +28,16 @@ from graphql import (
     specified_rules,
     validate,
 )
+from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_variable_values
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hom.core.graphql.compiled.collect import Selection
+from hom.core.graphql.compiled.collect import Selection, fragment_details
 from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
 from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.extensions import observe_operation, operation_of
+from hom.core.graphql.inputs import checked_rules, nul_variable
 from hom.core.graphql.limits import complexity_rules, parse_limited
 from hom.core.metrics import COMPILED_FALLBACKS, BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
@@ -80,7 +82,7 @@ class Document:
     """A valid query operation of one document; `reads` when planning needs the reader."""
 
     operation: OperationDefinitionNode
-    fragments: dict[str, FragmentDefinitionNode]
+    fragments: dict[str, FragmentDetails]
     reads: bool
 
 
@@ -105,7 +107,7 @@ class CompiledReads:
         self.features = features
         self.planner = Planner(schema, engine.dialect, settings, features)
         self.rules = [
-            *specified_rules,
+            *checked_rules(specified_rules),
             *complexity_rules(settings.max_query_depth, settings.max_aliases),
         ]
         self.documents: Lru[tuple[str, str | None], Any] = Lru(CACHE_SIZE)
@@ -135,7 +137,7 @@ class CompiledReads:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        return Document(operation, fragments, self._reads(operation))
+        return Document(operation, fragment_details(fragments), self._reads(operation))
 
     def _reads(self, operation: OperationDefinitionNode) -> bool:
         """Whether any root field (under any directive) may need the reader."""
@@ -161,10 +163,12 @@ class CompiledReads:
         ):
             return None
         operation_name = payload.get("operationName")
-        inputs = payload.get("variables") or {}
-        if not isinstance(inputs, dict) or not (
-            operation_name is None or isinstance(operation_name, str)
-        ):
+        inputs = payload.get("variables")
+        inputs = {} if inputs is None else inputs
+        # Members of the wrong type are the executor's 400, not something to guess at.
+        if not isinstance(inputs, dict) or not _optional(operation_name, str):
+            return None
+        if not _optional(payload.get("extensions"), dict) or nul_variable(inputs):
             return None
         document = self.document(payload["query"], operation_name)
         if document is None:
@@ -218,7 +222,9 @@ class CompiledReads:
     def _plan(
         self, document: Document, variables: VariableValues, reader: Reader
     ) -> OperationPlan | None:
-        selection = Selection(self.schema._schema, document.fragments, variables.coerced)
+        selection = Selection(
+            self.schema._schema, document.operation, document.fragments, variables
+        )
         try:
             return self.planner.plan(document.operation, selection, variables, reader)
         except ExecutorOnly as reason:
@@ -251,6 +257,10 @@ class CompiledReads:
                         rows = await driver.fetch(sql, *arguments)
                 data[step.key] = step.shape(rows)
         return orjson.dumps({"data": data})
+
+
+def _optional(value: Any, type_: type) -> bool:
+    return value is None or isinstance(value, type_)
 
 
 def _variables_key(inputs: dict[str, Any]) -> bytes:

@@ -174,11 +174,17 @@ class Planner:
         return Step(key, self._compiled(statement), _list_shape)
 
     def _visible_json(
-        self, walk: Walk, type_: GraphQLObjectType, nodes: list[FieldNode], scope: Scope
+        self,
+        walk: Walk,
+        type_: GraphQLObjectType,
+        nodes: list[FieldNode],
+        scope: Scope,
+        row: Any = None,
     ) -> ColumnElement[Any]:
-        """The object's JSON text on the row `scope` starts with; null where the reader
-        may not see it. With no fields selected, an empty string for the rows it may see."""
-        mapping, row = mapping_for(type_), scope.rows
+        """The object's JSON text on `row` (by default the rows `scope` starts with); null
+        where the reader may not see it. With no fields selected, an empty string for the
+        rows it may see."""
+        mapping, row = mapping_for(type_), scope.rows if row is None else row
         built: ColumnElement[Any] = constant("")
         if nodes:
             built = object_json(walk, type_, nodes, row, scope)
@@ -207,20 +213,23 @@ class Planner:
         arguments: dict[str, Any],
     ) -> Step:
         query = source.query(walk.reader, self.features, **arguments)
-        shape = _connection_shape(walk.selection, type_, nodes)
-        node_type = get_nullable_type(_edge_type(type_).fields["node"].type)
-        node_nodes = _nodes_at(walk.selection, type_, nodes, "edges", "node")
+        selections: list[list[FieldNode]] = []  # each (edges alias, node alias): a column
+        shape = _connection_shape(walk.selection, type_, nodes, selections)
         if query is None:
             return Step(key, None, lambda _: shape(EMPTY_PAGE))
+        node_type = get_nullable_type(_edge_type(type_).fields["node"].type)
         rows, keys = _page_rows(query, mapping_for(node_type).table)
         scope = Scope(rows)
-        node = self._visible_json(walk, node_type, node_nodes, scope)
+        built = [self._visible_json(walk, node_type, nodes, scope, rows) for nodes in selections]
+        if not built:  # no node asked: only which rows the reader may see
+            built.append(self._visible_json(walk, node_type, [], scope, rows))
         columns = [key.column for key in keys]
-        statement = select(node, *columns).select_from(scope.rows).order_by(*order_by_keys(keys))
+        statement = select(*built, *columns).select_from(scope.rows).order_by(*order_by_keys(keys))
         page, cursors = query.page, _reads_cursors(walk.selection, type_, nodes)
+        key_values = _after(len(built))
 
         def shaped(rows: Sequence[Any]) -> Any:
-            return shape(page(rows, _after_first, cursors=cursors))
+            return shape(page(rows, key_values, cursors=cursors))
 
         return Step(key, self._compiled(statement), shaped)
 
@@ -295,8 +304,9 @@ def _list_shape(rows: Sequence[Any]) -> list[Any]:
     return [orjson.Fragment(row[0]) for row in rows if row[0] is not None]
 
 
-def _after_first(row: Any) -> tuple[Any, ...]:
-    return tuple(row[1:])
+def _after(columns: int) -> Callable[[Any], tuple[Any, ...]]:
+    """A row's sort-key values: what follows its `columns` node JSON columns."""
+    return lambda row: tuple(row[columns:])
 
 
 def _edge_type(connection: Any) -> GraphQLObjectType:
@@ -328,9 +338,14 @@ def _unwrapped(type_: Any) -> Any:
 
 
 def _connection_shape(
-    selection: Selection, type_: GraphQLObjectType, nodes: list[FieldNode]
+    selection: Selection,
+    type_: GraphQLObjectType,
+    nodes: list[FieldNode],
+    node_selections: list[list[FieldNode]],
 ) -> Shape:
-    """page → {edges: [{cursor, node}], pageInfo: {...}} as the selection asks."""
+    """page → {edges: [{cursor, node}], pageInfo: {...}} as the selection asks; each
+    `node` (under each `edges` alias) is appended to `node_selections`, and its JSON is
+    the row's column of that index."""
     edge_type = _edge_type(type_)
     page_info_type = _unwrapped(type_.fields["pageInfo"].type)
     parts: list[tuple[str, Callable[[Any], Any]]] = []
@@ -339,7 +354,7 @@ def _connection_shape(
         if name == "__typename":
             parts.append((key, _constant(type_.name)))
         elif name == "edges":
-            parts.append((key, _edges_shape(selection, edge_type, group)))
+            parts.append((key, _edges_shape(selection, edge_type, group, node_selections)))
         elif name == "pageInfo":
             parts.append((key, _page_info_shape(selection, page_info_type, group)))
         else:
@@ -355,8 +370,15 @@ def _constant_edge(value: str) -> Callable[[str, Any], Any]:
     return lambda cursor, row: value
 
 
+def _node_json(column: int) -> Callable[[str, Any], Any]:
+    return lambda cursor, row: orjson.Fragment(row[column])
+
+
 def _edges_shape(
-    selection: Selection, edge_type: GraphQLObjectType, nodes: list[FieldNode]
+    selection: Selection,
+    edge_type: GraphQLObjectType,
+    nodes: list[FieldNode],
+    node_selections: list[list[FieldNode]],
 ) -> Shape:
     parts: list[tuple[str, Callable[[str, Any], Any]]] = []
     for key, group in selection.fields(edge_type, (n.selection_set for n in nodes)).items():
@@ -366,7 +388,8 @@ def _edges_shape(
         elif name == "cursor":
             parts.append((key, lambda cursor, row: cursor))
         elif name == "node":
-            parts.append((key, lambda cursor, row: orjson.Fragment(row[0])))
+            parts.append((key, _node_json(len(node_selections))))
+            node_selections.append(group)
         else:
             raise NotPlannable(f"{edge_type.name}.{name}")
 
