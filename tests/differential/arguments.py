@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,28 +18,39 @@ from graphql import (
 from tests.differential.selection import is_required
 
 FIRST = (0, 1, 100, 101)
-
-
 GARBAGE = "nonsense"
-
-
-# Argument values by GraphQL scalar (ids and slugs come from the seeded rows).
+NUL = "a\x00b"
+# Argument values by GraphQL scalar (ids and slugs come from the seeded rows), hostile
+# ones last: exotic decimals, a naive and an out-of-range time.
 SAMPLES: dict[str, Sequence[Any]] = {
     "Boolean": (True, False),
     "Int": (0, 1),
-    "Decimal": ("10", "12.5"),
-    "DateTime": ("2024-01-01T09:00:00+00:00", "2099-01-01T00:00:00+00:00"),
+    "Decimal": ("10", "12.5", "1e1000000", "Infinity", "NaN"),
+    "DateTime": (
+        "2024-01-01T09:00:00+00:00",
+        "2099-01-01T00:00:00+00:00",
+        "2024-01-01T09:00:00",
+        "9999-12-31T23:59:59-12:00",
+    ),
 }
-
-
 STRINGS: dict[str, Sequence[str]] = {
     "search": ("kettle", "cup"),
     "action": ("product.update",),
     "entity": ("Product",),
     "entityId": ("1",),
 }
-
-
+# What a crafted cursor carries after the real cursor's last dot (base64 of JSON):
+# wrong types, null, beyond bigint, out-of-range dates, exotic numbers, a NUL byte.
+CRAFTED = (
+    "[null, null]",
+    '["x", "y"]',
+    '["2024-01-01T09:00:00+00:00", 99999999999999999999999]',
+    '["99999-01-01T00:00:00+00:00", 1]',
+    '["1e1000000", 1]',
+    "[Infinity, 1]",
+    '["a\\u0000b", 1]',
+    "{}",
+)
 # `<name>Id` arguments whose type is not `<Name>`.
 ID_TYPES = {"actor": "User"}
 
@@ -89,10 +101,7 @@ def values_of(
     if key == "first":
         yield from ((str(n), n) for n in FIRST)
     elif key == "after":
-        cursor = rows.cursors.get(root)
-        if cursor:
-            yield "cursor", cursor
-        yield "garbage", GARBAGE
+        yield from _cursors(rows.cursors.get(root))
     elif isinstance(named, GraphQLInputObjectType):
         for name, member in named.fields.items():
             for label, value in values_of(root, name, member.type, definition, rows):
@@ -105,8 +114,10 @@ def values_of(
         yield from (
             (slug, slug) for slug in rows.slugs.get(get_named_type(definition.type).name, ())
         )
+        yield "nul", NUL
     elif named.name == "String":
         yield from ((text, text) for text in STRINGS.get(key, ("x",)))
+        yield "nul", NUL
     else:
         yield from ((json.dumps(value), value) for value in SAMPLES.get(named.name, ()))
 
@@ -122,6 +133,19 @@ def _ids(key: str, returned: str, rows: Rows) -> Iterator[tuple[str, str]]:
     else:  # an interface: one of each type
         yield from ((f"{name}#0", ids[0]) for name, ids in sorted(rows.ids.items()))
     yield "garbage", GARBAGE
+    yield "nul", NUL
+
+
+def _cursors(cursor: str | None) -> Iterator[tuple[str, str]]:
+    """A real cursor of the caller's first page and crafted ones like it; garbage."""
+    if cursor:
+        yield "cursor", cursor
+        head = cursor.rpartition(".")[0]
+        for n, payload in enumerate(CRAFTED):
+            encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+            yield f"crafted#{n}", f"{head}.{encoded}" if head else encoded
+    yield "garbage", GARBAGE
+    yield "nul", NUL
 
 
 def _id_type(key: str) -> str:

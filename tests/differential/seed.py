@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,9 +42,9 @@ class Seeds:
     slugs: dict[str, list[str]] = field(default_factory=dict)
     tokens: dict[str, str | None] = field(default_factory=lambda: {"ANONYMOUS": None})
 
-    def add(self, type_name: str, *rows: object) -> None:
-        found = self.ids.setdefault(type_name, [])
-        found += [global_id(type_name, getattr(row, "id")) for row in rows]  # noqa: B009
+    def add(self, type_name: str, *rows: Any) -> None:
+        """The rows' global ids as `type_name`'s (in order: `Product#0` is the first)."""
+        self.ids.setdefault(type_name, []).extend(global_id(type_name, row.id) for row in rows)
 
 
 async def seed(client: httpx.AsyncClient, session_maker: SessionMaker) -> Seeds:
@@ -66,8 +67,8 @@ async def seed(client: httpx.AsyncClient, session_maker: SessionMaker) -> Seeds:
 
 
 async def seed_catalog(session_maker: SessionMaker, seeds: Seeds) -> list[Product]:
-    """Two levels of categories and a leaf with nothing in it; active and archived
-    products (the archived one last)."""
+    """Three levels of categories and a root with no children; active products and
+    an archived one (the last)."""
     home = await create_category(session_maker, "Home")
     kitchen = await create_category(session_maker, "Kitchen", parent=home)
     garden = await create_category(session_maker, "Garden")
