@@ -1,0 +1,189 @@
+"""One dataset that gives every type of the schema rows, for the generated differential
+suite (tests/test_differential.py): what it seeds is returned as the global ids and
+slugs the document generator picks its arguments from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.accounts.models import User
+from hom.audit.models import AuditEntry
+from hom.catalog import collections, views
+from hom.catalog.models import Collection, Product, Visibility
+from hom.core.roles import Role
+from hom.core.unit_of_work import SessionMaker, unit_of_work
+from hom.inventory.models import MovementKind, StockLevel, StockMovement
+from hom.notifications import inbox
+from tests.catalog.factories import (
+    EPOCH,
+    add_favorites,
+    add_views,
+    create_category,
+    create_product,
+    global_id,
+)
+from tests.factories import create_user, signed_in
+from tests.inventory.factories import create_check, create_warehouse, move, stock
+from tests.notifications.factories import create_notifications
+
+SIGNED_IN = (Role.CUSTOMER, Role.STAFF, Role.OPERATOR, Role.ADMIN)
+
+
+@dataclass
+class Seeds:
+    """What the dataset holds: global ids by GraphQL type, slugs by type, callers' tokens."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    slugs: dict[str, list[str]] = field(default_factory=dict)
+    tokens: dict[str, str | None] = field(default_factory=lambda: {"ANONYMOUS": None})
+
+    def add(self, type_name: str, *rows: Any) -> None:
+        """The rows' global ids as `type_name`'s (in order: `Product#0` is the first)."""
+        self.ids.setdefault(type_name, []).extend(global_id(type_name, row.id) for row in rows)
+
+
+async def seed(client: httpx.AsyncClient, session_maker: SessionMaker) -> Seeds:
+    """Users of every role (signed in) and one more, and rows of every domain for them."""
+    seeds = Seeds()
+    users = []
+    for role in SIGNED_IN:
+        user, tokens = await signed_in(client, session_maker, role)
+        seeds.tokens[role.value] = tokens.access_token
+        users.append(user)
+    users.append(await create_user(session_maker, full_name="Someone Else"))
+    seeds.add("User", *users)
+    seeds.add("Person", *users)
+    products = await seed_catalog(session_maker, seeds)
+    await seed_inventory(session_maker, seeds, products, operator=users[2])
+    for user in users:
+        await seed_engagement(session_maker, seeds, user, products)
+    await seed_audit(session_maker, seeds, admin=users[3])
+    return seeds
+
+
+async def seed_catalog(session_maker: SessionMaker, seeds: Seeds) -> list[Product]:
+    """Three levels of categories and a root with no children; active products and
+    an archived one (the last)."""
+    home = await create_category(session_maker, "Home")
+    kitchen = await create_category(session_maker, "Kitchen", parent=home)
+    garden = await create_category(session_maker, "Garden")
+    cups = await create_category(session_maker, "Cups", parent=kitchen)
+    names = ("Kettle", "Teapot", "Cup", "Spoon")
+    made = [
+        await create_product(session_maker, (home, kitchen, cups, garden)[n], n, name=name)
+        for n, name in enumerate(names)
+    ]
+    archived = await create_product(session_maker, kitchen, 9, name="Old kettle", is_active=False)
+    products = [*made, archived]
+    seeds.add("Category", home, kitchen, garden, cups)
+    seeds.add("Product", *products)
+    seeds.slugs["Category"] = [c.slug for c in (home, kitchen, cups)] + ["no-such-category"]
+    seeds.slugs["Product"] = [made[0].slug, archived.slug, "no-such-product"]
+    await add_views(session_maker, made[0], 3)
+    return products
+
+
+async def seed_inventory(
+    session_maker: SessionMaker, seeds: Seeds, products: list[Product], operator: User
+) -> None:
+    """Active and inactive warehouses, levels with every kind of movement, an open and a
+    closed inventory check with counts."""
+    north = await create_warehouse(session_maker, "NORTH")
+    south = await create_warehouse(session_maker, "SOUTH", low_stock_threshold=10)
+    old = await create_warehouse(session_maker, "OLD", active=False)
+    actor = operator.id
+    levels = [
+        await stock(session_maker, products[0], north, 5, reserved=2, actor_id=actor),
+        await stock(session_maker, products[1], north, 4, reserved=4),
+        await stock(session_maker, products[0], south, 20, actor_id=actor),
+        await stock(session_maker, products[4], old, 50),
+    ]
+    seeds.add("StockMovement", *await seed_movements(session_maker, levels, actor))
+    closed = await create_check(
+        session_maker,
+        north,
+        counts=[(products[0], 4, 5), (products[1], 4, 4)],
+        opened_by_id=actor,
+        closed_at=EPOCH + timedelta(days=1),
+    )
+    opened = await create_check(session_maker, south, counts=[(products[0], 21, 20)])
+    seeds.add("Warehouse", north, south, old)
+    seeds.add("StockLevel", *levels)
+    seeds.add("InventoryCheck", closed, opened)
+
+
+async def seed_movements(
+    session_maker: SessionMaker, levels: list[StockLevel], actor: int | None
+) -> list[StockMovement]:
+    """The kinds `stock` does not write (it writes RECEIPT and RESERVATION)."""
+    level, second = levels[0], levels[2]
+    return [
+        await move(session_maker, level, MovementKind.SHIPMENT, -1, actor_id=actor, reason="x"),
+        await move(session_maker, level, MovementKind.RELEASE, -1),
+        await move(session_maker, level, MovementKind.ADJUSTMENT, 2, actor_id=actor, reason="y"),
+        await move(session_maker, second, MovementKind.TRANSFER_OUT, -3, actor_id=actor),
+        await move(session_maker, level, MovementKind.TRANSFER_IN, 3, actor_id=actor),
+    ]
+
+
+async def seed_engagement(
+    session_maker: SessionMaker, seeds: Seeds, user: User, products: list[Product]
+) -> None:
+    """The user's favorites (an archived product among them), a public and a private
+    collection, viewed products, notifications (one read)."""
+    assert user.id is not None
+    await add_favorites(session_maker, user.id, [products[0], products[2], products[4]])
+    async with unit_of_work(session_maker) as session:
+        made = [
+            await collections.create_collection(
+                session, owner_id=user.id, name=visibility.value.title(), visibility=visibility
+            )
+            for visibility in (Visibility.PUBLIC, Visibility.PRIVATE)
+        ]
+        for collection in made:
+            await fill(session, user.id, collection, products[:3])
+        for n, product in enumerate(products[1:4]):
+            viewer = views.viewer_key(user.id, "", "")
+            at = EPOCH + timedelta(hours=n)
+            await views.record_view(
+                session, product_id=product.id or 0, viewer=viewer, user_id=user.id, at=at
+            )
+    seeds.add("Collection", *made)
+    notes = await create_notifications(session_maker, user.id, 2, data={"n": 1})
+    async with unit_of_work(session_maker) as session:
+        await inbox.mark_read(session, user_id=user.id, notification_id=notes[0].id or 0)
+    seeds.add("Notification", *notes)
+
+
+async def fill(
+    session: AsyncSession, owner: int, collection: Collection, products: list[Product]
+) -> None:
+    for product in products:
+        await collections.add_to_collection(
+            session,
+            owner_id=owner,
+            collection_id=collection.id or 0,
+            product_id=product.id or 0,
+        )
+
+
+async def seed_audit(session_maker: SessionMaker, seeds: Seeds, admin: User) -> None:
+    """Entries with an actor and without one (a deleted account)."""
+    entries = [
+        AuditEntry(
+            actor_id=admin.id,
+            action="product.update",
+            entity="Product",
+            entity_id="1",
+            changes={"price": {"from": "9.90", "to": "10.90"}},
+        ),
+        AuditEntry(actor_id=None, action="user.create", entity="User", entity_id="2", changes={}),
+    ]
+    async with unit_of_work(session_maker) as session:
+        session.add_all(entries)
+    seeds.add("AuditEntry", *entries)
