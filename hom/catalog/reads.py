@@ -48,7 +48,9 @@ def product_count(category_id: ColumnElement[int], *, include_archived: bool) ->
     statement = select(func.count()).where(col(Product.category_id) == category_id)
     if not include_archived:
         statement = statement.where(col(Product.is_active))
-    return statement.scalar_subquery()
+    # Its own FROM product even inside a statement that reads the product table itself
+    # (`product { category { productCount } }`), where it would be correlated away.
+    return statement.correlate_except(Product).scalar_subquery()
 
 
 def product_lookup(*, product_id: int | None = None, slug: str | None = None) -> Any:

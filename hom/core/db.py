@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -216,9 +216,34 @@ class RequestDatabase:
             session.info[_READING] = True
             try:
                 yield session
+            except asyncio.CancelledError:
+                await self._recover(session)
+                raise
             finally:
-                if session.in_transaction():
-                    await _end_reads(session)
+                if self._session is session and session.in_transaction():
+                    await self._end_reads(session)
+
+    async def _end_reads(self, session: AsyncSession) -> None:
+        try:
+            await _end_reads(session)
+        except BaseException:
+            await self._drop(session)
+            raise
+
+    async def _recover(self, session: AsyncSession) -> None:
+        """After a read block was cancelled mid-statement (a sibling field failed), roll
+        back, so that the next block finds a usable session (SQLAlchemy leaves it in a
+        transaction it calls invalid); one that cannot even roll back is dropped with its
+        connection, and the next block starts afresh."""
+        try:
+            await session.rollback()
+        except BaseException:
+            await self._drop(session)
+
+    async def _drop(self, session: AsyncSession) -> None:
+        self._session = None
+        with suppress(Exception):
+            await session.invalidate()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

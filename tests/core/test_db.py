@@ -150,6 +150,27 @@ async def test_closing_after_the_connection_died_gives_it_up_quietly(engine: Asy
         assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
 
 
+async def test_a_read_cancelled_mid_statement_leaves_the_next_read_working(
+    engine: AsyncEngine,
+) -> None:
+    """A root field cancelled while its statement runs (a sibling non-null field failed)
+    must not leave the request's session in a transaction no one can roll back."""
+    db = RequestDatabase(create_session_maker(engine))
+    await read_one(db, 1)
+
+    async def slow() -> None:
+        async with db.session() as session:
+            await session.exec(text("SELECT pg_sleep(5)"))  # type: ignore[call-overload]
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await read_one(db, 2) == 2
+    await db.close()
+
+
 async def read_one(db: RequestDatabase, n: int) -> int:
     async with db.session() as session:
         return int((await session.exec(text(f"SELECT {n}"))).scalar_one())
