@@ -160,7 +160,9 @@ class Work:
 class Book(Work):
     author_name: strawberry.Private[str]
     author: Author | None = to_one(key="author_name", loader=authors, target=lambda: Author)
-    reviews: list[Review] = to_many(key="title", loader=reviews_by_book, target=lambda: Review)
+    reviews: list[Review] = to_many(
+        key="title", loader=reviews_by_book, target=lambda: Review, estimate=5
+    )
 
 
 @strawberry.type

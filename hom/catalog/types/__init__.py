@@ -59,6 +59,7 @@ class CategoryType(relay.Node):
         key="category_id",
         loader=children_by_category,
         target=lambda: CategoryType,
+        estimate=10,
         description="The categories directly below, by name.",
     )
     products: Connection[ProductType] = connection(
@@ -136,6 +137,7 @@ class ProductType(relay.Node):
         key="product_id",
         loader=stock_levels_by_product,
         target=lambda: stock_level_type(),
+        estimate=5,  # one per warehouse
         description="Its stock in each warehouse, by warehouse code: for operators and "
         "admins; an empty list for everyone else.",
     )

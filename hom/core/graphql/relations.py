@@ -23,6 +23,7 @@ from graphql import GraphQLField
 from strawberry.dataloader import DataLoader
 
 from hom.core.errors import InvalidInput
+from hom.core.graphql.cost import estimate as cost_estimate
 from hom.core.graphql.relay import Connection
 from hom.core.graphql.selection import SelectedField, Selection, selection_of
 from hom.core.graphql.visibility import present, present_all
@@ -73,17 +74,26 @@ def _key_of(key: Key) -> Callable[[Any], Hashable | None]:
     return attrgetter(key) if isinstance(key, str) else key
 
 
-def _field(relation: Relation, resolver: Callable[..., Any], description: str | None) -> Any:
+def _field(
+    relation: Relation,
+    resolver: Callable[..., Any],
+    description: str | None,
+    metadata: dict[str, Any] | None = None,
+) -> Any:
     return strawberry.field(
-        resolver=resolver, description=description, metadata={_RELATION: relation}
+        resolver=resolver,
+        description=description,
+        metadata={_RELATION: relation, **(metadata or {})},
     )
 
 
-def _without_arguments(relation: Relation, description: str | None) -> Any:
+def _without_arguments(
+    relation: Relation, description: str | None, metadata: dict[str, Any] | None = None
+) -> Any:
     def resolve(root: Any, info: strawberry.Info) -> Any:
         return relation.resolve(root, info, {})
 
-    return _field(relation, resolve, description)
+    return _field(relation, resolve, description, metadata)
 
 
 def to_one(
@@ -108,16 +118,18 @@ def to_many(
     key: Key,
     loader: LoaderFactory,
     target: Callable[[], type[Any]],
+    estimate: int,
     description: str | None = None,
 ) -> Any:
-    """A field for a short, unpaged list of related objects (`category.children`)."""
+    """A field for a short, unpaged list of related objects (`category.children`);
+    `estimate` is how many it usually holds, what the query cost counts per parent."""
     relation = Relation(
         key=_key_of(key),
         loader=lambda context, args: context.loaders.get(loader),
         convert=lambda reader, models, args: present_all(reader, target(), models or ()),
         children=lambda value: value,
     )
-    return _without_arguments(relation, description)
+    return _without_arguments(relation, description, cost_estimate(estimate))
 
 
 def to_value(

@@ -10,6 +10,7 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.graphql import compiled
+from hom.core.graphql.cost import estimate
 from hom.core.graphql.permissions import has_role
 from hom.core.graphql.relations import prefetch, present_one, present_page
 from hom.core.graphql.relay import Connection, decode_id
@@ -51,9 +52,12 @@ class InventoryQuery:
     @strawberry.field(
         permission_classes=[ReadsStock],
         description="Every warehouse (inactive ones too), by code.",
-        metadata=compiled.source(
-            compiled.ListSource(lambda reader, features: reads.warehouses_query())
-        ),
+        metadata={
+            **compiled.source(
+                compiled.ListSource(lambda reader, features: reads.warehouses_query())
+            ),
+            **estimate(10),
+        },
     )
     async def warehouses(self, info: strawberry.Info) -> list[WarehouseType]:
         async with info.context.db.session() as session:
