@@ -163,7 +163,8 @@ def without_cost(body: dict[str, Any]) -> dict[str, Any]:
     extensions = dict(body.get("extensions") or {})
     cost = extensions.pop("cost", None)
     if body.get("data") is not None:
-        assert cost is not None and cost["requestedQueryCost"] >= 0, f"no cost in {body}"
+        assert cost is not None, f"no cost in {body}"
+        assert cost["requestedQueryCost"] >= 0
     rest = {key: value for key, value in body.items() if key != "extensions"}
     return {**rest, "extensions": extensions} if extensions else rest
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import strawberry
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
@@ -252,6 +252,12 @@ class PlumbingQuery(Query):
     @strawberry.field(permission_classes=[Public])
     def boom(self) -> str:
         raise RuntimeError("secret internals: password=hunter2")
+
+    @strawberry.field(permission_classes=[Public])
+    async def bad_sql(self, info: strawberry.Info) -> int:
+        async with info.context.db.session() as session:
+            statement = select(func.length(literal("hunter2")) / 0)  # a parameter, then an error
+            return int((await session.exec(statement)).one())
 
     @strawberry.field(permission_classes=[Public])
     def echo_time(self, at: datetime) -> datetime:
