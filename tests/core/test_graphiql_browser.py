@@ -217,7 +217,7 @@ def test_graphiql_welcomes_and_runs_queries_offline(
 
     assert welcome == welcome_document()
     assert first == expected
-    assert me == {"data": {"me": {"email": email}}}
+    assert me["data"] == {"me": {"email": email}}
     assert traffic.foreign == [], "the playground tried to reach another host"
     assert traffic.failed == []
     assert traffic.errors == []
