@@ -59,8 +59,6 @@ async def test_an_answer_over_the_limit_is_refused(
 
 
 @pytest.mark.parametrize("query", [PAGE, EXECUTED[0]], ids=["compiled", "executor"])
-async def test_an_answer_within_the_limit_is_given(
-    small_gql: GraphQLClient, query: str
-) -> None:
+async def test_an_answer_within_the_limit_is_given(small_gql: GraphQLClient, query: str) -> None:
     body = await small_gql(query.replace("first: 40", "first: 5"))
     assert len(body["data"]["products"]["edges"]) == 5
