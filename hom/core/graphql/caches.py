@@ -14,11 +14,13 @@ KeyT = TypeVar("KeyT", bound=Hashable)
 ValueT = TypeVar("ValueT")
 
 CACHE_ENTRIES = 512
-CACHE_BYTES = 16 * 1024 * 1024  # per cache; a typical entry weighs 20-100 KB
-ENTRY_BYTES = 256 * 1024  # heavier entries are computed every time, not kept
-# What a parsed token keeps alive (its Token, its share of the nodes and locations),
-# measured with tracemalloc on the catalog page: ~180 bytes.
-BYTES_PER_TOKEN = 200
+CACHE_BYTES = 32 * 1024 * 1024  # per cache; the catalog page weighs 18 KB
+# Heavier entries are computed every time, not kept: a document of more than ~1 100
+# tokens, or one padded with half a megabyte of comments.
+ENTRY_BYTES = 512 * 1024
+# What a parsed token keeps alive (its Token, its share of the nodes and locations):
+# 438-464 bytes by tracemalloc, on the catalog page and on a 5.4 KB document.
+BYTES_PER_TOKEN = 450
 
 
 class Lru(Generic[KeyT, ValueT]):
