@@ -11,8 +11,13 @@ The model counts the objects an answer can hold:
     itself, as BAD_USER_INPUT);
   - any other list: the estimate declared in its field's metadata (`estimate(n)`), so
     an unpaged list such as `Category.children` says how long it usually is; a test
-    fails when a list of objects declares neither;
-  - a single object: 1.
+    fails when a list of objects declares neither (a connection's `edges` declares 1:
+    its `first` already counted them);
+  - a single object: 1;
+- `__typename` and introspection (`__schema`, `__type`) cost 0.
+
+So `products(first: 50) { edges { node { name category { name } } } }` costs
+50 * (1 + 1 * (1 + 1 * (1 + 1))) = 200: about the objects the answer can hold.
 
 Fields are collected as graphql-core's executor collects them (fragments and inline
 fragments expanded, `@skip`/`@include` applied with the coerced variables, fields of

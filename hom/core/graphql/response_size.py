@@ -42,6 +42,9 @@ def bounded(body: bytes, max_bytes: int, extensions: Mapping[str, Any] | None) -
     return body if len(body) <= max_bytes else refusal_body(max_bytes, extensions)
 
 
+_complete_leaf = StrawberryGraphQLCoreExecutionContext.complete_leaf_value
+
+
 class TooLarge(Exception):
     """Raised where a leaf would take the answer over the limit (every later leaf too)."""
 
@@ -57,7 +60,7 @@ class SizedExecution(StrawberryGraphQLCoreExecutionContext):
         self.leaf_bytes = 0
 
     def complete_leaf_value(self, return_type: GraphQLLeafType, result: Any) -> Any:  # type: ignore[override]
-        value = StrawberryGraphQLCoreExecutionContext.complete_leaf_value(return_type, result)
+        value = _complete_leaf(return_type, result)
         self.leaf_bytes += len(value) + 2 if type(value) is str else 1
         if self.leaf_bytes > self.max_bytes:
             raise TooLarge
