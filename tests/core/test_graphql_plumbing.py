@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from strawberry.relay import to_base64
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from hom.core.config import Settings
 from tests.core.plumbing_schema import COUNTERS, CREATE_STATEMENTS, plumbing_client
@@ -87,13 +89,18 @@ async def test_unexpected_errors_carry_request_id_and_are_masked_outside_dev(
 ) -> None:
     env, gql = env_gql
     for query in ("{ boom }", "{ badSql }"):
-        response = await gql.http.post("/graphql", json={"query": query})
+        with capture_logs(processors=[merge_contextvars]) as logs:
+            response = await gql.http.post("/graphql", json={"query": query})
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
         assert error["extensions"]["request_id"] == response.headers["x-request-id"]
         if env != "dev":
             assert error["message"] == "Internal server error"
             assert "hunter2" not in response.text
+        # the detail is in the log, under the request id
+        [logged] = [entry for entry in logs if entry["event"] == "unexpected error"]
+        assert logged["request_id"] == response.headers["x-request-id"]
+        assert logged["exc_info"] is not None
 
 
 async def test_internal_errors_never_carry_sql_even_in_dev(pgql: GraphQLClient) -> None:
