@@ -319,8 +319,8 @@ def test_graphiql_runs_the_notifications_subscription(
         finally:
             browser.close()
 
-    assert shown == {
-        "data": {"notifications": {"title": "Hello from the server", "body": "from the test"}}
+    assert shown["data"] == {
+        "notifications": {"title": "Hello from the server", "body": "from the test"}
     }
     assert traffic.foreign == []
     early = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
