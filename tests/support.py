@@ -129,6 +129,17 @@ class GraphQLClient:
         token: str | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
+        """The body without its cost report (checked here for every executed operation)."""
+        return without_cost(await self.answer(query, variables, token, **kwargs))
+
+    async def answer(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The whole body, `extensions` included."""
         headers = {**bearer(token), **kwargs.pop("headers", {})}
         payload = {"query": query, "variables": variables or {}}
         answered = self.compiled.answered if self.compiled is not None else None
@@ -145,6 +156,17 @@ class GraphQLClient:
                 self.compiled.enabled = True
             assert executed.json() == body, f"the paths differ on {query}"
         return body
+
+
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` without `extensions.cost`, which every operation that ran must report."""
+    extensions = dict(body.get("extensions") or {})
+    cost = extensions.pop("cost", None)
+    if body.get("data") is not None:
+        assert cost is not None, f"no cost in {body}"
+        assert cost["requestedQueryCost"] >= 0
+    rest = {key: value for key, value in body.items() if key != "extensions"}
+    return {**rest, "extensions": extensions} if extensions else rest
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

@@ -57,38 +57,6 @@ class Known:
 # main test: when the fix is merged the entry's test passes, the strict xfail fails, and
 # the entry is to be deleted (its documents then join the main test).
 KNOWN_DIFFERENCES: dict[str, Known] = {
-    "aliased-nodes": Known(
-        "(a) aliases of edges/node under one connection are merged into one object "
-        "(compiled/plan.py _nodes_at)",
-        ("products/aliased",),
-    ),
-    "null-directive-variable": Known(
-        "(b) @include(if: $d) with $d: Boolean = true sent as null is taken as false "
-        "instead of refused",
-        ("*/directives/d=null",),
-    ),
-    "variables-not-an-object": Known(
-        "(c) a `variables` member that is not an object is answered instead of a 400",
-        ("*/variables-not-an-object=*",),
-    ),
-    # Issue 17's item 5: the same answer on both paths, but an internal error (whose
-    # message, in dev, is the SQL statement and its parameters).
-    "internal-errors": Known(
-        "arguments reach PostgreSQL unchecked: INTERNAL_SERVER_ERROR for NUL bytes in "
-        "slugs and filter strings ('invalid byte sequence'), a crafted cursor of nulls "
-        "(SQLAlchemy: 'Only =, != ... can be used with None'), a 1e1000000 price filter "
-        "('exponent is too large'), times out of PostgreSQL's range ('date value out of "
-        "range')",
-        (
-            "category/slug=nul*",
-            "product/slug=nul*",
-            "users/filter={search=nul}*",
-            "auditLog/filter={*=nul}*",
-            "*/after=crafted#0*",
-            'products/filter={*Price="1e1000000"}*',
-            '*/filter={*="9999-12-31T23:59:59-12:00"}*',
-        ),
-    ),
     # Found by this suite; not strict, as the executor's answer varies from run to run.
     "every-root": Known(
         "every root in one document: when a non-null root field fails (FORBIDDEN, "

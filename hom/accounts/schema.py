@@ -38,6 +38,7 @@ from hom.accounts.types import (
 )
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.graphql import compiled
+from hom.core.graphql.cost import estimate
 from hom.core.graphql.payloads import UserError, mutate
 from hom.core.graphql.permissions import IsAdmin, IsAuthenticated, Public, require_viewer
 from hom.core.graphql.relations import present_one, present_page
@@ -85,7 +86,11 @@ class AccountsQuery:
         assert shown is not None, "your own account is always visible to you"
         return shown
 
-    @strawberry.field(permission_classes=[IsAuthenticated], description="Your signed-in devices.")
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Your signed-in devices.",
+        metadata=estimate(10),
+    )
     async def my_sessions(self, info: strawberry.Info) -> list[SessionType]:
         viewer = await require_viewer(info)
         found = await session_store(info).list(viewer.user_id, current_sid=viewer.sid)

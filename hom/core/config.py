@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(10, alias="MAX_QUERY_DEPTH", ge=2)
     max_aliases: int = Field(30, alias="MAX_ALIASES", ge=1)
     max_tokens: int = Field(2000, alias="MAX_TOKENS", ge=100)
+    # The most an operation may cost, priced before it runs (hom.core.graphql.cost: about
+    # one per object it can return). The catalog page, products(first: 50) with price,
+    # category and parent and stock levels, costs 800; a page of 100, 1 600; the category
+    # tree three levels deep, 2 220. 50 000 (Saleor's default) leaves such requests a
+    # margin of 20-60x and refuses what multiplies lists by lists: the issue-17 document
+    # of 30 aliases of `categories` nesting `children` five levels costs over 10^8.
+    query_cost_limit: int = Field(50_000, alias="QUERY_COST_LIMIT", ge=1)
+    # The largest answer a request may get. 50 000 objects of ~200 bytes each is 10 MB, so
+    # 10 MiB leaves every answer within QUERY_COST_LIMIT room and bounds a worker's memory
+    # per request to a small multiple of it (the text, the rows, the Python objects).
+    max_response_bytes: int = Field(10 * 1024 * 1024, alias="MAX_RESPONSE_BYTES", ge=1024)
     # graphql-transport-ws: operations at once on one connection (subscriptions, mostly).
     max_subscriptions_per_connection: int = Field(5, alias="MAX_SUBSCRIPTIONS_PER_CONNECTION", ge=1)
     # A live subscription checks its session at least this often (revocations are also

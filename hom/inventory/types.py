@@ -224,6 +224,7 @@ class InventoryCheckType(relay.Node):
         key="check_id",
         loader=counts_by_check,
         target=lambda: InventoryCountType,
+        estimate=100,
         description="What was counted so far, by product.",
     )
 

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from hom.app import create_app, learn_database_features
 from hom.core.db import SessionMaker
-from hom.core.graphql.compiled.endpoint import MAX_CACHED_BYTES, Lru
+from hom.core.graphql.caches import ENTRY_BYTES, Lru
 from hom.core.roles import Role
 from tests.catalog.factories import (
     EPOCH,
@@ -31,7 +31,7 @@ from tests.conftest import open_client
 from tests.factories import signed_in
 from tests.inventory.factories import create_warehouse, stock
 from tests.inventory.test_statement_counts import SIZES, stock_everything
-from tests.support import count_statements
+from tests.support import count_statements, without_cost
 
 ROLES = ("ANONYMOUS", Role.CUSTOMER, Role.STAFF, Role.OPERATOR, Role.ADMIN)
 
@@ -285,7 +285,8 @@ async def test_an_invalid_token_is_refused_on_both_paths(
     assert mine["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # A selection with no database field does not ask who is calling.
     mine, theirs = await both(client, executor, "{ __typename }", {}, "not-a-token")
-    assert mine == theirs == {"data": {"__typename": "Query"}}
+    assert mine == theirs
+    assert without_cost(mine) == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.usefixtures("catalog")
@@ -438,14 +439,16 @@ async def test_pooled_connections_do_not_jit_compile(app: Starlette) -> None:
 
 
 def test_the_caches_forget_the_least_recently_used() -> None:
-    cache: Lru[str, int] = Lru(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
+    cache: Lru[str, int] = Lru(2, max_bytes=100, max_entry_bytes=60)
+    cache.put("a", 1, 10)
+    cache.put("b", 2, 10)
     assert cache.get("a") == 1
-    cache.put("c", 3)
+    cache.put("c", 3, 10)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
-    cache.put("d", 4, keep=False)
+    cache.put("d", 4, 61)
     assert cache.get("d") is None
+    cache.put("e", 5, 60)  # 70 bytes with "c" and "a": "a" goes
+    assert (cache.get("a"), cache.get("c"), cache.get("e"), cache.bytes) == (None, 3, 5, 70)
 
 
 @pytest.mark.usefixtures("catalog")
@@ -453,7 +456,7 @@ async def test_large_documents_are_answered_but_not_kept(
     app: Starlette, client: httpx.AsyncClient, executor: httpx.AsyncClient
 ) -> None:
     compiled = app.state.compiled
-    padded = "# " + "x" * MAX_CACHED_BYTES + "\n{ products(first: 1) { edges { node { name } } } }"
+    padded = "# " + "x" * ENTRY_BYTES + "\n{ products(first: 1) { edges { node { name } } } }"
     mine, theirs = await both(client, executor, padded, {}, None)
     assert mine == theirs
     assert compiled.answered == 1

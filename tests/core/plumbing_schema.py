@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import strawberry
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
@@ -160,7 +160,9 @@ class Work:
 class Book(Work):
     author_name: strawberry.Private[str]
     author: Author | None = to_one(key="author_name", loader=authors, target=lambda: Author)
-    reviews: list[Review] = to_many(key="title", loader=reviews_by_book, target=lambda: Review)
+    reviews: list[Review] = to_many(
+        key="title", loader=reviews_by_book, target=lambda: Review, estimate=5
+    )
 
 
 @strawberry.type
@@ -259,6 +261,12 @@ class PlumbingQuery(Query):
     @strawberry.field(permission_classes=[Public])
     def boom(self) -> str:
         raise RuntimeError("secret internals: password=hunter2")
+
+    @strawberry.field(permission_classes=[Public])
+    async def bad_sql(self, info: strawberry.Info) -> int:
+        async with info.context.db.session() as session:
+            statement = select(func.length(literal("hunter2")) / 0)  # a parameter, then an error
+            return int((await session.exec(statement)).one())
 
     @strawberry.field(permission_classes=[Public])
     def echo_time(self, at: datetime) -> datetime:

@@ -57,6 +57,7 @@ class Shelf(relay.Node):
         foreign_key="parent_id",
         order=lambda row: [row.c.name.desc(), row.c.id],
         target=lambda: Shelf,
+        estimate=5,
     )
 
     @classmethod

@@ -217,7 +217,7 @@ def test_graphiql_welcomes_and_runs_queries_offline(
 
     assert welcome == welcome_document()
     assert first == expected
-    assert me == {"data": {"me": {"email": email}}}
+    assert me["data"] == {"me": {"email": email}}
     assert traffic.foreign == [], "the playground tried to reach another host"
     assert traffic.failed == []
     assert traffic.errors == []
@@ -319,8 +319,8 @@ def test_graphiql_runs_the_notifications_subscription(
         finally:
             browser.close()
 
-    assert shown == {
-        "data": {"notifications": {"title": "Hello from the server", "body": "from the test"}}
+    assert shown["data"] == {
+        "notifications": {"title": "Hello from the server", "body": "from the test"}
     }
     assert traffic.foreign == []
     early = "Failed to load resource: the server responded with a status of 400 (Bad Request)"

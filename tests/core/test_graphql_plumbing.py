@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from strawberry.relay import to_base64
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from hom.core.config import Settings
 from tests.core.plumbing_schema import COUNTERS, CREATE_STATEMENTS, plumbing_client
@@ -22,7 +24,7 @@ async def items_table(db_url: str) -> None:
     await admin_execute(db_url, *CREATE_STATEMENTS, f"INSERT INTO testing.item VALUES {rows}")
 
 
-@pytest.fixture(params=["dev", "prod"])
+@pytest.fixture(params=["dev", "staging", "prod"])
 async def env_gql(
     request: pytest.FixtureRequest, settings_factory: SettingsFactory
 ) -> AsyncIterator[tuple[str, GraphQLClient]]:
@@ -82,19 +84,32 @@ async def test_introspection_and_suggestions_only_outside_prod(
     assert codes(typo) == ["GRAPHQL_VALIDATION_FAILED"]
 
 
-async def test_unexpected_errors_carry_request_id_and_are_masked_in_prod(
+async def test_unexpected_errors_carry_request_id_and_are_masked_outside_dev(
     env_gql: tuple[str, GraphQLClient],
 ) -> None:
     env, gql = env_gql
-    response = await gql.http.post("/graphql", json={"query": "{ boom }"})
-    error = response.json()["errors"][0]
-    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
-    assert error["extensions"]["request_id"] == response.headers["x-request-id"]
-    if env == "prod":
-        assert error["message"] == "Internal server error"
-        assert "hunter2" not in response.text
-    else:
-        assert "secret internals" in error["message"]
+    for query in ("{ boom }", "{ badSql }"):
+        with capture_logs(processors=[merge_contextvars]) as logs:
+            response = await gql.http.post("/graphql", json={"query": query})
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert error["extensions"]["request_id"] == response.headers["x-request-id"]
+        if env != "dev":
+            assert error["message"] == "Internal server error"
+            assert "hunter2" not in response.text
+        # the detail is in the log, under the request id
+        [logged] = [entry for entry in logs if entry["event"] == "unexpected error"]
+        assert logged["request_id"] == response.headers["x-request-id"]
+        assert logged["exc_info"] is not None
+
+
+async def test_internal_errors_never_carry_sql_even_in_dev(pgql: GraphQLClient) -> None:
+    boom, bad_sql = await pgql("{ boom }"), await pgql("{ badSql }")
+    assert "secret internals" in boom["errors"][0]["message"]
+    # the driver's first line, without the statement or its parameters
+    assert bad_sql["errors"][0]["message"] == "division by zero"
+    assert "SELECT" not in str(bad_sql)
+    assert "hunter2" not in str(bad_sql)
 
 
 async def test_parse_errors_are_coded(pgql: GraphQLClient) -> None:

@@ -25,7 +25,10 @@ def test_graphql_transport_ws_runs_an_operation(settings: Settings) -> None:
         assert ws.receive_json() == {
             "id": "1",
             "type": "next",
-            "payload": {"data": {"serverInfo": {"version": "0.1.0"}}},
+            "payload": {
+                "data": {"serverInfo": {"version": "0.1.0"}},
+                "extensions": {"cost": {"requestedQueryCost": 1, "maximumAvailable": 50_000}},
+            },
         }
         assert ws.receive_json() == {"id": "1", "type": "complete"}
 
@@ -58,4 +61,4 @@ def test_websocket_carries_the_token_in_connection_init(settings: Settings) -> N
             )
             assert ws.receive_json() == {"type": "connection_ack"}
             ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": "{ me { email } }"}})
-            assert ws.receive_json()["payload"] == {"data": {"me": {"email": email}}}
+            assert ws.receive_json()["payload"]["data"] == {"me": {"email": email}}

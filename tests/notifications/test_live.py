@@ -119,7 +119,8 @@ async def test_a_subscriber_on_b_receives_what_a_creates_within_a_second(
                         "data": {"n": 1},
                         "isRead": False,
                     }
-                }
+                },
+                "extensions": {"cost": {"requestedQueryCost": 1, "maximumAvailable": 50_000}},
             },
         }
 

@@ -20,11 +20,19 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+CATALOG = (
+    "products(first: 50) { edges { node { id name price { amount } category { name parent"
+    " { name } } stockLevels { warehouse { code } onHand } } } }"
+)
 QUERIES = {
     "typename": b'{"query":"{ __typename }"}',
     "me": b'{"query":"{ me { id } }"}',
+    # the catalog page (compiled), and the same beside a field only the executor answers
+    "catalog": b'{"query":"{ %s }"}' % CATALOG.encode(),
+    "executor": b'{"query":"{ %s node(id: \\"x\\") { id } }"}' % CATALOG.encode(),
 }
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -147,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--profile", type=int, default=0, help="print this many cProfile lines")
+    parser.add_argument("--products", type=int, default=0, help="hom seed-demo --products N")
     args = parser.parse_args(argv)
     metrics_dir = tempfile.mkdtemp(prefix="hom-asgi-loop-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # read when prometheus is imported
@@ -155,12 +164,22 @@ def main(argv: list[str] | None = None) -> None:
 
 async def _with_backends(args: argparse.Namespace) -> None:
     from tests.perf.auth_bench import backends
-    from tests.perf.server import JWT_SECRET, PASSWORD, delete_keys, fresh_database, seed_users
+    from tests.perf.server import (
+        JWT_SECRET,
+        PASSWORD,
+        delete_keys,
+        fresh_database,
+        seed_demo,
+        seed_users,
+    )
 
     with backends() as (admin_url, redis_url):
         prefix = f"hom_perf_{uuid.uuid4().hex[:12]}:"
         async with fresh_database(admin_url) as (_, db_url):
             [email] = await seed_users(db_url, 1)
+            if args.products:
+                workdir = Path(tempfile.mkdtemp(prefix="hom-asgi-loop-seed-"))
+                await seed_demo(db_url, redis_url, prefix, workdir, args.products)
             environment = {
                 "DB_URL": db_url,
                 "REDIS_URL": redis_url,

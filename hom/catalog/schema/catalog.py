@@ -29,6 +29,7 @@ from hom.catalog.types import (
     UpdateProductPayload,
 )
 from hom.core.graphql import compiled
+from hom.core.graphql.cost import estimate
 from hom.core.graphql.errors import arguments_checked, bad_user_input
 from hom.core.graphql.payloads import mutate
 from hom.core.graphql.permissions import Public, has_role, require_viewer
@@ -105,9 +106,12 @@ class CatalogQuery:
     @strawberry.field(
         permission_classes=[Public],
         description="The top of the category tree, by name.",
-        metadata=compiled.source(
-            compiled.ListSource(lambda reader, features: service.root_categories_query())
-        ),
+        metadata={
+            **compiled.source(
+                compiled.ListSource(lambda reader, features: service.root_categories_query())
+            ),
+            **estimate(20),
+        },
     )
     async def categories(self, info: strawberry.Info) -> list[CategoryType]:
         async with info.context.db.session() as session:

@@ -48,6 +48,7 @@ class CategoryType(relay.Node):
         foreign_key="parent_id",
         order=reads.by_name,
         target=lambda: CategoryType,
+        estimate=10,
         description="The categories directly below, by name.",
     )
     products: Connection[ProductType] = connection(
@@ -122,6 +123,7 @@ class ProductType(relay.Node):
         foreign_key="product_id",
         order=inventory.by_warehouse_code,
         target=lambda: stock_level_type(),
+        estimate=5,  # one per warehouse
         description="Its stock in each warehouse, by warehouse code: for operators and "
         "admins; an empty list for everyone else.",
     )

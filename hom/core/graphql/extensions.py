@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from graphql import GraphQLError, OperationDefinitionNode
+from sqlalchemy.exc import StatementError
 from strawberry.extensions import SchemaExtension
 
 from hom.core.graphql.errors import TopLevelCode, error_code, rule_extensions
@@ -16,14 +17,26 @@ from hom.core.tracing import span
 from hom.core.unavailable import UNAVAILABLE_DETAIL
 
 MASKED_MESSAGE = "Internal server error"
+SQL_MARK = "\n[SQL: "  # where SQLAlchemy starts spelling the statement and its parameters
 
 
 def request_id_of(context: Any) -> str | None:
     return getattr(context, "request_id", None)
 
 
+def internal_message(error: GraphQLError) -> str:
+    """An unexpected error's message without SQL text or parameters: a database error is
+    the driver's first line (the whole error is logged under the request id)."""
+    original = error.original_error
+    if isinstance(original, StatementError) and original.orig is not None:
+        driver = str(original.orig).strip()
+        return driver.splitlines()[0] if driver else type(original.orig).__name__
+    return error.message.split(SQL_MARK, 1)[0]
+
+
 class ErrorPolicy(SchemaExtension):
-    """Gives every error a code; unexpected ones get the request id, and in prod no internals."""
+    """Gives every error a code; unexpected ones get the request id, and outside dev no
+    internals (in dev, a message without SQL)."""
 
     def __init__(self, *, mask: bool) -> None:
         self.mask = mask
@@ -45,7 +58,7 @@ class ErrorPolicy(SchemaExtension):
         message = error.message
         if code == TopLevelCode.INTERNAL_SERVER_ERROR:
             extensions["request_id"] = request_id
-            message = MASKED_MESSAGE if self.mask else message
+            message = MASKED_MESSAGE if self.mask else internal_message(error)
         elif code == TopLevelCode.SERVICE_UNAVAILABLE:
             extensions["request_id"] = request_id
             message = UNAVAILABLE_DETAIL  # the driver's message names hosts and ports

@@ -12,6 +12,7 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.graphql.cost import estimate
 from hom.core.graphql.errors import api_name
 from hom.core.graphql.relations import prefetch
 
@@ -38,7 +39,7 @@ class UserError:
 class Payload:
     """Base of every mutation payload: the changed object (null on failure) and errors."""
 
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list, metadata=estimate(1))
 
 
 class PayloadFields(dict[str, Any]):

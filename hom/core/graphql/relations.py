@@ -36,6 +36,7 @@ from hom.core.graphql.compiled.mapping import (
     executor_only,
     mapping_of,
 )
+from hom.core.graphql.cost import estimate as cost_estimate
 from hom.core.graphql.relay import Connection
 from hom.core.graphql.selection import SelectedField, Selection, selection_of
 from hom.core.graphql.visibility import PERSONAL, bound_to_table, present, present_all
@@ -172,10 +173,12 @@ def to_many(
     target: Callable[[], type[Any]],
     foreign_key: str | None = None,
     order: Order | None = None,
+    estimate: int,
     loader: LoaderFactory | None = None,
     description: str | None = None,
 ) -> Any:
-    """A field for a short, unpaged list of related objects (`category.children`).
+    """A field for a short, unpaged list of related objects (`category.children`);
+    `estimate` is how many it usually holds, what the query cost counts per parent.
 
     Declared (both paths derive from it): the rows of the target's table whose
     `foreign_key` column is this object's `key`, in `order`, as the target's rule lets
@@ -192,7 +195,8 @@ def to_many(
         children=lambda value: value,
     )
     mapping = None if foreign_key is None or order is None else ToMany(foreign_key, order)
-    return _without_arguments(relation, description, _compiled(mapping))
+    metadata = {**(_compiled(mapping) or {}), **cost_estimate(estimate)}
+    return _without_arguments(relation, description, metadata)
 
 
 def _rows_by_parent_loader(

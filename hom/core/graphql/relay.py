@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.relay import GlobalID, GlobalIDValueError, PageInfo
 
+from hom.core.graphql.cost import estimate
 from hom.core.graphql.errors import bad_user_input
 from hom.core.pagination import Page
 
@@ -29,7 +30,8 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="One page of a list, with `first`/`after` keyset paging.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    # The connection's `first` already multiplies what is below it (hom.core.graphql.cost).
+    edges: list[Edge[NodeT]] = strawberry.field(metadata=estimate(1))
     page_info: PageInfo
 
     @classmethod

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
@@ -21,10 +20,12 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from hom.core.config import Settings
+from hom.core.graphql.cost import CostLimit
 from hom.core.graphql.errors import TopLevelCode, error_code
 from hom.core.graphql.extensions import ErrorPolicy, OperationObserver
 from hom.core.graphql.inputs import CheckedInputs
-from hom.core.graphql.limits import LimitedParser, complexity_rules
+from hom.core.graphql.limits import CachedValidation, LimitedParser, complexity_rules
+from hom.core.graphql.response_size import sized_execution
 from hom.core.graphql.scalars import SCALAR_MAP
 from hom.core.metrics import BoundedLabels, operation_labels
 
@@ -73,18 +74,20 @@ class HomSchema(strawberry.Schema):
 def schema_extensions(
     settings: Settings, labels: BoundedLabels
 ) -> list[Callable[[], SchemaExtension]]:
-    """The request pipeline: observe, code errors, parse and validate with limits and caches.
+    """The request pipeline: observe, code errors, parse and validate with limits and caches,
+    price the operation before it runs. Internal error messages are masked outside dev.
 
     Factories, not instances: Strawberry gives each request its own extension objects.
     """
     rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationObserver, labels=labels),
-        partial(ErrorPolicy, mask=settings.is_prod),
+        partial(ErrorPolicy, mask=not settings.is_dev),
         partial(LimitedParser, max_tokens=settings.max_tokens),
         partial(AddValidationRules, rules),
-        partial(ValidationCache, maxsize=512),
+        partial(CachedValidation, max_tokens=settings.max_tokens),
         CheckedInputs,
+        partial(CostLimit, limit=settings.query_cost_limit),
     ]
     if settings.is_prod:
         extensions.append(DisableIntrospection)
@@ -106,6 +109,7 @@ def make_schema(
         types=list(types),
         extensions=schema_extensions(settings, labels),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),
+        execution_context_class=sized_execution(settings.max_response_bytes),
     )
     schema.operation_labels = labels  # the compiled read path counts operations here too
     return schema

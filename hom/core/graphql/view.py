@@ -25,6 +25,7 @@ from hom.core.config import Settings
 from hom.core.graphiql import graphiql_page
 from hom.core.graphql.compiled.endpoint import CompiledReads
 from hom.core.graphql.errors import CodedError, TopLevelCode
+from hom.core.graphql.response_size import refusal_body
 from hom.core.graphql.schema import HomSchema
 
 _CONTEXT_STATE_KEY = "hom_context"
@@ -125,6 +126,7 @@ class GraphQLView(GraphQL[Any, None]):
         self.make_context = make_context
         self.compiled = compiled
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
+        self.max_response_bytes = settings.max_response_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_csrf_safe(scope):
@@ -188,4 +190,11 @@ class GraphQLView(GraphQL[Any, None]):
         return value
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        """orjson; an answer over MAX_RESPONSE_BYTES becomes its refusal (as on the
+        compiled path, which measures its bodies alike)."""
+        body = orjson.dumps(data)
+        if len(body) <= self.max_response_bytes or not isinstance(data, dict):
+            return body
+        if "data" not in data:  # a websocket message: subscriptions stream their own way
+            return body
+        return refusal_body(self.max_response_bytes, data.get("extensions"))

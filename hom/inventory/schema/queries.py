@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from hom.core.graphql import compiled
+from hom.core.graphql.cost import estimate
 from hom.core.graphql.permissions import has_role
 from hom.core.graphql.reading import read_list, read_page
 from hom.core.graphql.relations import present_one
@@ -31,9 +32,12 @@ class InventoryQuery:
     @strawberry.field(
         permission_classes=[ReadsStock],
         description="Every warehouse (inactive ones too), by code.",
-        metadata=compiled.source(
-            compiled.ListSource(lambda reader, features: reads.warehouses_query())
-        ),
+        metadata={
+            **compiled.source(
+                compiled.ListSource(lambda reader, features: reads.warehouses_query())
+            ),
+            **estimate(10),
+        },
     )
     async def warehouses(self, info: strawberry.Info) -> list[WarehouseType]:
         return await read_list(info, WarehouseType, reads.list_warehouses)

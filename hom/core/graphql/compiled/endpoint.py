@@ -7,15 +7,20 @@ the viewer (only when the plan needs the reader), a second lookup for the plan o
 this role and these variables, one statement per database-backed root field (run
 on a pooled connection with no transaction around it) and `orjson.dumps` around the
 JSON PostgreSQL built.
+
+Each plan carries the operation's cost (hom.core.graphql.cost), priced once when it is
+planned: over QUERY_COST_LIMIT the plan is a refusal, answered without a statement.
+The text PostgreSQL returns is counted as each statement's rows come in, and the
+answer refused (hom.core.graphql.response_size) once it is over MAX_RESPONSE_BYTES.
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import orjson
 import structlog
@@ -32,61 +37,45 @@ from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_variable_values
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hom.core.graphql.caches import Lru, document_weight
 from hom.core.graphql.compiled.collect import Selection, fragment_details
 from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
 from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
+from hom.core.graphql.cost import cost_extension, operation_cost, too_costly
 from hom.core.graphql.extensions import observe_operation, operation_of
 from hom.core.graphql.inputs import checked_rules, nul_variable
 from hom.core.graphql.limits import complexity_rules, parse_limited
+from hom.core.graphql.response_size import bounded, refusal_body
 from hom.core.metrics import COMPILED_FALLBACKS, BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
 from hom.core.tracing import span
 from hom.core.viewer import ANONYMOUS, Reader
 
-CACHE_SIZE = 512
-# Larger documents and variables are planned every time, not kept: 512 entries of a
-# megabyte each (the body limit) would be a way to fill a worker's memory.
-MAX_CACHED_BYTES = 16_384
 _BACKREF = "strawberry-definition"
 log = structlog.get_logger("hom.graphql.compiled")
-KeyT = TypeVar("KeyT", bound=Hashable)
-ValueT = TypeVar("ValueT")
-
-
-class Lru(Generic[KeyT, ValueT]):
-    """A small least-recently-used map (unlike functools.lru_cache, its misses may be
-    computed by async code and failures cached as None)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[KeyT, ValueT] = OrderedDict()
-
-    def get(self, key: KeyT) -> ValueT | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: KeyT, value: ValueT, *, keep: bool = True) -> ValueT:
-        if not keep:
-            return value
-        self._items[key] = value
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return value
 
 
 @dataclass(frozen=True)
 class Document:
-    """A valid query operation of one document; `reads` when planning needs the reader."""
+    """A valid query operation of one document; `reads` when planning needs the reader;
+    `weight` what keeping it costs (hom.core.graphql.caches)."""
 
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDetails]
     reads: bool
+    weight: int
 
 
-_REFUSED = object()  # cached: this document (or plan) goes to the executor
+@dataclass(frozen=True)
+class Priced:
+    """A plan (None: the executor answers) and the operation's cost."""
+
+    plan: OperationPlan | None
+    cost: int
+
+
+_REFUSED = object()  # cached: this document goes to the executor
 
 
 class CompiledReads:
@@ -110,8 +99,9 @@ class CompiledReads:
             *checked_rules(specified_rules),
             *complexity_rules(settings.max_query_depth, settings.max_aliases),
         ]
-        self.documents: Lru[tuple[str, str | None], Any] = Lru(CACHE_SIZE)
-        self.plans: Lru[tuple[Any, ...], Any] = Lru(CACHE_SIZE)
+        # Keyed by the full text; bounded in bytes (documents too heavy are not kept).
+        self.documents: Lru[tuple[str, str | None], Any] = Lru()
+        self.plans: Lru[tuple[Any, ...], Any] = Lru()
         self.answered = 0  # requests this path answered (tests tell the paths apart by it)
         self.fallbacks: deque[str] = deque(maxlen=100)  # the latest unexpected fallbacks
         self.enabled = True  # tests turn it off to ask the executor the same question
@@ -120,8 +110,9 @@ class CompiledReads:
         key = (query, operation_name)
         found = self.documents.get(key)
         if found is None:
-            prepared = self._prepare(query, operation_name) or _REFUSED
-            found = self.documents.put(key, prepared, keep=len(query) <= MAX_CACHED_BYTES)
+            prepared = self._prepare(query, operation_name)
+            weight = prepared.weight if prepared is not None else len(query)
+            found = self.documents.put(key, prepared or _REFUSED, weight)
         return None if found is _REFUSED else found
 
     def _prepare(self, query: str, operation_name: str | None) -> Document | None:
@@ -137,7 +128,8 @@ class CompiledReads:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        return Document(operation, fragment_details(fragments), self._reads(operation))
+        weight = document_weight(query, document)
+        return Document(operation, fragment_details(fragments), self._reads(operation), weight)
 
     def _reads(self, operation: OperationDefinitionNode) -> bool:
         """Whether any root field (under any directive) may need the reader."""
@@ -204,14 +196,26 @@ class CompiledReads:
         reader: Reader = await context.reader() if document.reads else ANONYMOUS
         variables_key = _variables_key(inputs)
         key = (query, operation_name, variables_key, reader.role, reader.is_admin)
-        plan = self.plans.get(key)
-        if plan is None:
-            planned = self._plan(document, variables, reader) or _REFUSED
-            small = len(query) + len(variables_key) <= MAX_CACHED_BYTES
-            plan = self.plans.put(key, planned, keep=small)
-        if plan is _REFUSED:
+        priced = self.plans.get(key)
+        if priced is None:
+            priced = self._price(document, variables, reader)
+            priced = self.plans.put(key, priced, document.weight + len(variables_key))
+        extensions = cost_extension(priced.cost, self.settings.query_cost_limit)
+        refusal = too_costly(priced.cost, self.settings.query_cost_limit)
+        if refusal is not None:
+            body = {"data": None, "errors": [refusal.formatted], "extensions": extensions}
+            return orjson.dumps(body)
+        if priced.plan is None:
             return None
-        return await self._execute(plan, reader)
+        return await self._execute(priced.plan, reader, extensions)
+
+    def _price(self, document: Document, variables: VariableValues, reader: Reader) -> Priced:
+        cost = operation_cost(
+            self.schema._schema, document.fragments, document.operation, variables
+        )
+        if cost > self.settings.query_cost_limit:
+            return Priced(None, cost)  # refused: not worth planning
+        return Priced(self._plan(document, variables, reader), cost)
 
     def _variables(self, document: Document, inputs: dict[str, Any]) -> VariableValues | None:
         coerced = get_variable_values(
@@ -241,12 +245,16 @@ class CompiledReads:
         log.warning("a plannable query fell back to the executor", reason=reason, operation=name)
         self.fallbacks.append(reason)
 
-    async def _execute(self, plan: OperationPlan, reader: Reader) -> bytes:
+    async def _execute(
+        self, plan: OperationPlan, reader: Reader, extensions: dict[str, Any]
+    ) -> bytes:
+        max_bytes = self.settings.max_response_bytes
         data: dict[str, Any] = {}
         if not plan.statements:
             for step in plan.steps:
                 data[step.key] = step.shape(None)
-            return orjson.dumps({"data": data})
+            return _body(data, extensions, max_bytes)
+        received = 0
         async with pooled_driver(self.engine) as driver:
             # One statement per step, each its own snapshot: no BEGIN/ROLLBACK around reads.
             for step in plan.steps:
@@ -255,8 +263,20 @@ class CompiledReads:
                     sql, arguments = step.statement.sql, step.statement.arguments(reader.user_id)
                     with statement_span("SELECT compiled", sql):
                         rows = await driver.fetch(sql, *arguments)
+                    received += _text_length(rows)
+                    if received > max_bytes:  # the body holds all that text, and more
+                        return refusal_body(max_bytes, extensions)
                 data[step.key] = step.shape(rows)
-        return orjson.dumps({"data": data})
+        return _body(data, extensions, max_bytes)
+
+
+def _body(data: dict[str, Any], extensions: dict[str, Any], max_bytes: int) -> bytes:
+    return bounded(orjson.dumps({"data": data, "extensions": extensions}), max_bytes, extensions)
+
+
+def _text_length(rows: Any) -> int:
+    """The characters of JSON text in the rows' first column (one per row or page item)."""
+    return sum(len(row[0]) for row in rows if isinstance(row[0], str))
 
 
 def _optional(value: Any, type_: type) -> bool:
