@@ -184,7 +184,8 @@ async def test_datetimes_need_an_offset_and_come_back_in_utc(pgql: GraphQLClient
     query = "query ($at: DateTime!) { echoTime(at: $at) }"
     body = await pgql(query, {"at": "2026-05-01T09:00:00+02:00"})
     assert body["data"] == {"echoTime": "2026-05-01T07:00:00+00:00"}
-    for bad in ("2026-05-01T09:00:00", "yesterday", 12):
+    out_of_range = ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00")
+    for bad in ("2026-05-01T09:00:00", "yesterday", 12, *out_of_range):
         assert codes(await pgql(query, {"at": bad})) == ["BAD_USER_INPUT"], bad
     inline = await pgql('{ echoTime(at: "2026-05-01T09:00:00") }')
     assert codes(inline) == ["BAD_USER_INPUT"]

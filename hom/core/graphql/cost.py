@@ -37,6 +37,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FragmentDefinitionNode,
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLObjectType,
@@ -235,7 +236,10 @@ class CostLimit(SchemaExtension):
         )
         if not isinstance(variables, VariableValues):
             return None
-        return operation_cost(schema, fragments_of(document), operation, variables)
+        try:
+            return operation_cost(schema, fragments_of(document), operation, variables)
+        except GraphQLError:  # a directive's argument refused: execution reports it, coded
+            return None
 
     def get_results(self) -> dict[str, Any]:
         return {} if self.cost is None else cost_extension(self.cost, self.limit)

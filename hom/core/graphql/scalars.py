@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +23,10 @@ def parse_datetime(value: Any) -> datetime:
         raise bad_user_input(f"Not an ISO 8601 date-time: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         raise bad_user_input("DateTime needs an offset (e.g. 2026-05-01T09:00:00+02:00 or Z)")
+    try:
+        parsed.astimezone(UTC)  # what the driver sends: years 1-9999 in UTC
+    except OverflowError:
+        raise bad_user_input(f"Out of range once in UTC: {value[:40]!r}") from None
     return parsed
 
 
