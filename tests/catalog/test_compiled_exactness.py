@@ -10,16 +10,10 @@ import pytest
 from starlette.applications import Starlette
 
 from hom.core.roles import Role
-from tests.catalog import test_compiled_reads as differential
-from tests.catalog.test_compiled_reads import both
+from tests.compiled_fixtures import both
 from tests.support import count_statements
 
-# The differential fixtures: an app without the path, the catalog, a token per role.
-executor_app = differential.executor_app
-executor = differential.executor
-features_learnt = differential.features_learnt
-catalog = differential.catalog
-tokens = differential.tokens
+pytestmark = pytest.mark.usefixtures("features_learnt")
 
 CALLERS = ("ANONYMOUS", Role.OPERATOR)
 

@@ -4,8 +4,6 @@ for every role (differential: the same request to an app with the path and one w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,24 +14,20 @@ from hypothesis_graphql import nodes, queries
 from sqlalchemy import text
 from starlette.applications import Starlette
 
-from hom.app import create_app, learn_database_features
+from hom.app import learn_database_features
 from hom.core.db import SessionMaker
 from hom.core.graphql.caches import ENTRY_BYTES, Lru
 from hom.core.roles import Role
 from tests.catalog.factories import (
-    EPOCH,
     add_favorites,
     add_views,
     create_category,
     create_product,
 )
-from tests.conftest import open_client
+from tests.compiled_fixtures import ROLES, both
 from tests.factories import signed_in
-from tests.inventory.factories import create_warehouse, stock
 from tests.inventory.test_statement_counts import SIZES, stock_everything
 from tests.support import count_statements, without_cost
-
-ROLES = ("ANONYMOUS", Role.CUSTOMER, Role.STAFF, Role.OPERATOR, Role.ADMIN)
 
 CATALOG = """query Catalog { products(first: 50) { edges { node {
   id name price { amount } category { name parent { name } }
@@ -91,72 +85,7 @@ REFUSED = [
 ]
 
 
-@pytest.fixture
-async def executor_app(settings_factory: Any) -> AsyncIterator[Starlette]:
-    application = create_app(settings_factory(compiled_reads=False))
-    yield application
-    await application.state.services.close()
-
-
-@pytest.fixture
-async def executor(executor_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with await open_client(executor_app) as http:
-        yield http
-
-
-@pytest.fixture(autouse=True)
-async def features_learnt(app: Starlette) -> None:
-    """As at start-up (the test client runs no lifespan): until then the executor answers."""
-    await learn_database_features(app.state.services)
-
-
-@pytest.fixture
-async def catalog(session_maker: SessionMaker) -> None:
-    """A two-level tree, an archived product, stock in an active and an inactive warehouse."""
-    home = await create_category(session_maker, "Home")
-    kitchen = await create_category(session_maker, "Kitchen", parent=home)
-    names = ("Kettle", "Teapot", "Cup", "Spoon", "Kettle lid")
-    made = [
-        await create_product(session_maker, kitchen if n % 2 else home, n, name=name)
-        for n, name in enumerate(names)
-    ]
-    await create_product(
-        session_maker,
-        kitchen,
-        9,
-        name="Old kettle",
-        is_active=False,
-        created_at=EPOCH + timedelta(seconds=1, microseconds=250),
-    )
-    north = await create_warehouse(session_maker, "NORTH")
-    old = await create_warehouse(session_maker, "OLD", active=False)
-    await stock(session_maker, made[0], north, 5, reserved=2)
-    await stock(session_maker, made[0], old, 50)
-    await stock(session_maker, made[1], north, 4, reserved=4)
-
-
-@pytest.fixture
-async def tokens(client: httpx.AsyncClient, session_maker: SessionMaker) -> dict[Any, str | None]:
-    found: dict[Any, str | None] = {"ANONYMOUS": None}
-    for role in ROLES[1:]:
-        _, signed = await signed_in(client, session_maker, role)  # type: ignore[arg-type]
-        found[role] = signed.access_token
-    return found
-
-
-async def both(
-    client: httpx.AsyncClient,
-    executor: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any],
-    token: str | None,
-) -> tuple[Any, Any]:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    body = {"query": query, "variables": variables}
-    compiled = await client.post("/graphql", json=body, headers=headers)
-    executed = await executor.post("/graphql", json=body, headers=headers)
-    assert compiled.status_code == executed.status_code
-    return compiled.json(), executed.json()
+pytestmark = pytest.mark.usefixtures("features_learnt")
 
 
 @pytest.mark.usefixtures("catalog")

@@ -15,14 +15,9 @@ import pytest
 from hom.catalog.listing import ProductFilter, ProductSort, product_sort_keys
 from hom.core.pagination import decode_cursor, encode_cursor
 from hom.core.roles import Role
-from tests.catalog import test_compiled_reads as differential
-from tests.catalog.test_compiled_reads import both
+from tests.compiled_fixtures import both
 
-executor_app = differential.executor_app
-executor = differential.executor
-features_learnt = differential.features_learnt
-catalog = differential.catalog
-tokens = differential.tokens
+pytestmark = pytest.mark.usefixtures("features_learnt")
 
 
 def packed(value: Any) -> str:

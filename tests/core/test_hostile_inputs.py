@@ -14,17 +14,12 @@ from hom.catalog.models import Category
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
-from tests.catalog import test_compiled_reads as differential
 from tests.catalog.factories import create_category, create_product, global_id
-from tests.catalog.test_compiled_reads import both
 from tests.catalog.test_products import CREATE, UPDATE, new_product, products_in_db, token_of
+from tests.compiled_fixtures import both
 from tests.support import GraphQLClient, error_codes
 
-executor_app = differential.executor_app
-executor = differential.executor
-features_learnt = differential.features_learnt
-catalog = differential.catalog
-tokens = differential.tokens
+pytestmark = pytest.mark.usefixtures("features_learnt")
 
 CALLERS = ("ANONYMOUS", Role.OPERATOR)
 
