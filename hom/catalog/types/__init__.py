@@ -16,7 +16,14 @@ from hom.catalog.loaders import category_by_id, product_by_id, products_by_categ
 from hom.catalog.models import Category, Product
 from hom.core.graphql import compiled
 from hom.core.graphql.payloads import Payload
-from hom.core.graphql.relations import computed, connection, nodes_by_id, to_many, to_one
+from hom.core.graphql.relations import (
+    computed,
+    connection,
+    embedded,
+    nodes_by_id,
+    to_many,
+    to_one,
+)
 from hom.core.graphql.relay import Connection, decode_id
 from hom.core.graphql.visibility import rows_of
 from hom.inventory import service as inventory
@@ -99,11 +106,8 @@ class ProductType(relay.Node):
     slug: str
     name: str
     description: str
-    price: Money = strawberry.field(
-        metadata=compiled.compiled_as(
-            compiled.Embedded({"amount": "price", "currency": "currency"})
-        )
-    )
+    row: strawberry.Private[Product]
+    price: Money = embedded(Money, amount="price", currency="currency")
     is_active: bool = strawberry.field(
         description="False once archived (then only operators and admins see it)."
     )
@@ -161,7 +165,7 @@ class ProductType(relay.Node):
             slug=product.slug,
             name=product.name,
             description=product.description,
-            price=Money(amount=product.price, currency=product.currency),
+            row=product,
             is_active=product.is_active,
             created_at=product.created_at,
             updated_at=product.updated_at,

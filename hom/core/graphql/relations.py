@@ -27,6 +27,7 @@ from strawberry.dataloader import DataLoader
 from hom.core.batch_reads import Order, rows_by_ids, rows_by_parent, values_by_key
 from hom.core.errors import InvalidInput
 from hom.core.graphql.compiled.mapping import (
+    Embedded,
     Expression,
     FieldMapping,
     RowExpression,
@@ -285,6 +286,18 @@ def derived(
         return python(root)
 
     metadata = {**compiled_as(Expression(sql)), PERSONAL: personal}
+    return strawberry.field(resolver=resolve, description=description, metadata=metadata)
+
+
+def embedded(target: Callable[..., Any], *, description: str | None = None, **columns: str) -> Any:
+    """An object made of the same row's columns (`price: Money` of `price` and
+    `currency`): `target(field=value of its column, …)` from the row the object was made
+    of (the type keeps it as `row`), and the same columns in the compiled path's JSON."""
+
+    def resolve(root: Any) -> Any:
+        return target(**{name: getattr(root.row, column) for name, column in columns.items()})
+
+    metadata = compiled_as(Embedded(columns))
     return strawberry.field(resolver=resolve, description=description, metadata=metadata)
 
 
