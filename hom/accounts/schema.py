@@ -76,10 +76,11 @@ def own_row() -> Any:
 class AccountsQuery:
     @strawberry.field(
         permission_classes=[IsAuthenticated],
-        description="The signed-in user.",
+        description="The signed-in user; null (with an UNAUTHENTICATED error at `me`) when "
+        "signed out, so the rest of a document still answers.",
         metadata=compiled.source(compiled.RowSource(lambda reader, features: own_row())),
     )
-    async def me(self, info: strawberry.Info) -> UserType:
+    async def me(self, info: strawberry.Info) -> UserType | None:
         viewer = await require_viewer(info)
         user = await service.require_user(info.context.db, user_id=viewer.user_id)
         shown = await present_one(info, UserType, user)

@@ -289,8 +289,17 @@ async def test_invalid_token_public_field_answers_authenticated_field_refuses(
 
     me = await gql("{ me { id } }", token=token)
     assert error_codes(me) == ["UNAUTHENTICATED"]
-    assert me["data"] is None
+    assert me["data"] == {"me": None}
 
 
 def test_forgeries_list_is_complete(settings: Settings) -> None:
     assert set(FORGERIES) == set(forged_tokens(settings))
+
+
+async def test_signed_out_me_is_null_and_the_rest_of_the_document_answers(
+    gql: GraphQLClient,
+) -> None:
+    body = await gql("{ me { id } serverInfo { environment } }")
+    assert body["data"] == {"me": None, "serverInfo": {"environment": "dev"}}
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["path"] == ["me"]
