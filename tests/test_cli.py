@@ -221,3 +221,16 @@ def test_serve_names_uvloop_and_httptools() -> None:
 def test_serve_falls_back_where_they_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
     assert (cli.fast_loop(), cli.fast_http()) == ("asyncio", "h11")
+
+
+def test_version_and_whole_help_texts() -> None:
+    runner = CliRunner()
+    shown = runner.invoke(main, ["--version"])
+    assert shown.exit_code == 0
+    assert shown.output == f"hom {version('hom')}\n"
+    listed = " ".join(runner.invoke(main, ["--help"]).output.split("Commands:")[1].split())
+    assert (
+        "Compare every stock level with the sum of its movements; exit 1 on any difference."
+        in listed
+    )
+    assert "..." not in listed

@@ -28,6 +28,9 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line naming the variable."""
 
 
+POSTGRES_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
+DB_URL_FORM = "postgresql+asyncpg://user:password@host:5432/database"
+
 class Settings(BaseSettings):
     """Every setting of SPEC §3, plus the server's own limits."""
 
@@ -137,6 +140,19 @@ class Settings(BaseSettings):
         for proxy in proxies:
             ipaddress.ip_network(proxy, strict=False)
         return proxies
+
+    @field_validator("db_url")
+    @classmethod
+    def _asyncpg_url(cls, url: str | None) -> str | None:
+        """postgres:// and postgresql:// (as hosting providers write them) mean asyncpg;
+        other schemes are refused with the form to use (never the URL: it has a password)."""
+        if not url:
+            return url
+        scheme, separator, rest = url.partition("://")
+        if separator and scheme in POSTGRES_SCHEMES:
+            return f"postgresql+asyncpg://{rest}"
+        shown = f"the scheme {scheme}://" if separator else "not a URL"
+        raise ValueError(f"{shown} is not PostgreSQL; use {DB_URL_FORM}")
 
     @field_validator("smtp_url")
     @classmethod

@@ -95,6 +95,27 @@ def test_bad_configuration_is_refused_naming_the_variable(
     assert variable in refusal(config(**changes))
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://hom:pw@db.internal:5432/hom",
+        "postgresql://hom:pw@db.internal:5432/hom",
+        "postgresql+asyncpg://hom:pw@db.internal:5432/hom",
+    ],
+)
+def test_postgres_urls_are_read_as_asyncpg(url: str) -> None:
+    settings = load_settings(**config(DB_URL=url))
+    assert settings.db_url == "postgresql+asyncpg://hom:pw@db.internal:5432/hom"
+
+
+@pytest.mark.parametrize("url", ["mysql://hom:secret-pw@db/hom", "db.internal:5432/hom"])
+def test_other_db_urls_are_refused_with_the_form_to_use(url: str) -> None:
+    message = refusal(config(DB_URL=url))
+    assert message.startswith("DB_URL: ")
+    assert "postgresql+asyncpg://user:password@host:5432/database" in message
+    assert "secret-pw" not in message
+
+
 def test_refusal_does_not_echo_the_short_secret() -> None:
     message = refusal(config(JWT_SECRET="too-short-but-private"))
     assert "too-short-but-private" not in message
