@@ -31,6 +31,7 @@ class ConfigError(Exception):
 POSTGRES_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
 DB_URL_FORM = "postgresql+asyncpg://user:password@host:5432/database"
 
+
 class Settings(BaseSettings):
     """Every setting of SPEC §3, plus the server's own limits."""
 
