@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
@@ -129,6 +129,17 @@ def main_app() -> Starlette:
     return app
 
 
+def front_door(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """`GET /`: the playground where it is on, else where the API is (not a bare 404)."""
+
+    async def answer(request: Request) -> Response:
+        if settings.graphiql_enabled:
+            return RedirectResponse("/graphql", status_code=307)
+        return JSONResponse({"graphql": "/graphql", "health": "/health"})
+
+    return answer
+
+
 def create_app(settings: Settings | None = None, schema: HomSchema | None = None) -> Starlette:
     """The ASGI app; `schema` is replaceable for tests of the GraphQL plumbing."""
     settings = settings or get_settings()
@@ -162,6 +173,7 @@ def create_app(settings: Settings | None = None, schema: HomSchema | None = None
         *health_routes(),
         *media_routes(settings),
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/", front_door(settings), methods=["GET", "HEAD"]),
         Mount(GRAPHIQL_ASSETS_PATH, app=graphiql_assets_app()),
     ]
     app = HomStarlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+
+from hom.app import create_app
+from tests.conftest import open_client
 
 QUERY = b'{"query": "{ serverInfo { version } }"}'
 
@@ -141,3 +145,17 @@ async def test_http_methods_outside_the_usual_ones_are_labelled_other(
     text = (await client.get("/metrics")).text
     assert "XMETHODPROBE" not in text
     assert 'hom_http_requests_total{method="other",route="/graphql",status="405"}' in text
+
+
+async def test_the_front_door_leads_to_the_playground_or_says_where_the_api_is(
+    client: httpx.AsyncClient, settings_factory: Any
+) -> None:
+    response = await client.get("/")
+    assert response.status_code == 307
+    assert response.headers["location"] == "/graphql"
+    application = create_app(settings_factory(graphiql=False))
+    async with await open_client(application) as closed:
+        pointer = await closed.get("/")
+    await application.state.services.close()
+    assert pointer.status_code == 200
+    assert pointer.json() == {"graphql": "/graphql", "health": "/health"}
