@@ -7,25 +7,27 @@ import asyncio
 import atexit
 import importlib.util
 import os
-import secrets
 import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 import click
 import structlog
 
 from hom.core import migrations
 from hom.core.config import ConfigError, Settings, load_settings
+from hom.core.data_dir import dev_jwt_secret
 from hom.core.logging import configure_logging
 
 if TYPE_CHECKING:
     from hom.core.demo import SeedReport
+    from hom.core.embedded import EmbeddedService
     from hom.inventory.reconcile import LedgerCheck
 
 log = structlog.get_logger("hom.cli")
@@ -44,19 +46,29 @@ def settings_or_exit() -> Settings:
 
 @contextmanager
 def backing_services(settings: Settings) -> Iterator[Settings]:
-    """Start the embedded PostgreSQL/Redis for whatever dev leaves unconfigured."""
-    stops: list[Callable[[], None]] = []
+    """Start the embedded PostgreSQL/Redis for whatever dev leaves unconfigured, and say in
+    one line which database and Redis this command uses (and one more if it stops any)."""
+    started: list[EmbeddedService] = []
     updates: dict[str, Any] = {}
     try:
         if settings.is_dev and not (settings.db_url and settings.redis_url):
-            updates = _start_embedded(settings, stops)
-        yield settings.model_copy(update=updates)
+            updates = _start_embedded(settings, started)
+        in_use = settings.model_copy(update=updates)
+        _inform(settings, f"hom: using {_describe_backends(in_use, started)}")
+        yield in_use
     finally:
-        for stop in reversed(stops):
-            stop()
+        stopped = [service.name for service in reversed(started) if service.stop()]
+        if stopped:
+            _inform(settings, f"hom: stopped the embedded {' and '.join(stopped)}")
 
 
-def _start_embedded(settings: Settings, stops: list[Callable[[], None]]) -> dict[str, Any]:
+def _inform(settings: Settings, line: str) -> None:
+    """A line on stderr for the person at the terminal, kept back by LOG_LEVEL=WARNING."""
+    if settings.log_level in ("DEBUG", "INFO"):
+        click.echo(line, err=True)
+
+
+def _start_embedded(settings: Settings, started: list[EmbeddedService]) -> dict[str, Any]:
     from hom.core import embedded
 
     if not embedded.embedded_available():
@@ -69,19 +81,64 @@ def _start_embedded(settings: Settings, stops: list[Callable[[], None]]) -> dict
     data_dir = settings.data_dir.resolve()
     updates: dict[str, Any] = {}
     if not settings.db_url:
-        service = embedded.start_embedded_postgres(data_dir)
-        stops.append(service.stop)
-        updates["db_url"] = os.environ["DB_URL"] = service.url
+        _warn_of_old_postgres(data_dir)
+        started.append(embedded.start_embedded_postgres(data_dir))
+        updates["db_url"] = os.environ["DB_URL"] = started[-1].url
     if not settings.redis_url:
-        service = embedded.start_embedded_redis(data_dir)
-        stops.append(service.stop)
-        updates["redis_url"] = os.environ["REDIS_URL"] = service.url
-    log.info("embedded services started", data_dir=str(data_dir))
+        started.append(embedded.start_embedded_redis(data_dir))
+        updates["redis_url"] = os.environ["REDIS_URL"] = started[-1].url
     return updates
 
 
-def prepare_database(settings: Settings, migrate: bool) -> None:
-    """Apply pending migrations; refuse to go on unless the database is reachable and at head."""
+def _describe_backends(settings: Settings, embedded: list[EmbeddedService]) -> str:
+    """ "the embedded PostgreSQL 18 in /…/.hom/postgres (started) and Redis at host:port"."""
+    ours = {service.name: service for service in embedded}
+    parts = []
+    for name, url, variable in (
+        ("PostgreSQL", settings.db_url, "DB_URL"),
+        ("Redis", settings.redis_url, "REDIS_URL"),
+    ):
+        if name in ours:
+            where = _embedded_place(settings, ours[name])
+            parts.append(f"the embedded {name} {where} ({ours[name].how})")
+        elif url:
+            parts.append(f"{name} at {_address(url)} ({variable})")
+    return " and ".join(parts)
+
+
+def _embedded_place(settings: Settings, service: EmbeddedService) -> str:
+    from hom.core.embedded import POSTGRES_DIR
+
+    if service.name == "PostgreSQL":
+        return f"18 in {settings.data_dir.resolve() / POSTGRES_DIR}"
+    return f"on {_address(service.url)}"
+
+
+def _address(url: str) -> str:
+    """host:port/path of a URL, without its user or password (or its socket directory)."""
+    parts = urlsplit(url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
+    port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path}"
+
+
+def _warn_of_old_postgres(data_dir: Path) -> None:
+    from hom.core.embedded import POSTGRES_DIR, old_postgres_dir
+
+    old = old_postgres_dir(data_dir)
+    if old is not None:
+        click.echo(
+            f"hom: {old} holds the old embedded PostgreSQL 16, which PostgreSQL 18 cannot "
+            f"open; it is kept as it is, and the database is now {data_dir / POSTGRES_DIR}. "
+            "`uv run hom seed-demo` refills the demo; to carry your own rows over, or to "
+            "silence this, see docs/DEVELOPMENT.md#the-old-embedded-database",
+            err=True,
+        )
+
+
+def prepare_database(settings: Settings, migrate: bool, exit_code: int = 1) -> None:
+    """Apply pending migrations; refuse to go on (exit_code) unless the database is reachable
+    and at head."""
     assert settings.db_url
     try:
         if migrate:
@@ -89,8 +146,8 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
         state = asyncio.run(_database_state(settings.db_url))
     except Exception as error:
         click.echo(f"hom: database not usable: {type(error).__name__}: {error}", err=True)
-        sys.exit(1)
-    log.info(
+        sys.exit(exit_code)
+    log.debug(
         "database",
         current_database=state.current_database,
         current_schema=state.current_schema,
@@ -98,11 +155,11 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
     )
     if not state.at_head:
         click.echo(
-            f"hom: database at revision {state.revision}, not at head; "
-            "run `hom migrate` or drop --no-migrate",
+            f"hom: the database is at revision {state.revision}, not at head; "
+            "run `uv run hom migrate` first",
             err=True,
         )
-        sys.exit(1)
+        sys.exit(exit_code)
     if settings.admin_email and settings.admin_password:
         password = settings.admin_password.get_secret_value()
         asyncio.run(_ensure_admin(settings, settings.admin_email, password))
@@ -262,10 +319,10 @@ def _metrics_for_workers(settings: Settings, workers: int) -> None:
 
 
 def _share_dev_secret(settings: Settings) -> None:
-    """In dev without JWT_SECRET, give all worker processes the same random secret."""
+    """In dev without JWT_SECRET, sign with the data directory's own secret (made once), so
+    every worker and the next run too accept the same tokens."""
     if settings.is_dev and "JWT_SECRET" not in os.environ and "SECRET_KEY" not in os.environ:
-        log.warning("JWT_SECRET is not set: a random secret for this run (tokens die on restart)")
-        os.environ["JWT_SECRET"] = secrets.token_urlsafe(48)
+        os.environ["JWT_SECRET"] = dev_jwt_secret(settings.data_dir.resolve())
 
 
 @main.command()
@@ -403,6 +460,7 @@ def check_inventory() -> None:
     """
     with backing_services(settings_or_exit()) as settings:
         assert settings.db_url
+        prepare_database(settings, migrate=False, exit_code=2)
         try:
             check = asyncio.run(_check_inventory(settings.db_url))
         except Exception as error:

@@ -139,7 +139,7 @@ def pid_in(pidfile: Path) -> int | None:
 def embedded_processes(data_dir: Path) -> list[psutil.Process]:
     """The embedded PostgreSQL (with its children) and Redis serving `data_dir`."""
     found: dict[int, psutil.Process] = {}
-    for pidfile in (data_dir / "pg" / "postmaster.pid", data_dir / "redis" / "redis.pid"):
+    for pidfile in (data_dir / "postgres" / "postmaster.pid", data_dir / "redis" / "redis.pid"):
         pid = pid_in(pidfile)
         with contextlib.suppress(psutil.Error):
             if pid is not None:

@@ -19,9 +19,12 @@ Search, in short:
   `TRIGRAM_THRESHOLD` (hom.core.db.SERVER_SETTINGS): a one-letter typo. The operator
   (unlike a `word_similarity(...) >= x` call) is indexable (`ix_product_name_trgm`)
   and estimated, so the planner does not seq-scan every product to rank a search.
-- Rank: `ts_rank_cd` (weight A, name and sku = 1.0; weight B, description = 0.4)
-  plus, in trigram mode, the name's `word_similarity` (0..1); rounded to six places
-  so a cursor holds it exactly; ties are broken by id.
+- Rank: `ts_rank_cd` (weight A, name and sku = 1.0; weight B, description = 0.4) of
+  the prefix query, plus that of the whole words (so a name holding the word comes
+  before one that only starts with it: "kettle" before "kettlebell"), plus, in trigram
+  mode, the name's `strict_word_similarity` (0..1, against whole words, so "ketle" too
+  finds the kettle first); rounded to six places so a cursor holds it exactly; ties are
+  broken by id.
 """
 
 from __future__ import annotations
@@ -114,6 +117,11 @@ class SearchTerms:
         return " & ".join(_lexeme(word) for word in self.words)
 
     @property
+    def exact_tsquery_text(self) -> str:
+        """Any of the words as a whole lexeme: what ranks `kettle` above `kettlebell`."""
+        return " | ".join(f"'{word}'" for word in self.words)
+
+    @property
     def fuzzy(self) -> bool:
         return len(self.text) >= MIN_TRIGRAM_LENGTH and bool(self.trigrams)
 
@@ -184,9 +192,14 @@ def relevance(terms: SearchTerms, *, trigram: bool) -> ColumnElement[Decimal]:
     """The rank, rounded so a cursor holds it exactly (the same expression every time)."""
     if not terms.words:
         return cast(literal_column("0"), Numeric)
-    rank: ColumnElement[Any] = func.ts_rank_cd(col(Product.search_document), tsquery(terms))
+    document = col(Product.search_document)
+    exact = func.to_tsquery(_SIMPLE, terms.exact_tsquery_text)
+    rank: ColumnElement[Any] = func.ts_rank_cd(document, tsquery(terms))
+    rank = rank + func.ts_rank_cd(document, exact)
     if trigram and terms.fuzzy:
-        rank = rank + func.word_similarity(terms.text, func.lower(col(Product.name)))
+        # Strict: against whole words of the name, so a typo of "kettle" is nearer
+        # "kettle" than "kettlebell" (plain word_similarity, which matches, ties them).
+        rank = rank + func.strict_word_similarity(terms.text, func.lower(col(Product.name)))
     return func.round(cast(rank, Numeric), RANK_PLACES, type_=Numeric(asdecimal=True))
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hom.core.data_dir import env_file, find_data_dir
+
 MIN_SECRET_LENGTH = 32
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
 SMTP_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://")
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
     """Every setting of SPEC §3, plus the server's own limits."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+        env_file=env_file(), extra="ignore", populate_by_name=True, frozen=True
     )
 
     app_env: AppEnv = Field(AppEnv.DEV, alias="APP_ENV")
@@ -86,7 +88,8 @@ class Settings(BaseSettings):
     log_format: str | None = Field(None, alias="LOG_FORMAT", pattern="^(console|json)$")
     log_level: str = Field("INFO", alias="LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     debug: bool = Field(False, alias="DEBUG")
-    data_dir: Path = Field(Path("./.hom"), alias="HOM_DATA_DIR")
+    # Relative paths are read from the working directory; unset, the checkout's .hom/.
+    data_dir: Path = Field(default_factory=find_data_dir, alias="HOM_DATA_DIR")
     graphiql: bool | None = Field(None, alias="GRAPHIQL")
     max_body_bytes: int = Field(1_000_000, alias="MAX_BODY_BYTES", ge=1024)
     max_upload_bytes: int = Field(3_000_000, alias="MAX_UPLOAD_BYTES", ge=1024)
@@ -120,6 +123,11 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: Path | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")
     order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
     cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        return find_data_dir() if value == "" else value
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

