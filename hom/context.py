@@ -29,6 +29,15 @@ from hom.core.services import DatabaseFeatures, Services
 from hom.core.tokens import Claims, TokenType
 from hom.core.viewer import ANONYMOUS, Reader, Viewer
 
+# What a caller with a token we no longer accept can do about it (issue 18: a dev restart
+# or an expiry must not leave a playground failing every query with no way out).
+_WAY_OUT = (
+    "sign in again (POST /auth/login; or POST /auth/refresh with your refresh token), "
+    "or remove the Authorization header to continue signed out"
+)
+STALE_TOKEN = f"This access token is expired or no longer valid: {_WAY_OUT}"
+ENDED_SESSION = f"This session has ended: {_WAY_OUT}"
+
 LoaderT = TypeVar("LoaderT", bound=DataLoader[Any, Any])
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
@@ -146,12 +155,12 @@ class Context:
         try:
             claims = tokens.decode(self.settings, token, TokenType.ACCESS)
         except tokens.InvalidToken:
-            raise unauthenticated("Invalid or expired access token") from None
+            raise unauthenticated(STALE_TOKEN) from None
         # Redis down: the error surfaces as SERVICE_UNAVAILABLE (fail closed, and a
         # client does not take a passing outage for being signed out).
         viewer = await self.authenticate(claims)
         if viewer is None:
-            raise unauthenticated("This session has ended")
+            raise unauthenticated(ENDED_SESSION)
         self.request.state.user_id = viewer.user_id
         return viewer
 

@@ -55,7 +55,7 @@ def dev_jwt_secret(data_dir: Path) -> str:
     secret = secrets.token_urlsafe(48)
     # Readable by its owner only, never seen half-written, and the first of two processes
     # making it at once wins (link fails where the file exists): both then use one secret.
-    partial = path.with_name(f".{_SECRET_FILE}.{os.getpid()}")
+    partial = path.with_name(f".{_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(secret + "\n")

@@ -266,6 +266,32 @@ async def test_an_exact_match_ranks_above_a_typo_match(
     assert await names(session_maker, search="teapot") == ["Teapot", "Teapots"]
 
 
+@BOTH_MODES
+async def test_a_name_holding_the_word_ranks_above_one_that_only_starts_with_it(
+    session_maker: SessionMaker, category_id: int, trigram: bool
+) -> None:
+    # Made first so that the tie-break (newest id first) would put it on top.
+    await create_product(session_maker, category_id=category_id, name="Compact kettle")
+    for name in ("Folding kettlebell Nord", "Steel kettlebell 2000"):
+        await create_product(session_maker, category_id=category_id, name=name)
+    found = await names(session_maker, search="kettle", trigram=trigram)
+    assert found[0] == "Compact kettle", found
+    assert sorted(found[1:]) == ["Folding kettlebell Nord", "Steel kettlebell 2000"]
+
+
+@pytest.mark.usefixtures("trigram_on")
+async def test_a_typo_finds_the_whole_word_before_a_longer_one(
+    session_maker: SessionMaker, category_id: int
+) -> None:
+    await create_product(session_maker, category_id=category_id, name="Compact kettle")
+    await create_product(session_maker, category_id=category_id, name="Folding kettlebell Nord")
+    await create_product(session_maker, category_id=category_id, name="Электрический чайник")
+    await create_product(session_maker, category_id=category_id, name="Чайниковый набор")
+    found = await names(session_maker, search="ketle")
+    assert found == ["Compact kettle", "Folding kettlebell Nord"]
+    assert (await names(session_maker, search="чайнек"))[0] == "Электрический чайник"
+
+
 LITERAL_NAMES = [
     "Quote ' OR 1=1 -- mug",
     "Percent 100% cotton",
