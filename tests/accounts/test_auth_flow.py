@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from pydantic import SecretStr
 
+from hom.core.config import Settings
 from hom.core.db import SessionMaker
+from hom.core.tokens import TokenType, issue
 from tests.factories import PASSWORD, Tokens, create_user, login, login_tokens
 from tests.support import GraphQLClient, error_codes
 
@@ -88,3 +91,22 @@ async def test_access_token_is_not_a_refresh_token_and_back(
     tokens = await login_tokens(client, user.email)
     assert (await refresh(client, tokens.access_token)).status_code == 401
     assert error_codes(await gql(ME, token=tokens.refresh_token)) == ["UNAUTHENTICATED"]
+
+
+async def test_a_token_we_no_longer_accept_says_what_to_do(
+    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker, settings: Settings
+) -> None:
+    user = await create_user(session_maker)
+    other_secret = settings.model_copy(update={"jwt_secret": SecretStr("another-" * 8)})
+    foreign = issue(other_secret, TokenType.ACCESS, user.id or 0, "sid").token
+    answer = await gql(ME, token=foreign)
+    assert error_codes(answer) == ["UNAUTHENTICATED"]
+    assert answer["errors"][0]["message"] == (
+        "This access token is expired or no longer valid: sign in again (POST /auth/login; "
+        "or POST /auth/refresh with your refresh token), or remove the Authorization header "
+        "to continue signed out"
+    )
+    tokens = await login_tokens(client, user.email)
+    assert (await logout(client, tokens)).status_code == 204
+    ended = (await gql(ME, token=tokens.access_token))["errors"][0]["message"]
+    assert ended.startswith("This session has ended: sign in again (POST /auth/login;")
