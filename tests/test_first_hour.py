@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
 from hom.catalog.demo import CUSTOMER_PASSWORD, customer_email
 from hom.core.embedded import embedded_available
@@ -152,3 +153,27 @@ def test_a_restart_keeps_a_signed_in_session_and_an_old_database_is_named(
 
 def _extensions(answer: dict[str, Any]) -> dict[str, Any]:
     return {"extensions": answer["extensions"]} if "extensions" in answer else {}
+
+
+def test_a_command_says_in_one_line_what_it_uses_and_alembic_only_its_steps(
+    fresh_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = hom_env(APP_ENV="dev", DB_URL=fresh_db_url, REDIS_URL=redis_url)
+
+    def migrate() -> list[str]:
+        run = subprocess.run(
+            [str(HOM), "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stderr.splitlines()
+
+    database = make_url(fresh_db_url)
+    using = (
+        f"hom: using PostgreSQL at {database.host}:{database.port}/{database.database} (DB_URL)"
+        f" and Redis at {redis_url.split('://')[1]} (REDIS_URL)"
+    )
+    first = migrate()
+    assert first[0] == using
+    assert "Running upgrade  -> 0001" in first[1]
+    assert not [line for line in first if "Context impl" in line or "Will assume" in line]
+    assert migrate() == [using]  # nothing to do: nothing more said

