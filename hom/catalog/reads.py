@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.catalog import tree
 from hom.catalog.models import Category, Favorite, Product, ProductView
 from hom.core.pagination import Page, PageRequest, SortKey, pages_by_parent
 
@@ -44,8 +45,10 @@ async def categories_by_slugs(
 
 
 def product_count(category_id: ColumnElement[int], *, include_archived: bool) -> Any:
-    """Products directly in the category, archived ones only when asked (correlated)."""
-    statement = select(func.count()).where(col(Product.category_id) == category_id)
+    """Products in the category and in every category below it, archived ones only when
+    asked (correlated: the subtree is walked from the row's id, in the same statement)."""
+    in_subtree = col(Product.category_id).in_(tree.subtree_ids(category_id))
+    statement = select(func.count()).where(in_subtree)
     if not include_archived:
         statement = statement.where(col(Product.is_active))
     # Its own FROM product even inside a statement that reads the product table itself
@@ -94,11 +97,17 @@ async def product_pages_by_category_ids(
     request: PageRequest,
     include_archived: bool,
 ) -> list[Page[Product] | None]:
-    """A page of each category's products, newest first, in one statement."""
-    statement = select(Product).where(col(Product.category_id).in_(category_ids))
+    """A page of each category's products (its subcategories' included, at any depth),
+    newest first, in one statement: a product is paged under every asked category above it."""
+    subtrees = tree.subtrees(lambda id: id.in_(category_ids))
+    statement = (
+        select(Product)
+        .add_columns(subtrees.c.root_id)
+        .join(subtrees, col(Product.category_id) == subtrees.c.category_id)
+    )
     if not include_archived:
         statement = statement.where(col(Product.is_active))
     pages = await pages_by_parent(
-        session, Product, statement, col(Product.category_id), CATEGORY_PRODUCT_KEYS, request
+        session, Product, statement, subtrees.c.root_id, CATEGORY_PRODUCT_KEYS, request
     )
     return [pages.get(category_id) for category_id in category_ids]
