@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import FromClause, exists, func
+from sqlalchemy import ColumnCollection, FromClause, exists, func
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,11 +17,17 @@ from hom.catalog import tree
 from hom.catalog.models import Category, Favorite, Product, ProductView
 from hom.core.pagination import Page, PageRequest, SortKey, pages_by_parent
 
-# Newest first: what a shopper browsing a category wants to see.
-CATEGORY_PRODUCT_KEYS = [
-    SortKey(col(Product.created_at), descending=True),
-    SortKey(col(Product.id), descending=True),
-]
+
+def newest_first(products: ColumnCollection[str, Any]) -> list[SortKey]:
+    """Newest first (the id breaks ties): what a shopper browsing a category wants to see;
+    `products`: the columns of product rows (the table's, or a subquery's)."""
+    return [
+        SortKey(products.created_at, descending=True),
+        SortKey(products.id, descending=True),
+    ]
+
+
+CATEGORY_PRODUCT_KEYS = newest_first(Product.__table__.c)  # type: ignore[attr-defined]
 
 
 def _in_order(found: dict[Any, Any], ids: Sequence[Any], default: Any = None) -> list[Any]:
@@ -99,15 +106,11 @@ async def product_pages_by_category_ids(
 ) -> list[Page[Product] | None]:
     """A page of each category's products (its subcategories' included, at any depth),
     newest first, in one statement: a product is paged under every asked category above it."""
-    subtrees = tree.subtrees(lambda id: id.in_(category_ids))
-    statement = (
-        select(Product)
-        .add_columns(subtrees.c.root_id)
-        .join(subtrees, col(Product.category_id) == subtrees.c.category_id)
-    )
-    if not include_archived:
-        statement = statement.where(col(Product.is_active))
-    pages = await pages_by_parent(
-        session, Product, statement, subtrees.c.root_id, CATEGORY_PRODUCT_KEYS, request
-    )
+    visible = [] if include_archived else [col(Product.is_active).is_(True)]
+    roots = tree.subtree_pages(
+        lambda id: id.in_(category_ids), visible, CATEGORY_PRODUCT_KEYS, request
+    ).subquery()
+    keys = newest_first(roots.c)
+    statement = select(aliased(Product, roots)).add_columns(roots.c.root_id)
+    pages = await pages_by_parent(session, Product, statement, roots.c.root_id, keys, request)
     return [pages.get(category_id) for category_id in category_ids]

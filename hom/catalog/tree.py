@@ -43,20 +43,23 @@ def subtree_ids(category_id: ColumnElement[int] | int) -> Select[Any]:
     return select(tree.c.category_id)
 
 
-def in_subtree_page(
-    category_id: int,
+def subtree_pages(
+    roots: Roots,
     conditions: Sequence[ColumnElement[bool]],
     keys: Sequence[SortKey],
     request: PageRequest,
-) -> ColumnElement[bool]:
-    """`product.id IN` the page (`conditions`, `keys`, `request`) of each category of the
-    subtree: the subtree's page is among them. Each category's page is read in its own
-    index's order (`ix_product_category_id_<sort>_id`), so a page costs a few rows per
-    category, however many products the subtree or the catalog holds; a plain
-    `category_id IN (subtree)` walks the whole sort index when the subtree is sparse."""
-    subtree = subtrees(lambda id: id == category_id)
+) -> Select[Any]:
+    """(root_id, the product's columns): the page (`conditions`, `keys`, `request`) of each
+    category in each root's subtree, so each root's page is among its rows.
+
+    Each category's page is read in its own index's order
+    (`ix_product_category_id_<sort>_id`): a page costs a few rows per category, however
+    many products the subtree holds. (`category_id IN (subtree)` walks the whole sort
+    index when the subtree's products are few, or sorts every one when they are many.)
+    """
+    subtree = subtrees(roots)
     in_category = col(Product.category_id) == subtree.c.category_id
-    page = select(col(Product.id)).where(in_category, *conditions)
+    page = select(Product).where(in_category, *conditions)
     # Its own FROM product: the statement around it reads the product table too.
     each = keyset_select(page, keys, request).correlate_except(Product).lateral()
-    return col(Product.id).in_(select(each.c.id).select_from(subtree).join(each, true()))
+    return select(subtree.c.root_id, each).select_from(subtree).join(each, true())
