@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import Numeric, any_, cast, func, literal_column, not_, or_, text
+from sqlalchemy import Numeric, cast, func, literal_column, not_, or_, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
@@ -44,7 +44,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Product
-from hom.catalog.tree import subtree_pages
+from hom.catalog.tree import in_subtree
 from hom.core.errors import DomainError, ErrorCode, InvalidInput
 from hom.core.pagination import (
     EMPTY_PAGE,
@@ -288,22 +288,9 @@ def products_statement(
         *_leading_bound(keys, request),
     ]
     if filter.category_id is not None:
-        conditions.append(_in_subtree(filter.category_id, conditions, keys, request))
+        conditions.append(in_subtree(filter.category_id, conditions, keys, request))
     statement = select(Product, keys[0].column).where(*conditions)
     return keyset_select(statement, keys, request)  # type: ignore[type-var]
-
-
-def _in_subtree(
-    category_id: int,
-    conditions: Sequence[ColumnElement[bool]],
-    keys: Sequence[SortKey],
-    request: PageRequest,
-) -> ColumnElement[bool]:
-    """In the category or below it: among the pages of its subtree's categories. An array
-    (`= ANY`), not `IN (…)`: estimated small, so PostgreSQL reads those pages first rather
-    than walking the sort's whole index in search of them."""
-    pages = subtree_pages(lambda id: id == category_id, conditions, keys, request).subquery()
-    return col(Product.id) == any_(func.array(select(pages.c.id).scalar_subquery()))
 
 
 def _leading_bound(keys: Sequence[SortKey], request: PageRequest) -> list[ColumnElement[bool]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import CTE, Select, select, true
+from sqlalchemy import CTE, Select, any_, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
@@ -63,3 +63,16 @@ def subtree_pages(
     # Its own FROM product: the statement around it reads the product table too.
     each = keyset_select(page, keys, request).correlate_except(Product).lateral()
     return select(subtree.c.root_id, each).select_from(subtree).join(each, true())
+
+
+def in_subtree(
+    category_id: int,
+    conditions: Sequence[ColumnElement[bool]],
+    keys: Sequence[SortKey],
+    request: PageRequest,
+) -> ColumnElement[bool]:
+    """A product in the category or below it, among the pages of its subtree's categories
+    (`subtree_pages`). An array (`= ANY`), not `IN (…)`: estimated small, so PostgreSQL
+    reads those pages first rather than walking the sort's whole index in search of them."""
+    pages = subtree_pages(lambda id: id == category_id, conditions, keys, request).subquery()
+    return col(Product.id) == any_(func.array(select(pages.c.id).scalar_subquery()))
