@@ -47,6 +47,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Product
+from hom.catalog.tree import in_subtree
 from hom.core.errors import DomainError, ErrorCode, InvalidInput
 from hom.core.pagination import (
     EMPTY_PAGE,
@@ -90,7 +91,7 @@ class ProductSort(StrEnum):
 
 @dataclass(frozen=True)
 class ProductFilter:
-    """`category_id` is that category only (not its subcategories); prices are inclusive;
+    """`category_id` is that category and every category below it; prices are inclusive;
     `in_stock` asks the stock condition (`hom.inventory.service.in_stock_condition`)."""
 
     search: str | None = None
@@ -231,8 +232,6 @@ def filter_conditions(
     conditions: list[ColumnElement[bool]] = []
     if not filter.include_inactive:
         conditions.append(col(Product.is_active).is_(True))
-    if filter.category_id is not None:
-        conditions.append(col(Product.category_id) == filter.category_id)
     if filter.min_price is not None:
         conditions.append(col(Product.price) >= filter.min_price)
     if filter.max_price is not None:
@@ -295,10 +294,15 @@ def products_statement(
     trigram: bool,
     stock: StockCondition = in_stock_condition,
 ) -> Any:
-    """The page's SELECT: (product, first sort key) rows, one more than asked for."""
-    statement = select(Product, keys[0].column).where(
-        *filter_conditions(filter, trigram=trigram, stock=stock), *_leading_bound(keys, request)
-    )
+    """The page's SELECT: (product, first sort key) rows, one more than asked for; in a
+    category, among the pages of its subtree's categories."""
+    conditions = [
+        *filter_conditions(filter, trigram=trigram, stock=stock),
+        *_leading_bound(keys, request),
+    ]
+    if filter.category_id is not None:
+        conditions.append(in_subtree(filter.category_id, conditions, keys, request))
+    statement = select(Product, keys[0].column).where(*conditions)
     return keyset_select(statement, keys, request)  # type: ignore[type-var]
 
 

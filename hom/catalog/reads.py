@@ -7,19 +7,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import FromClause, exists, func
+from sqlalchemy import ColumnCollection, FromClause, exists, func
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.catalog import tree
 from hom.catalog.models import Category, Favorite, Product, ProductView
 from hom.core.pagination import Page, PageRequest, SortKey, pages_by_parent
 
-# Newest first: what a shopper browsing a category wants to see.
-CATEGORY_PRODUCT_KEYS = [
-    SortKey(col(Product.created_at), descending=True),
-    SortKey(col(Product.id), descending=True),
-]
+
+def newest_first(products: ColumnCollection[str, Any]) -> list[SortKey]:
+    """Newest first (the id breaks ties): what a shopper browsing a category wants to see;
+    `products`: the columns of product rows (the table's, or a subquery's)."""
+    return [
+        SortKey(products.created_at, descending=True),
+        SortKey(products.id, descending=True),
+    ]
+
+
+CATEGORY_PRODUCT_KEYS = newest_first(Product.__table__.c)  # type: ignore[attr-defined]
 
 
 def _in_order(found: dict[Any, Any], ids: Sequence[Any], default: Any = None) -> list[Any]:
@@ -44,8 +52,10 @@ async def categories_by_slugs(
 
 
 def product_count(category_id: ColumnElement[int], *, include_archived: bool) -> Any:
-    """Products directly in the category, archived ones only when asked (correlated)."""
-    statement = select(func.count()).where(col(Product.category_id) == category_id)
+    """Products in the category and in every category below it, archived ones only when
+    asked (correlated: the subtree is walked from the row's id, in the same statement)."""
+    in_subtree = col(Product.category_id).in_(tree.subtree_ids(category_id))
+    statement = select(func.count()).where(in_subtree)
     if not include_archived:
         statement = statement.where(col(Product.is_active))
     # Its own FROM product even inside a statement that reads the product table itself
@@ -94,11 +104,13 @@ async def product_pages_by_category_ids(
     request: PageRequest,
     include_archived: bool,
 ) -> list[Page[Product] | None]:
-    """A page of each category's products, newest first, in one statement."""
-    statement = select(Product).where(col(Product.category_id).in_(category_ids))
-    if not include_archived:
-        statement = statement.where(col(Product.is_active))
-    pages = await pages_by_parent(
-        session, Product, statement, col(Product.category_id), CATEGORY_PRODUCT_KEYS, request
-    )
+    """A page of each category's products (its subcategories' included, at any depth),
+    newest first, in one statement: a product is paged under every asked category above it."""
+    visible = [] if include_archived else [col(Product.is_active).is_(True)]
+    roots = tree.subtree_pages(
+        lambda id: id.in_(category_ids), visible, CATEGORY_PRODUCT_KEYS, request
+    ).subquery()
+    keys = newest_first(roots.c)
+    statement = select(aliased(Product, roots)).add_columns(roots.c.root_id)
+    pages = await pages_by_parent(session, Product, statement, roots.c.root_id, keys, request)
     return [pages.get(category_id) for category_id in category_ids]

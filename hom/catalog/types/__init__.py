@@ -63,7 +63,8 @@ class CategoryType(relay.Node):
         loader=products_by_category,
         target=lambda: ProductType,
         sort_keys=reads.CATEGORY_PRODUCT_KEYS,
-        description="The products directly in this category, newest first.",
+        description="The products in this category and in every category below it (at any "
+        "depth), newest first.",
     )
     product_count: int = computed(
         key="category_id",
@@ -71,7 +72,8 @@ class CategoryType(relay.Node):
             row.c.id, include_archived=rules.sees_archived(reader)
         ),
         default=0,
-        description="How many products are directly in this category.",
+        description="How many products are in this category and in every category below it "
+        "(at any depth); archived ones count for operators and admins only.",
     )
 
     @classmethod
@@ -197,7 +199,8 @@ class ProductFilterInput:
         "a one-letter typo in the name matches where the server has pg_trgm.",
     )
     category_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only products directly in this category."
+        default=None,
+        description="Only products in this category or in a category below it (any depth).",
     )
     min_price: Decimal | None = strawberry.field(default=None, description="Inclusive.")
     max_price: Decimal | None = strawberry.field(default=None, description="Inclusive.")
