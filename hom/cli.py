@@ -304,8 +304,7 @@ def worker(concurrency: int, metrics_port: int | None) -> None:
 def migrate(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
     with backing_services(settings_or_exit()) as settings:
-        assert settings.db_url
-        migrations.upgrade(settings.db_url, revision)
+        _migrate_or_exit(migrations.upgrade, settings, revision)
 
 
 @main.command()
@@ -313,8 +312,17 @@ def migrate(revision: str) -> None:
 def downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (`base` removes everything)."""
     with backing_services(settings_or_exit()) as settings:
-        assert settings.db_url
-        migrations.downgrade(settings.db_url, revision)
+        _migrate_or_exit(migrations.downgrade, settings, revision)
+
+
+def _migrate_or_exit(step: Callable[[str, str], None], settings: Settings, revision: str) -> None:
+    """Run `step`; a revision Alembic does not know is one line and exit code 2."""
+    assert settings.db_url
+    try:
+        step(settings.db_url, revision)
+    except migrations.RevisionError as error:
+        click.echo(f"hom: {error}", err=True)
+        sys.exit(2)
 
 
 @main.command("export-schema")

@@ -127,6 +127,22 @@ async def test_migrate_then_downgrade_base(
     assert await revisions(fresh_db_url) == set()
 
 
+@pytest.mark.parametrize("command", ["migrate", "downgrade"])
+async def test_an_unknown_revision_is_one_line_naming_it_and_the_known_ones(
+    command: str, fresh_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = hom_env(APP_ENV="dev", DB_URL=fresh_db_url, REDIS_URL=redis_url)
+    result = await asyncio.to_thread(run_hom, command, "nosuchrev", env=env, cwd=tmp_path)
+
+    (head,) = migrations.head_revisions()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "hom: Can't locate revision identified by 'nosuchrev'; "
+        f"name base or one of 0001 … {head} ({head} is the head)\n"
+    )
+    assert await revisions(fresh_db_url) == set()
+
+
 # --- `hom serve` with nothing configured ------------------------------------------------------
 
 
