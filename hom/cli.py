@@ -108,6 +108,27 @@ def prepare_database(settings: Settings, migrate: bool) -> None:
         asyncio.run(_ensure_admin(settings, settings.admin_email, password))
 
 
+def check_redis(settings: Settings) -> None:
+    """Redis away at start: in dev, one warning and serve on; elsewhere one line and exit 1."""
+    from hom.core.redis import ping_problem, redis_address
+
+    assert settings.redis_url
+    problem = asyncio.run(ping_problem(settings))
+    if problem is None:
+        return
+    where = f"Redis at {redis_address(settings.redis_url)} does not answer ({problem})"
+    fix = "start it or fix REDIS_URL"
+    if not settings.is_dev:
+        click.echo(
+            f"hom: {where}; refusing to start with APP_ENV={settings.app_env}: {fix}", err=True
+        )
+        sys.exit(1)
+    log.warning(
+        f"{where}: signing in, signed-in requests, rate limits and subscriptions fail "
+        f"until it does; {fix}"
+    )
+
+
 async def _ensure_admin(settings: Settings, email: str, password: str) -> None:
     """Create or promote the admin named by the settings (or by `hom create-admin`).
 
@@ -192,6 +213,7 @@ def serve(
     base = settings_or_exit()
     _share_dev_secret(base)
     with backing_services(base) as settings:
+        check_redis(settings)
         prepare_database(settings, migrate=not no_migrate)
         scheme = "https" if ssl_certfile else "http"
         click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
