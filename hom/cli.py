@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,8 @@ from hom.core.config import ConfigError, Settings, load_settings
 from hom.core.logging import configure_logging
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from hom.core.demo import SeedReport
     from hom.inventory.reconcile import LedgerCheck
 
@@ -206,8 +209,6 @@ def serve(
     With nothing configured in dev, runs a private PostgreSQL and Redis with
     their data under ./.hom/. Applies pending migrations first unless --no-migrate.
     """
-    import uvicorn
-
     from hom.core import listeners
 
     base = settings_or_exit()
@@ -215,33 +216,59 @@ def serve(
     with backing_services(base) as settings:
         check_redis(settings)
         prepare_database(settings, migrate=not no_migrate)
-        scheme = "https" if ssl_certfile else "http"
-        click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
         _exit_cleanly_on_sigterm()
         _metrics_for_workers(settings, workers)
-        options: dict[str, Any] = {
-            "factory": True,
-            "host": host,
-            "port": port,
-            "workers": workers,
-            "reload": reload,
-            "ssl_keyfile": ssl_keyfile,
-            "ssl_certfile": ssl_certfile,
-            "log_config": None,
-            "access_log": False,  # our middleware logs one line per request
-            "timeout_graceful_shutdown": 20,
-            "loop": fast_loop(),
-            "http": fast_http(),
-        }
-        if workers > 1 and not reload and listeners.balancing_available():
-            try:
-                reserved = listeners.reserve(host, port)
-            except OSError as error:  # as uvicorn fails on a port in use: logged, exit code 3
-                log.error(f"cannot listen on {host}:{port}: {error}")
-                sys.exit(3)
-            listeners.run_workers(uvicorn.Config("hom.app:main_app", **options), reserved)
-        else:
-            uvicorn.run("hom.app:main_app", **options)
+        config = server_config(host, port, workers, reload, ssl_keyfile, ssl_certfile)
+        sock = _listen_or_exit(config)
+        listeners.when_accepting(sock, lambda: click.echo(ready_line(settings, config, sock)))
+        listeners.run(config, sock)
+
+
+def server_config(
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    ssl_keyfile: str | None,
+    ssl_certfile: str | None,
+) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        "hom.app:main_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        ssl_keyfile=ssl_keyfile,
+        ssl_certfile=ssl_certfile,
+        log_config=None,
+        access_log=False,  # our middleware logs one line per request
+        timeout_graceful_shutdown=20,
+        loop=fast_loop(),
+        http=fast_http(),
+    )
+
+
+def _listen_or_exit(config: uvicorn.Config) -> socket.socket:
+    """The address bound, or one line saying why not and what to do, and exit code 3
+    (uvicorn's for a server that cannot start)."""
+    from hom.core import listeners
+
+    try:
+        return listeners.listen(config)
+    except OSError as error:
+        click.echo(f"hom: {listeners.cannot_listen(config.host, config.port, error)}", err=True)
+        sys.exit(3)
+
+
+def ready_line(settings: Settings, config: uvicorn.Config, sock: socket.socket) -> str:
+    """What `hom serve` says once it accepts connections: where to send GraphQL."""
+    scheme = "https" if config.is_ssl else "http"
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    where = "GraphQL and the playground" if settings.graphiql_enabled else "GraphQL"
+    return f"H.O.M is up: {where} at {scheme}://{host}:{sock.getsockname()[1]}/graphql"
 
 
 def fast_loop() -> Literal["uvloop", "asyncio"]:
