@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import getpass
 import importlib.util
 import os
 import secrets
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 import structlog
@@ -389,22 +390,43 @@ def export_schema(path: str) -> None:
 @click.option(
     "--password-stdin",
     is_flag=True,
-    required=True,
-    help="Read the password from standard input (never from the command line).",
+    help="Read the password from standard input, for scripts (on a terminal without it, "
+    "the password is asked for twice, unseen).",
 )
 def create_admin(email: str, password_stdin: bool) -> None:
     """Create an admin, or promote an existing account to admin."""
     from hom.core.errors import DomainError
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ask_password(email)
     with backing_services(settings_or_exit()) as settings:
         assert settings.db_url
         try:
             asyncio.run(_ensure_admin(settings, email, password))
         except DomainError as error:
-            click.echo(f"hom: {error.message}", err=True)
-            sys.exit(2)
+            _refuse(error.message)
     click.echo(f"admin ready: {email}")
+
+
+def ask_password(email: str) -> str:
+    """Asked twice on the terminal without echo; one line and exit code 2 for no terminal,
+    two different answers, or a password the policy refuses (checked before anything starts;
+    a password from --password-stdin is checked by the service, where an account is new)."""
+    if not sys.stdin.isatty():
+        _refuse("no terminal to ask for the password on: pipe it in with --password-stdin")
+    password = getpass.getpass(f"Password for {email}: ")
+    if getpass.getpass("The same password again: ") != password:
+        _refuse("the two passwords differ; nothing changed")
+    from hom.core.passwords import password_problem  # the accounts service's policy
+
+    problem = password_problem(password)
+    if problem:
+        _refuse(f"{problem}; nothing changed")
+    return password
+
+
+def _refuse(message: str) -> NoReturn:
+    click.echo(f"hom: {message}", err=True)
+    sys.exit(2)
 
 
 @main.command("seed-demo")
