@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import getpass
 import importlib.util
 import os
 import shutil
 import signal
+import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
 import click
@@ -26,6 +28,8 @@ from hom.core.data_dir import dev_jwt_secret
 from hom.core.logging import configure_logging
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from hom.core.demo import SeedReport
     from hom.core.embedded import EmbeddedService
     from hom.inventory.reconcile import LedgerCheck
@@ -165,6 +169,27 @@ def prepare_database(settings: Settings, migrate: bool, exit_code: int = 1) -> N
         asyncio.run(_ensure_admin(settings, settings.admin_email, password))
 
 
+def check_redis(settings: Settings) -> None:
+    """Redis away at start: in dev, one warning and serve on; elsewhere one line and exit 1."""
+    from hom.core.redis import ping_problem, redis_address
+
+    assert settings.redis_url
+    problem = asyncio.run(ping_problem(settings))
+    if problem is None:
+        return
+    where = f"Redis at {redis_address(settings.redis_url)} does not answer ({problem})"
+    fix = "start it or fix REDIS_URL"
+    if not settings.is_dev:
+        click.echo(
+            f"hom: {where}; refusing to start with APP_ENV={settings.app_env}: {fix}", err=True
+        )
+        sys.exit(1)
+    log.warning(
+        f"{where}: signing in, signed-in requests, rate limits and subscriptions fail "
+        f"until it does; {fix}"
+    )
+
+
 async def _ensure_admin(settings: Settings, email: str, password: str) -> None:
     """Create or promote the admin named by the settings (or by `hom create-admin`).
 
@@ -242,41 +267,66 @@ def serve(
     With nothing configured in dev, runs a private PostgreSQL and Redis with
     their data under ./.hom/. Applies pending migrations first unless --no-migrate.
     """
-    import uvicorn
-
     from hom.core import listeners
 
     base = settings_or_exit()
     _share_dev_secret(base)
     with backing_services(base) as settings:
+        check_redis(settings)
         prepare_database(settings, migrate=not no_migrate)
-        scheme = "https" if ssl_certfile else "http"
-        click.echo(f"H.O.M is up: GraphQL and the playground at {scheme}://{host}:{port}/graphql")
         _exit_cleanly_on_sigterm()
         _metrics_for_workers(settings, workers)
-        options: dict[str, Any] = {
-            "factory": True,
-            "host": host,
-            "port": port,
-            "workers": workers,
-            "reload": reload,
-            "ssl_keyfile": ssl_keyfile,
-            "ssl_certfile": ssl_certfile,
-            "log_config": None,
-            "access_log": False,  # our middleware logs one line per request
-            "timeout_graceful_shutdown": 20,
-            "loop": fast_loop(),
-            "http": fast_http(),
-        }
-        if workers > 1 and not reload and listeners.balancing_available():
-            try:
-                reserved = listeners.reserve(host, port)
-            except OSError as error:  # as uvicorn fails on a port in use: logged, exit code 3
-                log.error(f"cannot listen on {host}:{port}: {error}")
-                sys.exit(3)
-            listeners.run_workers(uvicorn.Config("hom.app:main_app", **options), reserved)
-        else:
-            uvicorn.run("hom.app:main_app", **options)
+        config = server_config(host, port, workers, reload, ssl_keyfile, ssl_certfile)
+        sock = _listen_or_exit(config)
+        listeners.when_accepting(sock, lambda: click.echo(ready_line(settings, config, sock)))
+        listeners.run(config, sock)
+
+
+def server_config(
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    ssl_keyfile: str | None,
+    ssl_certfile: str | None,
+) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        "hom.app:main_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        ssl_keyfile=ssl_keyfile,
+        ssl_certfile=ssl_certfile,
+        log_config=None,
+        access_log=False,  # our middleware logs one line per request
+        timeout_graceful_shutdown=20,
+        loop=fast_loop(),
+        http=fast_http(),
+    )
+
+
+def _listen_or_exit(config: uvicorn.Config) -> socket.socket:
+    """The address bound, or one line saying why not and what to do, and exit code 3
+    (uvicorn's for a server that cannot start)."""
+    from hom.core import listeners
+
+    try:
+        return listeners.listen(config)
+    except OSError as error:
+        click.echo(f"hom: {listeners.cannot_listen(config.host, config.port, error)}", err=True)
+        sys.exit(3)
+
+
+def ready_line(settings: Settings, config: uvicorn.Config, sock: socket.socket) -> str:
+    """What `hom serve` says once it accepts connections: where to send GraphQL."""
+    scheme = "https" if config.is_ssl else "http"
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    where = "GraphQL and the playground" if settings.graphiql_enabled else "GraphQL"
+    return f"H.O.M is up: {where} at {scheme}://{host}:{sock.getsockname()[1]}/graphql"
 
 
 def fast_loop() -> Literal["uvloop", "asyncio"]:
@@ -361,8 +411,7 @@ def worker(concurrency: int, metrics_port: int | None) -> None:
 def migrate(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
     with backing_services(settings_or_exit()) as settings:
-        assert settings.db_url
-        migrations.upgrade(settings.db_url, revision)
+        _migrate_or_exit(migrations.upgrade, settings, revision)
 
 
 @main.command()
@@ -370,8 +419,17 @@ def migrate(revision: str) -> None:
 def downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (`base` removes everything)."""
     with backing_services(settings_or_exit()) as settings:
-        assert settings.db_url
-        migrations.downgrade(settings.db_url, revision)
+        _migrate_or_exit(migrations.downgrade, settings, revision)
+
+
+def _migrate_or_exit(step: Callable[[str, str], None], settings: Settings, revision: str) -> None:
+    """Run `step`; a revision Alembic does not know is one line and exit code 2."""
+    assert settings.db_url
+    try:
+        step(settings.db_url, revision)
+    except migrations.RevisionError as error:
+        click.echo(f"hom: {error}", err=True)
+        sys.exit(2)
 
 
 @main.command("export-schema")
@@ -389,22 +447,43 @@ def export_schema(path: str) -> None:
 @click.option(
     "--password-stdin",
     is_flag=True,
-    required=True,
-    help="Read the password from standard input (never from the command line).",
+    help="Read the password from standard input, for scripts (on a terminal without it, "
+    "the password is asked for twice, unseen).",
 )
 def create_admin(email: str, password_stdin: bool) -> None:
     """Create an admin, or promote an existing account to admin."""
     from hom.core.errors import DomainError
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ask_password(email)
     with backing_services(settings_or_exit()) as settings:
         assert settings.db_url
         try:
             asyncio.run(_ensure_admin(settings, email, password))
         except DomainError as error:
-            click.echo(f"hom: {error.message}", err=True)
-            sys.exit(2)
+            _refuse(error.message)
     click.echo(f"admin ready: {email}")
+
+
+def ask_password(email: str) -> str:
+    """Asked twice on the terminal without echo; one line and exit code 2 for no terminal,
+    two different answers, or a password the policy refuses (checked before anything starts;
+    a password from --password-stdin is checked by the service, where an account is new)."""
+    if not sys.stdin.isatty():
+        _refuse("no terminal to ask for the password on: pipe it in with --password-stdin")
+    password = getpass.getpass(f"Password for {email}: ")
+    if getpass.getpass("The same password again: ") != password:
+        _refuse("the two passwords differ; nothing changed")
+    from hom.core.passwords import password_problem  # the accounts service's policy
+
+    problem = password_problem(password)
+    if problem:
+        _refuse(f"{problem}; nothing changed")
+    return password
+
+
+def _refuse(message: str) -> NoReturn:
+    click.echo(f"hom: {message}", err=True)
+    sys.exit(2)
 
 
 @main.command("seed-demo")

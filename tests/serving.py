@@ -42,18 +42,36 @@ def free_port() -> int:
     return port
 
 
-def wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+Ready = Callable[[str], bool]
+
+
+def healthy(base_url: str) -> bool:
+    """/health answers ok for every check."""
+    response = httpx.get(f"{base_url}/health", timeout=2)
+    return response.status_code == 200 and set(response.json()["checks"].values()) == {"ok"}
+
+
+def answering(base_url: str) -> bool:
+    """The smallest GraphQL query answers (whatever /health says)."""
+    response = httpx.post(f"{base_url}/graphql", json={"query": "{ serverInfo { version } }"})
+    return response.status_code == 200
+
+
+def wait_until_ready(
+    server: subprocess.Popen[bytes], base_url: str, log: Path, ready: Ready = healthy
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
     while time.monotonic() < deadline:
         assert server.poll() is None, f"hom serve exited early:\n{log.read_text()}"
         with contextlib.suppress(httpx.TransportError):
-            response = httpx.get(f"{base_url}/health", timeout=2)
-            last = f"{response.status_code} {response.text}"
-            if response.status_code == 200 and set(response.json()["checks"].values()) == {"ok"}:
+            if ready(base_url):
                 return
         time.sleep(0.1)
-    pytest.fail(f"/health not ok after {START_TIMEOUT}s ({last}):\n{log.read_text()}")
+    pytest.fail(f"not {ready.__name__} after {START_TIMEOUT}s:\n{log.read_text()}")
+
+
+def wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    wait_until_ready(server, base_url, log, healthy)
 
 
 @dataclass
@@ -69,8 +87,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(directory: Path, *args: str, env: dict[str, str]) -> Iterator[Served]:
-    """`hom serve --port <free> *args` in its own process group, killed whatever happens."""
+def served(
+    directory: Path, *args: str, env: dict[str, str], ready: Ready = healthy
+) -> Iterator[Served]:
+    """`hom serve --port <free> *args` in its own process group, killed whatever happens;
+    yielded once `ready`."""
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
     log = directory / f"serve-{port}.log"
@@ -85,7 +106,7 @@ def served(directory: Path, *args: str, env: dict[str, str]) -> Iterator[Served]
         )
     try:
         base_url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(process, base_url, log)
+        wait_until_ready(process, base_url, log, ready)
         yield Served(base_url, process, log)
     finally:
         stop_group(process)

@@ -22,7 +22,15 @@ from hom.core import migrations
 from hom.core.db import connect_once
 from hom.schema import sdl
 from tests.conftest import TEST_SECRET
-from tests.serving import HOM, free_port, hom_env, stop_group, wait_until_healthy
+from tests.serving import (
+    HOM,
+    answering,
+    free_port,
+    hom_env,
+    served,
+    stop_group,
+    wait_until_healthy,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_TIMEOUT = 15.0
@@ -113,6 +121,50 @@ async def test_serve_without_migrating_refuses_an_unmigrated_database(
     assert await revisions(fresh_db_url) == set(), "--no-migrate must not migrate"
 
 
+AWAY = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_serve_in_dev_warns_in_one_line_that_redis_is_away_and_serves(
+    db_url: str, tmp_path: Path
+) -> None:
+    env = {"APP_ENV": "dev", "DB_URL": db_url, "REDIS_URL": AWAY, "JWT_SECRET": TEST_SECRET}
+    with served(
+        tmp_path, "--no-migrate", env={**env, "LOG_LEVEL": "WARNING"}, ready=answering
+    ) as server:
+        answer = httpx.post(
+            f"{server.base_url}/graphql", json={"query": "{ serverInfo { version } }"}
+        )
+        assert answer.json()["data"] == {"serverInfo": {"version": version("hom")}}
+    assert "Traceback" not in log_of(tmp_path)
+    warnings = [line for line in log_of(tmp_path).splitlines() if "Redis" in line]
+    assert len(warnings) == 1, log_of(tmp_path)
+    assert (
+        "Redis at 127.0.0.1:1 does not answer (Connection refused): signing in, signed-in "
+        "requests, rate limits and subscriptions fail until it does; start it or fix REDIS_URL"
+    ) in warnings[0]
+
+
+def log_of(directory: Path) -> str:
+    (log,) = directory.glob("serve-*.log")
+    return log.read_text()
+
+
+@pytest.mark.parametrize("app_env", ["staging", "prod"])
+async def test_serve_outside_dev_refuses_to_start_without_redis(
+    app_env: str, db_url: str, tmp_path: Path
+) -> None:
+    env = hom_env(
+        APP_ENV=app_env, DB_URL=db_url, REDIS_URL=AWAY, JWT_SECRET=TEST_SECRET, LOG_LEVEL="WARNING"
+    )
+    result = await asyncio.to_thread(run_hom, "serve", "--port", "1", env=env, cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "hom: Redis at 127.0.0.1:1 does not answer (Connection refused); refusing to start "
+        f"with APP_ENV={app_env}: start it or fix REDIS_URL\n"
+    )
+
+
 async def test_migrate_then_downgrade_base(
     fresh_db_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -124,6 +176,22 @@ async def test_migrate_then_downgrade_base(
 
     result = await asyncio.to_thread(run_hom, "downgrade", "base", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert await revisions(fresh_db_url) == set()
+
+
+@pytest.mark.parametrize("command", ["migrate", "downgrade"])
+async def test_an_unknown_revision_is_one_line_naming_it_and_the_known_ones(
+    command: str, fresh_db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = hom_env(APP_ENV="dev", DB_URL=fresh_db_url, REDIS_URL=redis_url)
+    result = await asyncio.to_thread(run_hom, command, "nosuchrev", env=env, cwd=tmp_path)
+
+    (head,) = migrations.head_revisions()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "hom: Can't locate revision identified by 'nosuchrev'; "
+        f"name base or one of 0001 … {head} ({head} is the head)\n"
+    )
     assert await revisions(fresh_db_url) == set()
 
 

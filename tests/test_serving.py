@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import signal
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -22,12 +26,14 @@ from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, create_user
 from tests.serving import (
     HOM,
+    START_TIMEOUT,
     Served,
     hom_env,
     per_worker,
     refuses_connections,
     scrape,
     served,
+    stop_group,
     total,
     until,
 )
@@ -158,20 +164,69 @@ async def settled_counts(data_dir: Path) -> dict[str, float]:
     return counts
 
 
-def test_workers_refuse_a_port_in_use_at_start(tmp_path: Path, serve_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_one_line_and_exit_code_3(
+    tmp_path: Path, serve_env: dict[str, str], workers: str
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [str(HOM), "serve", "--no-migrate", "--workers", "2", "--port", str(port)],
+            [str(HOM), "serve", "--no-migrate", "--workers", workers, "--port", str(port)],
             env=hom_env(HOM_DATA_DIR=str(tmp_path / "data"), **serve_env),
             cwd=tmp_path,
             capture_output=True,
+            text=True,
             timeout=120,
         )
-    assert done.returncode == 3, done
-    assert f"cannot listen on 127.0.0.1:{port}" in done.stdout.decode() + done.stderr.decode()
+    assert (done.returncode, done.stdout) == (3, ""), done
+    assert done.stderr == (
+        f"hom: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "stop what listens there or choose another port with --port\n"
+    )
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_ready_line_comes_once_and_names_an_address_that_answers(
+    tmp_path: Path, serve_env: dict[str, str], workers: str
+) -> None:
+    """With --port 0 the port is known only once bound: the line names the one chosen,
+    and it answers as soon as the line is out."""
+    stdout = tmp_path / "stdout"
+    with stdout.open("wb") as output:
+        process = subprocess.Popen(
+            [str(HOM), "serve", "--no-migrate", "--workers", workers, "--port", "0"],
+            env=hom_env(HOM_DATA_DIR=str(tmp_path / "data"), **serve_env),
+            cwd=tmp_path,
+            stdout=output,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        line = first_line(process, stdout)
+        url = line.removeprefix("H.O.M is up: GraphQL and the playground at ")
+        assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*/graphql", url), line
+        answer = httpx.post(url, json=SERVER_INFO)
+        assert answer.json()["data"] == {"serverInfo": {"version": version("hom")}}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        stop_group(process)
+    assert stdout.read_text() == line + "\n"
+
+
+SERVER_INFO = {"query": "{ serverInfo { version } }"}
+
+
+def first_line(process: subprocess.Popen[bytes], path: Path) -> str:
+    """The first line the process writes to `path` (failing if it exits first)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while "\n" not in (text := path.read_text()):
+        assert process.poll() is None, f"exited with {process.returncode} before a line"
+        assert time.monotonic() < deadline, f"no line after {START_TIMEOUT}s"
+        time.sleep(0.05)
+    return text.split("\n", 1)[0]
 
 
 REGISTER = "mutation ($i: RegisterInput!) { register(input: $i) { user { id } errors { code } } }"

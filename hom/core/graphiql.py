@@ -4,6 +4,10 @@ The page is Strawberry's own, with two changes: the files it loads from unpkg co
 GRAPHIQL_ASSETS_PATH instead (the package ships them in vendor/graphiql/, refreshed by
 tools/graphiql/refresh.py; the browser still checks Strawberry's integrity hashes), and
 the editor opens on H.O.M's welcome document instead of GraphiQL's generic one.
+
+The welcome names this server's address (for `curl …/auth/login`): the page fills in the
+origin the browser loaded it from, so the page itself stays one static text whose inline
+script the Caddyfile's CSP pins by hash, whatever the address.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from strawberry.http.ides import get_graphql_ide_html
 GRAPHIQL_ASSETS_PATH = "/graphiql-assets"
 ASSETS_DIR = Path(__file__).parent / "vendor" / "graphiql"
 WELCOME_FILE = Path(__file__).with_name("graphiql_welcome.graphql")
+ORIGIN_MARK = "{{origin}}"  # in WELCOME_FILE: the page puts `location.origin` there
 CDN_PREFIX = "https://unpkg.com/"
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -94,16 +99,22 @@ def pinned_assets(html: str) -> list[Asset]:
     return assets
 
 
-def welcome_document() -> str:
-    """The GraphQL document the playground opens on: H.O.M's welcome and a first query."""
+def welcome_document(origin: str) -> str:
+    """The GraphQL document the playground opens on when loaded from `origin`
+    (`http://127.0.0.1:8000`): H.O.M's welcome and a first query."""
+    return _welcome_template().replace(ORIGIN_MARK, origin)
+
+
+def _welcome_template() -> str:
     return WELCOME_FILE.read_text(encoding="utf-8")
 
 
 def _with_welcome(html: str) -> str:
-    """Replace GraphiQL's generic example document with ours."""
+    """Replace GraphiQL's generic example document with ours, completed in the browser."""
     # A JSON string is a JS string literal; "<" escaped so no "</script>" can end the tag.
-    literal = json.dumps(welcome_document()).replace("<", "\\u003c")
-    html, count = _EXAMPLE_QUERY.subn(lambda match: f"{match[1]}{literal};", html)
+    literal = json.dumps(_welcome_template()).replace("<", "\\u003c")
+    filled = f"{literal}.replaceAll({json.dumps(ORIGIN_MARK)}, window.location.origin)"
+    html, count = _EXAMPLE_QUERY.subn(lambda match: f"{match[1]}{filled};", html)
     if count != 1:
         raise PlaygroundError("GraphiQL page has no `const EXAMPLE_QUERY = `…`;` to replace")
     return html

@@ -30,7 +30,11 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 HTTP_REQUESTS = BatchedCounter(
     Counter(
         "hom_http_requests_total",
-        "HTTP requests by route and status",
+        "HTTP requests by route and status. A websocket (method WS) counts when it ends: "
+        "101 when it ends normally (a close 1000/1001, or the client leaving); a "
+        "graphql-transport-ws close for the client's fault as that code less 4000 (4400 "
+        "malformed message -> 400, 4401 subscribe before init -> 401, 4403 refused -> 403, "
+        "4406 unknown subprotocol -> 406, 4429 -> 429); 500 when the server failed (1011)",
         ["method", "route", "status"],
     )
 )

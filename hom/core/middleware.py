@@ -77,6 +77,45 @@ class _Response:
         await self.send(message)
 
 
+# A websocket's status in metrics and logs (see HTTP_REQUESTS' help): a normal end is 101,
+# the handshake's own status; graphql-transport-ws closes for a client's fault with 4400-4499
+# (4400 bad message, 4401 not initialised, 4403 refused, 4406 subprotocol, 4429 …), counted
+# as that status less 4000; a server's failure is a 5xx.
+_NORMAL_CLOSES = frozenset({1000, 1001})
+_CLOSE_STATUSES = {1002: 400, 1003: 400, 1007: 400, 1008: 403, 1009: 413, 1012: 503, 1013: 503}
+
+
+def websocket_status(close_code: int | None) -> int:
+    """The HTTP status a websocket's end stands for; None: the client ended it."""
+    if close_code is None or close_code in _NORMAL_CLOSES:
+        return 101
+    if 4400 <= close_code < 4600:
+        return close_code - 4000
+    return _CLOSE_STATUSES.get(close_code, 500)
+
+
+class _WebSocketEnd:
+    """A websocket's `send`, noting how it ended: 500 until the app accepts it or refuses it
+    (an app that raises leaves it so)."""
+
+    __slots__ = ("request_id", "send", "status")
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self.send = send
+        self.request_id = request_id.encode()
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.status = websocket_status(None)
+        elif kind == "websocket.close":
+            self.status = websocket_status(message.get("code", 1000))
+        elif kind == "websocket.http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class RequestContextMiddleware:
     """Binds `request_id`, echoes it in the response, logs and measures every request."""
 
@@ -91,7 +130,9 @@ class RequestContextMiddleware:
         request_id = request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         bind_request_id(request_id)
-        response = _Response(send, request_id)
+        response = (
+            _Response(send, request_id) if kind == "http" else _WebSocketEnd(send, request_id)
+        )
         started = time.perf_counter()
         if kind == "http":  # a websocket is not a request in progress
             HTTP_IN_PROGRESS.inc()
@@ -100,12 +141,18 @@ class RequestContextMiddleware:
                 await self._traced(scope, receive, response)
             else:
                 await self.app(scope, receive, response)
+        except Exception:
+            if kind == "websocket":  # failed after its accept: a server error all the same
+                response.status = websocket_status(1011)
+            raise
         finally:
             if kind == "http":
                 HTTP_IN_PROGRESS.dec()
             record(scope, response.status, time.perf_counter() - started)
 
-    async def _traced(self, scope: Scope, receive: Receive, response: _Response) -> None:
+    async def _traced(
+        self, scope: Scope, receive: Receive, response: _Response | _WebSocketEnd
+    ) -> None:
         with span("HTTP", headers=Headers(scope=scope), server=True) as current:
             try:
                 await self.app(scope, receive, response)

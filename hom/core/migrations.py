@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +24,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 # Created only where the server offers their extension (pg_trgm, SPEC §1): the models
 # do not declare them, and comparing models with the database leaves them out.
 OPTIONAL_INDEXES = frozenset({"ix_product_name_trgm"})
+_PLAIN_NAME = re.compile(r"\w+")
 
 
 def include_object(
@@ -37,19 +42,56 @@ def alembic_config(db_url: str) -> Config:
     return config
 
 
+class RevisionError(Exception):
+    """Alembic refused the revision asked for; the message is one line saying what to do."""
+
+
 def upgrade(db_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(db_url), revision)
+    with _explained():
+        _refuse_unknown(revision)
+        command.upgrade(alembic_config(db_url), revision)
 
 
 def downgrade(db_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(db_url), revision)
+    with _explained():
+        _refuse_unknown(revision)
+        command.downgrade(alembic_config(db_url), revision)
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """Alembic's refusal of a revision, as one line that also says what to name instead."""
+    try:
+        yield
+    except CommandError as error:
+        raise RevisionError(f"{error}; {known_revisions()}") from None
+
+
+def _refuse_unknown(revision: str) -> None:
+    """A plain name that no script has is refused before Alembic connects (and logs). The
+    relative forms (`-1`, `+2`, `rev@head`) need the database: Alembic checks them."""
+    if _PLAIN_NAME.fullmatch(revision):
+        _scripts().get_revisions(revision)
+
+
+def known_revisions() -> str:
+    """What one may name instead: `name base or one of 0001 … 0009 (0009 is the head)`."""
+    oldest_first = [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+    span = " … ".join(dict.fromkeys([oldest_first[0], oldest_first[-1]]))
+    heads = ", ".join(sorted(head_revisions()))
+    return f"name base or one of {span} ({heads} is the head)"
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read from disk once (health probes ask for the head often)."""
+    return ScriptDirectory(str(MIGRATIONS_DIR))
 
 
 @lru_cache(maxsize=1)
 def head_revisions() -> frozenset[str]:
-    """The revisions the code expects; read from disk once (health probes ask often)."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return frozenset(script.get_heads())
+    """The revisions the code expects."""
+    return frozenset(_scripts().get_heads())
 
 
 @dataclass(frozen=True)

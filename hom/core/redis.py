@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 from hom.core.config import Settings
 
@@ -38,6 +40,36 @@ def create_redis(
         retry=_reconnect_once(),
         client_name=client_name,
     )
+
+
+async def ping_problem(settings: Settings) -> str | None:
+    """Why Redis does not answer a PING (words that hold no password), or None."""
+    client = create_redis(settings)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        return _reason(error)
+    finally:
+        await client.aclose()
+    return None
+
+
+def _reason(error: BaseException) -> str:
+    """The system's words for a failed connect ("Connection refused"), else redis-py's."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno:
+            return os.strerror(cause.errno)
+        cause = cause.__cause__ or cause.__context__
+    return str(error) or type(error).__name__
+
+
+def redis_address(url: str) -> str:
+    """Where a Redis URL points (host:port, or a socket's path), never its password."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return parts.path
+    return f"{parts.hostname}:{parts.port or 6379}"
 
 
 def _reconnect_once() -> Retry:

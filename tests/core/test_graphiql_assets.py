@@ -150,10 +150,12 @@ async def test_page_opens_on_the_hom_welcome(client: httpx.AsyncClient) -> None:
     page = (await client.get("/graphql", headers=HTML)).text
     assert "Welcome to GraphiQL" not in page
     assert "Welcome to H.O.M" in page  # the browser test reads the whole of it in the editor
+    assert ":8000" not in page, "the page fills in the address it was loaded from"
 
 
 async def test_welcome_explains_signing_in_and_its_query_runs(gql: GraphQLClient) -> None:
-    welcome = welcome_document()
+    welcome = welcome_document("https://api.example.com")
+    assert "https://api.example.com/auth/login" in welcome
     for needle in ("H.O.M", "POST /auth/login", "username", "password", "access_token"):
         assert needle in welcome
     assert '{"Authorization": "Bearer <access_token>"}' in welcome

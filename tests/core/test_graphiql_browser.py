@@ -186,7 +186,8 @@ def test_graphiql_welcomes_and_runs_queries_offline(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    expected = httpx.post(f"{server_url}/graphql", json={"query": welcome_document()}).json()
+    query = welcome_document(server_url)
+    expected = httpx.post(f"{server_url}/graphql", json={"query": query}).json()
     email, token = register_and_sign_in(server_url)
     traffic = Traffic()
 
@@ -215,7 +216,8 @@ def test_graphiql_welcomes_and_runs_queries_offline(
         finally:
             browser.close()
 
-    assert welcome == welcome_document()
+    assert welcome == welcome_document(server_url)
+    assert f"        {server_url}/auth/login\n" in welcome, "the address the browser used"
     assert first == expected
     assert me["data"] == {"me": {"email": email}}
     assert traffic.foreign == [], "the playground tried to reach another host"

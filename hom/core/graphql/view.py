@@ -19,6 +19,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message as TransportMessage,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from hom.core.config import Settings
@@ -87,7 +90,19 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class LimitedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
-    """graphql-transport-ws whose operations-per-connection limit is a coded error."""
+    """graphql-transport-ws whose operations-per-connection limit is a coded error, and whose
+    malformed messages are all protocol errors (4400)."""
+
+    async def handle_message(self, message: TransportMessage) -> None:
+        """Strawberry reads any JSON as an object: a list, or a subscribe whose payload is
+        not an object, crashed the connection (1011, a traceback) instead."""
+        malformed = not isinstance(message, dict) or (
+            message.get("type") == "subscribe" and not isinstance(message.get("payload"), dict)
+        )
+        if malformed:
+            await self.handle_invalid_message("Failed to parse message")
+            return
+        await super().handle_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection
