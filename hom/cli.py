@@ -450,13 +450,18 @@ def export_schema(path: str) -> None:
     help="Read the password from standard input, for scripts (on a terminal without it, "
     "the password is asked for twice, unseen).",
 )
-def create_admin(email: str, password_stdin: bool) -> None:
-    """Create an admin, or promote an existing account to admin."""
+@click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
+def create_admin(email: str, password_stdin: bool, no_migrate: bool) -> None:
+    """Create an admin, or promote an existing account to admin.
+
+    Applies pending migrations first unless --no-migrate (like `hom serve`), so it works
+    on a database nothing has run on yet.
+    """
     from hom.core.errors import DomainError
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ask_password(email)
     with backing_services(settings_or_exit()) as settings:
-        assert settings.db_url
+        prepare_database(settings, migrate=not no_migrate, exit_code=2)
         try:
             asyncio.run(_ensure_admin(settings, email, password))
         except DomainError as error:

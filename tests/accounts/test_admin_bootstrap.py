@@ -12,11 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from hom import cli
 from hom.accounts import service
+from hom.core import migrations
 from hom.core.config import Settings
-from hom.core.db import SessionMaker
+from hom.core.db import SessionMaker, connect_once
 from hom.core.roles import Role
 from tests.conftest import TEST_SECRET
 from tests.factories import create_user, login, login_tokens, unique_email
@@ -110,6 +112,20 @@ async def test_create_admin_refuses_a_short_password(
     assert done.returncode == 2
     assert "at least 8" in done.stderr
     assert await role_of(session_maker, email) is None
+
+
+async def test_create_admin_migrates_a_database_nothing_has_run_on(
+    fresh_db_url: str, redis_url: str
+) -> None:
+    done = await asyncio.to_thread(
+        create_admin, fresh_db_url, redis_url, "first@example.com", "first admin 1"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "admin ready: first@example.com\n"
+    async with connect_once(fresh_db_url) as connection:
+        assert await migrations.current_revisions(connection) == migrations.head_revisions()
+        role = "SELECT role FROM user_account WHERE email = 'first@example.com'"
+        assert (await connection.execute(text(role))).scalar_one() == "ADMIN"
 
 
 # --- `hom create-admin` on a terminal: asked twice, unseen ---------------------------------
