@@ -52,6 +52,7 @@ from hom.core.pagination import (
     PageRequest,
     SortKey,
     keyset_select,
+    page_direction,
     page_request,
     read_keys,
 )
@@ -314,6 +315,7 @@ def client_products_query(
     """`products_query` for a client's arguments: `first`/`after` or `last`/`before`
     checked (InvalidInput), and cursors bound to their listing, so one from another sort
     or search is refused, not misread."""
+    page_direction(first, after, last, before)  # a mix is refused before any cursor is read
     scope = cursor_scope(sort, filter, trigram=trigram)
     keys = product_sort_keys(sort, filter=filter, trigram=trigram)
     request = page_request(

@@ -114,7 +114,7 @@ def page_request(
 ) -> PageRequest:
     """Check the client's arguments; a bad one is BAD_USER_INPUT, never a silent clamp.
     `first`/`after` page forward, `last`/`before` backward; one direction per request."""
-    backward = _direction(first, after, last, before)
+    backward = page_direction(first, after, last, before)
     size_name, size = ("last", last) if backward else ("first", first)
     size = DEFAULT_PAGE_SIZE if size is None else size
     if size < 0 or size > MAX_PAGE_SIZE:
@@ -124,7 +124,9 @@ def page_request(
     return PageRequest(first=size, after=position, backward=backward)
 
 
-def _direction(first: int | None, after: str | None, last: int | None, before: str | None) -> bool:
+def page_direction(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> bool:
     """Whether the arguments page backward; refuses a mix of the two directions."""
     if first is not None and last is not None:
         raise InvalidInput("Give `first` or `last`, not both", "last")
