@@ -41,7 +41,8 @@ def avatar_url_sql(user: FromClause) -> ColumnElement[str | None]:
     name="Person",
     description=(
         "Someone's public face: what other objects show of the people they point at "
-        "(an owner, a staff member). Its id names the same account as a User id."
+        "(an owner, a staff member), for everyone, also through `node(id:)`. Its id names "
+        "the same account as a User id."
     ),
 )
 class PersonType(relay.Node):
