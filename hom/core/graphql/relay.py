@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -43,7 +43,7 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: Page[Any], nodes: list[NodeT | None], **more: Any) -> Any:
+    def from_page(cls, page: Page[Any], nodes: list[NodeT | None], **more: Any) -> Self:
         """Wrap converted nodes (in page order) with their cursors; None nodes are left out."""
         pairs = zip(page.cursors, nodes, strict=True)
         edges = [Edge(cursor=cursor, node=node) for cursor, node in pairs if node is not None]
