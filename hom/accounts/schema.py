@@ -41,10 +41,10 @@ from hom.core.graphql import compiled
 from hom.core.graphql.cost import estimate
 from hom.core.graphql.payloads import UserError, mutate
 from hom.core.graphql.permissions import IsAdmin, IsAuthenticated, Public, require_viewer
-from hom.core.graphql.relations import present_one, present_page
+from hom.core.graphql.reading import read_page
+from hom.core.graphql.relations import present_one
 from hom.core.graphql.relay import Connection
 from hom.core.graphql.visibility import present, present_all
-from hom.core.pagination import page_request
 from hom.core.rate_limit import RateLimiter
 from hom.core.viewer import Reader
 
@@ -104,15 +104,20 @@ class AccountsQuery:
         filter: UserFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[UserType]:
-        request = page_request(first, after, service.USER_KEYS)
         criteria = filter or UserFilter()
         filters = service.UserFilter(
             role=criteria.role, is_active=criteria.is_active, search=criteria.search
         )
-        async with info.context.db.session() as session:
-            page = await service.list_users(session, filters=filters, request=request)
-        connection: Connection[UserType] = await present_page(info, UserType, page)
+        connection: Connection[UserType] = await read_page(
+            info,
+            UserType,
+            service.USER_KEYS,
+            (first, after, last, before),
+            lambda s, request: service.list_users(s, filters=filters, request=request),
+        )
         return connection
 
     @strawberry.field(

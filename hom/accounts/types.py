@@ -10,13 +10,11 @@ import strawberry
 from sqlalchemy import FromClause, String, case, literal
 from sqlalchemy.sql.elements import ColumnElement
 from strawberry import relay
-from strawberry.relay import to_base64
 
 from hom.accounts.loaders import user_by_id
 from hom.accounts.models import User
 from hom.accounts.rules import OWN_ACCOUNT, OWN_SESSION, PEOPLE
 from hom.accounts.sessions import SessionInfo
-from hom.core.graphql.compiled.objects import node_id
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import derived, nodes_by_id, to_one
 from hom.core.graphql.relay import decode_id
@@ -43,18 +41,15 @@ def avatar_url_sql(user: FromClause) -> ColumnElement[str | None]:
     name="Person",
     description=(
         "Someone's public face: what other objects show of the people they point at "
-        "(an owner, a staff member). Its id names the same account as a User id."
+        "(an owner, a staff member), for everyone, also through `node(id:)`. Its id names "
+        "the same account as a User id."
     ),
 )
-class PersonType:
-    id: strawberry.ID = derived(
-        python=lambda person: strawberry.ID(to_base64("Person", str(person.user_id))),
-        sql=lambda user, _: node_id("Person", user.c.id),
-    )
+class PersonType(relay.Node):
+    user_id: relay.NodeID[int]
     full_name: str
     avatar: strawberry.Private[str | None]
     avatar_url: str | None = derived(python=avatar_url, sql=lambda user, _: avatar_url_sql(user))
-    user_id: strawberry.Private[int]
     account: UserType | None = to_one(
         key="user_id",
         column="id",
@@ -66,6 +61,12 @@ class PersonType:
     def from_model(cls, user: User) -> PersonType:
         assert user.id is not None
         return cls(full_name=user.full_name, avatar=user.avatar, user_id=user.id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PersonType | None]:
+        return await nodes_by_id(info, cls, user_by_id, node_ids)
 
 
 PERSON_ID_TYPES = ("User", "Person")

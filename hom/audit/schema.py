@@ -8,9 +8,8 @@ from hom.accounts.types import user_id_of
 from hom.audit import service
 from hom.audit.types import AuditEntryType, AuditFilter
 from hom.core.graphql.permissions import IsAdmin
-from hom.core.graphql.relations import present_page
+from hom.core.graphql.reading import read_page
 from hom.core.graphql.relay import Connection
-from hom.core.pagination import page_request
 
 
 def _filters(criteria: AuditFilter | None) -> service.AuditFilter:
@@ -39,9 +38,15 @@ class AuditQuery:
         filter: AuditFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[AuditEntryType]:
-        request = page_request(first, after, service.AUDIT_KEYS)
-        async with info.context.db.session() as session:
-            page = await service.list_entries(session, filters=_filters(filter), request=request)
-        connection: Connection[AuditEntryType] = await present_page(info, AuditEntryType, page)
+        filters = _filters(filter)
+        connection: Connection[AuditEntryType] = await read_page(
+            info,
+            AuditEntryType,
+            service.AUDIT_KEYS,
+            (first, after, last, before),
+            lambda s, request: service.list_entries(s, filters=filters, request=request),
+        )
         return connection

@@ -29,8 +29,11 @@ from hom.core.pagination import (
     PageRequest,
     SortKey,
     after_condition,
+    count_rows,
     keyset_select,
     make_page,
+    order_by_keys,
+    read_keys,
 )
 
 MAX_NAME_LENGTH = 120
@@ -160,9 +163,18 @@ async def list_collections(
     session: AsyncSession, *, owner_id: int, request: PageRequest
 ) -> Page[Collection]:
     """The owner's collections, newest first."""
-    statement = select(Collection).where(col(Collection.owner_id) == owner_id)
+    statement = collections_listing(owner_id)
     rows = (await session.exec(keyset_select(statement, COLLECTION_KEYS, request))).all()
     return make_page(rows, request, lambda collection: (collection.id,))
+
+
+def collections_listing(owner_id: int) -> Any:
+    return select(Collection).where(col(Collection.owner_id) == owner_id)
+
+
+async def count_collections(session: AsyncSession, *, owner_id: int) -> int:
+    """How many collections `list_collections` pages through."""
+    return await count_rows(session, collections_listing(owner_id))
 
 
 async def collection_products(
@@ -184,19 +196,12 @@ async def collection_product_pages(
 
     Collections without (active) products are absent from the answer.
     """
-    statement = (
-        select(Product, col(CollectionItem.collection_id), col(CollectionItem.added_at))
-        .join(CollectionItem, col(CollectionItem.product_id) == col(Product.id))
-        .where(col(CollectionItem.collection_id).in_(collection_ids), col(Product.is_active))
-    )
+    statement = collection_items_listing(collection_ids)
+    keys = read_keys(ITEM_KEYS, request)
     if request.after is not None:
-        statement = statement.where(after_condition(ITEM_KEYS, request.after))
-    order: list[ColumnElement[Any]] = [
-        col(CollectionItem.added_at).desc(),
-        col(CollectionItem.product_id).desc(),
-    ]
+        statement = statement.where(after_condition(keys, request.after))
     position = func.row_number().over(
-        partition_by=col(CollectionItem.collection_id), order_by=order
+        partition_by=col(CollectionItem.collection_id), order_by=order_by_keys(keys)
     )
     ranked = statement.add_columns(position.label("page_position")).subquery()
     paged = (
@@ -213,6 +218,16 @@ async def collection_product_pages(
     }
 
 
+def collection_items_listing(collection_ids: Sequence[int]) -> Any:
+    """The active products of these collections, with their collection and when each was
+    added (unordered): what both the pages and the counts read."""
+    return (
+        select(Product, col(CollectionItem.collection_id), col(CollectionItem.added_at))
+        .join(CollectionItem, col(CollectionItem.product_id) == col(Product.id))
+        .where(col(CollectionItem.collection_id).in_(collection_ids), col(Product.is_active))
+    )
+
+
 def _item_key(row: tuple[Product, datetime]) -> tuple[datetime, int | None]:
     product, added_at = row
     return added_at, product.id
@@ -224,11 +239,7 @@ async def collection_product_counts(
     """How many active products each collection holds (0 for none), in the order asked."""
     if not collection_ids:
         return []
-    statement = (
-        select(col(CollectionItem.collection_id), func.count())
-        .join(Product, col(Product.id) == col(CollectionItem.product_id))
-        .where(col(CollectionItem.collection_id).in_(collection_ids), col(Product.is_active))
-        .group_by(col(CollectionItem.collection_id))
-    )
+    listed = collection_items_listing(collection_ids).subquery("listed")
+    statement = select(listed.c.collection_id, func.count()).group_by(listed.c.collection_id)
     counted = dict((await session.exec(statement)).all())
     return [counted.get(collection_id, 0) for collection_id in collection_ids]

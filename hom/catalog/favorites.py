@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
@@ -15,7 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Favorite, Product
 from hom.catalog.shared import product_page, require_active_product
-from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    count_rows,
+    keyset_select,
+    make_page,
+)
 
 # Newest favorite first; the product id breaks ties within one transaction's now().
 FAVORITE_KEYS = [
@@ -46,17 +54,20 @@ async def remove_favorite(session: AsyncSession, *, user_id: int, product_id: in
     return product
 
 
-async def list_favorites(
-    session: AsyncSession, *, user_id: int, request: PageRequest
-) -> Page[Product]:
-    """The user's active favorite products, the most recently starred first."""
-    statement = (
+def favorites_listing(user_id: int) -> Any:
+    """The user's active favorite products with the time each was starred (unordered)."""
+    return (
         select(Product, col(Favorite.created_at))
         .join(Favorite, col(Favorite.product_id) == col(Product.id))
         .where(col(Favorite.user_id) == user_id, col(Product.is_active))
     )
-    # keyset_select is typed for one-entity selects; this one also carries the sort value.
-    paged = keyset_select(statement, FAVORITE_KEYS, request)  # type: ignore[type-var]
+
+
+async def list_favorites(
+    session: AsyncSession, *, user_id: int, request: PageRequest
+) -> Page[Product]:
+    """The user's active favorite products, the most recently starred first."""
+    paged = keyset_select(favorites_listing(user_id), FAVORITE_KEYS, request)
     rows = (await session.exec(paged)).all()
     return product_page(make_page(rows, request, _favorite_key))
 
@@ -64,6 +75,11 @@ async def list_favorites(
 def _favorite_key(row: tuple[Product, datetime]) -> tuple[datetime, int | None]:
     product, created_at = row
     return created_at, product.id
+
+
+async def count_favorites(session: AsyncSession, *, user_id: int) -> int:
+    """How many products `list_favorites` pages through."""
+    return await count_rows(session, favorites_listing(user_id))
 
 
 async def favorite_counts(session: AsyncSession, *, product_ids: Sequence[int]) -> dict[int, int]:

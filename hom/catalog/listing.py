@@ -56,7 +56,9 @@ from hom.core.pagination import (
     PageRequest,
     SortKey,
     keyset_select,
+    page_direction,
     page_request,
+    read_keys,
 )
 from hom.core.services import DatabaseFeatures
 from hom.inventory.service import in_stock_condition
@@ -310,9 +312,10 @@ def _leading_bound(keys: Sequence[SortKey], request: PageRequest) -> list[Column
     """`after` as a range on the first key too, so the sort's index starts at the cursor."""
     if request.after is None or request.after[0] is None:
         return []
-    first: ColumnElement[Any] = keys[0].column  # type: ignore[assignment]
+    leading = read_keys(keys, request)[0]
+    first: ColumnElement[Any] = leading.column  # type: ignore[assignment]
     value = request.after[0]
-    return [first <= value if keys[0].descending else first >= value]
+    return [first <= value if leading.descending else first >= value]
 
 
 def client_products_query(
@@ -323,13 +326,22 @@ def client_products_query(
     after: str | None,
     trigram: bool,
     stock: StockCondition = in_stock_condition,
+    last: int | None = None,
+    before: str | None = None,
 ) -> PageQuery | None:
-    """`products_query` for a client's arguments: `first`/`after` checked (InvalidInput),
-    and cursors bound to their listing, so one from another sort or search is refused,
-    not misread."""
+    """`products_query` for a client's arguments: `first`/`after` or `last`/`before`
+    checked (InvalidInput), and cursors bound to their listing, so one from another sort
+    or search is refused, not misread."""
+    page_direction(first, after, last, before)  # a mix is refused before any cursor is read
     scope = cursor_scope(sort, filter, trigram=trigram)
     keys = product_sort_keys(sort, filter=filter, trigram=trigram)
-    request = page_request(first, _unscoped(after, scope) if after else None, keys)
+    request = page_request(
+        first,
+        _unscoped(after, scope, "after") if after else after,
+        keys,
+        last=last,
+        before=_unscoped(before, scope, "before") if before else before,
+    )
     return products_query(
         filter=filter,
         sort=sort,
@@ -390,10 +402,11 @@ def cursor_scope(sort: ProductSort | None, filter: ProductFilter, *, trigram: bo
     return hashlib.blake2b(scope, digest_size=6).hexdigest()
 
 
-def _unscoped(cursor: str, scope: str) -> str:
+def _unscoped(cursor: str, scope: str, argument: str) -> str:
     given, _, inner = cursor.partition(".")
     if given != scope:
-        raise InvalidInput("`after` is not a cursor of this list (another sort or search)", "after")
+        message = f"`{argument}` is not a cursor of this list (another sort or search)"
+        raise InvalidInput(message, argument)
     return inner
 
 

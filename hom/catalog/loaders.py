@@ -14,6 +14,7 @@ from hom.catalog import collections, reads
 from hom.catalog.models import Category, Collection, Product
 from hom.catalog.rules import sees_archived
 from hom.context import Context, session_loader
+from hom.core.batch_reads import values_by_key
 from hom.core.graphql.relations import by_id_loader
 from hom.core.pagination import Page, PageRequest
 
@@ -46,6 +47,20 @@ def products_by_category(
             return await reads.product_pages_by_category_ids(
                 session, category_ids=ids, request=request, include_archived=archived
             )
+
+    return DataLoader(load_fn=load)
+
+
+def product_count_by_category(context: Context) -> DataLoader[int, int]:
+    """What `Category.productCount` counts (the reader's rule on archived products), for
+    the `totalCount` of its `products`."""
+
+    async def load(ids: Sequence[int]) -> list[int]:
+        archived = sees_archived(await context.reader())
+        category = Category.__table__  # type: ignore[attr-defined]
+        count = reads.product_count(category.c.id, include_archived=archived)
+        async with context.db.session() as session:
+            return await values_by_key(session, category, count, parameters={}, ids=ids, default=0)
 
     return DataLoader(load_fn=load)
 

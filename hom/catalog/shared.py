@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Product
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.pagination import Page, PageRequest
+from hom.core.pagination import Page, PageRequest, make_page
 
 
 async def require_active_product(session: AsyncSession, *, product_id: int) -> Product:
@@ -33,6 +33,4 @@ def product_page(page: Page[Any]) -> Page[Product]:
 
 
 def empty_page(request: PageRequest) -> Page[Product]:
-    return Page(
-        rows=[], cursors=[], has_next_page=False, has_previous_page=request.after is not None
-    )
+    return make_page([], request, lambda row: None)

@@ -19,7 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.models import Product, ProductView
 from hom.catalog.shared import product_page, require_active_product
-from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    count_rows,
+    keyset_select,
+    make_page,
+)
 from hom.core.rate_limit import anonymized
 
 VIEW_KEYS = ("product_id", "viewer", "viewed_hour")
@@ -98,15 +105,25 @@ async def view_counts(session: AsyncSession, *, product_ids: Sequence[int]) -> d
     return {product_id: counted.get(product_id, 0) for product_id in product_ids}
 
 
-async def recently_viewed(
-    session: AsyncSession, *, user_id: int, request: PageRequest
-) -> Page[Product]:
-    """The user's distinct active products, the most recently viewed first."""
-    statement = (
+def recently_viewed_listing(user_id: int) -> Any:
+    """The user's distinct active viewed products with their last view (unordered)."""
+    return (
         select(Product, LAST_VIEWS.c.last_viewed_at)
         .join(LAST_VIEWS, LAST_VIEWS.c.product_id == col(Product.id))
         .where(LAST_VIEWS.c.user_id == user_id, col(Product.is_active))
     )
-    paged = keyset_select(statement, RECENTLY_VIEWED_KEYS, request)  # type: ignore[type-var]
+
+
+async def count_recently_viewed(session: AsyncSession, *, user_id: int) -> int:
+    """How many products `recently_viewed` pages through."""
+    return await count_rows(session, recently_viewed_listing(user_id))
+
+
+async def recently_viewed(
+    session: AsyncSession, *, user_id: int, request: PageRequest
+) -> Page[Product]:
+    """The user's distinct active products, the most recently viewed first."""
+    statement = recently_viewed_listing(user_id)
+    paged = keyset_select(statement, RECENTLY_VIEWED_KEYS, request)
     rows = (await session.exec(paged)).all()
     return product_page(make_page(rows, request, lambda row: (row[1], row[0].id)))

@@ -1,7 +1,11 @@
-"""Keyset pagination: opaque cursors over the sort key, `first`/`after` checked (SPEC §5).
+"""Keyset pagination: opaque cursors over the sort key, `first`/`after` and
+`last`/`before` checked (SPEC §5).
 
 One page of a list (`keyset_select` + `make_page`), or one page per parent in a
-single statement (`pages_by_parent`: a nested connection under a list).
+single statement (`pages_by_parent`: a nested connection under a list). A backward
+page (`last`/`before`) is a forward page over the reversed keys (`read_keys`), put
+back in the list's order by `make_page`: every keyset list pages both ways. A list's
+size (`count_select`) is its own statement without the cursor, order and limit.
 """
 
 from __future__ import annotations
@@ -58,8 +62,12 @@ class SortKey:
 
 @dataclass(frozen=True)
 class PageRequest:
+    """`first` rows after the position `after`, in the read order: the list's own
+    order, or its reverse when `backward` (the client's `last` and `before`)."""
+
     first: int
     after: tuple[Any, ...] | None
+    backward: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,11 @@ class PageQuery:
     request: PageRequest
     cursor_prefix: str = ""
 
+    @property
+    def read_keys(self) -> list[SortKey]:
+        """The keys in the order the statement reads its rows."""
+        return read_keys(self.keys, self.request)
+
     def page(self, rows: Sequence[RowT], key_values: Any, *, cursors: bool = True) -> Page[RowT]:
         """`cursors=False`: nobody reads them (empty strings, not computed)."""
         page = make_page(rows, self.request, key_values if cursors else _no_cursor)
@@ -91,12 +104,39 @@ class PageQuery:
         return page
 
 
-def page_request(first: int | None, after: str | None, keys: Sequence[SortKey]) -> PageRequest:
-    """Check the client's arguments; a bad one is BAD_USER_INPUT, never a silent clamp."""
-    size = DEFAULT_PAGE_SIZE if first is None else first
+def page_request(
+    first: int | None,
+    after: str | None,
+    keys: Sequence[SortKey],
+    *,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    """Check the client's arguments; a bad one is BAD_USER_INPUT, never a silent clamp.
+    `first`/`after` page forward, `last`/`before` backward; one direction per request."""
+    backward = page_direction(first, after, last, before)
+    size_name, size = ("last", last) if backward else ("first", first)
+    size = DEFAULT_PAGE_SIZE if size is None else size
     if size < 0 or size > MAX_PAGE_SIZE:
-        raise InvalidInput(f"`first` must be between 0 and {MAX_PAGE_SIZE}", "first")
-    return PageRequest(first=size, after=decode_cursor(after, keys) if after else None)
+        raise InvalidInput(f"`{size_name}` must be between 0 and {MAX_PAGE_SIZE}", size_name)
+    cursor_name, cursor = ("before", before) if backward else ("after", after)
+    position = decode_cursor(cursor, keys, cursor_name) if cursor else None
+    return PageRequest(first=size, after=position, backward=backward)
+
+
+def page_direction(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> bool:
+    """Whether the arguments page backward; refuses a mix of the two directions."""
+    if first is not None and last is not None:
+        raise InvalidInput("Give `first` or `last`, not both", "last")
+    if after is not None and before is not None:
+        raise InvalidInput("Give `after` or `before`, not both", "before")
+    if first is not None and before is not None:
+        raise InvalidInput("`before` pages backward: give it with `last`, not `first`", "first")
+    if last is not None and after is not None:
+        raise InvalidInput("`after` pages forward: give it with `first`, not `last`", "last")
+    return last is not None or before is not None
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -104,7 +144,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> tuple[Any, ...]:
+def decode_cursor(cursor: str, keys: Sequence[SortKey], argument: str = "after") -> tuple[Any, ...]:
     """The sort-key values inside a cursor, typed like their columns and checked against
     what PostgreSQL holds in them: a crafted cursor is refused here, never sent to SQL."""
     try:
@@ -116,7 +156,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> tuple[Any, ...]:
             raise ValueError("cursor shape")
         return tuple(_typed(key, value) for key, value in zip(keys, values, strict=True))
     except (ValueError, TypeError, UnicodeError, binascii.Error, ArithmeticError):
-        raise InvalidInput("`after` is not a cursor of this list", "after") from None
+        raise InvalidInput(f"`{argument}` is not a cursor of this list", argument) from None
 
 
 def _plain(value: Any) -> Any:
@@ -199,8 +239,16 @@ def order_by_keys(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     return [k.column.desc() if k.descending else k.column.asc() for k in keys]
 
 
+def read_keys(keys: Sequence[SortKey], request: PageRequest) -> list[SortKey]:
+    """The keys in the order a page's statement reads (reversed for a backward page)."""
+    if not request.backward:
+        return list(keys)
+    return [SortKey(key.column, descending=not key.descending) for key in keys]
+
+
 def keyset_select(stmt: StatementT, keys: Sequence[SortKey], request: PageRequest) -> StatementT:
-    """The statement for one page: one extra row tells whether there is a next page."""
+    """The statement for one page: one extra row tells whether there is a further page."""
+    keys = read_keys(keys, request)
     ordered = stmt.order_by(*order_by_keys(keys))
     if request.after is not None:
         ordered = ordered.where(after_condition(keys, request.after))
@@ -220,16 +268,31 @@ def _no_cursor(row: Any) -> None:
 
 
 def make_page(rows: Sequence[RowT], request: PageRequest, key_values: Any) -> Page[RowT]:
-    """Cut the extra row off and compute the cursors; `key_values(row)` gives the sort key."""
+    """Cut the extra row off, put a backward page in the list's order and compute the
+    cursors; `key_values(row)` gives the sort key. Past the cursor there is always a
+    page (the cursor's row), as Relay lets a server answer without another read."""
     visible = list(rows[: request.first])
+    if request.backward:
+        visible.reverse()
+    further, behind = len(rows) > request.first, request.after is not None
     return Page(
         rows=visible,
         cursors=[
             "" if (values := key_values(row)) is None else encode_cursor(values) for row in visible
         ],
-        has_next_page=len(rows) > request.first,
-        has_previous_page=request.after is not None,
+        has_next_page=behind if request.backward else further,
+        has_previous_page=further if request.backward else behind,
     )
+
+
+def count_select(statement: Select[Any]) -> Select[Any]:
+    """How many rows the list's statement (without cursor, order or limit) selects: the
+    same WHERE as its pages, never a second copy of it."""
+    return select(func.count()).select_from(statement.order_by(None).subquery("listed"))
+
+
+async def count_rows(session: AsyncSession, statement: Select[Any]) -> int:
+    return int(await session.scalar(count_select(statement)) or 0)
 
 
 async def pages_by_parent(
@@ -245,9 +308,10 @@ async def pages_by_parent(
     `stmt` selects `model` restricted to the parents wanted; the result maps each
     parent key that has rows to its page (in key order, with cursors).
     """
+    read = read_keys(keys, request)
     if request.after is not None:
-        stmt = stmt.where(after_condition(keys, request.after))
-    position = func.row_number().over(partition_by=parent, order_by=order_by_keys(keys))
+        stmt = stmt.where(after_condition(read, request.after))
+    position = func.row_number().over(partition_by=parent, order_by=order_by_keys(read))
     ranked = stmt.add_columns(position.label("page_position")).subquery()
     rows_of = aliased(model, ranked)
     paged = (

@@ -20,7 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.catalog.service import Product
 from hom.core.batch_reads import Ordered
-from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    count_rows,
+    keyset_select,
+    make_page,
+)
 from hom.inventory.models import (
     CheckStatus,
     InventoryCheck,
@@ -227,9 +234,17 @@ async def checks_page(
     session: AsyncSession, *, filter: CheckFilter, request: PageRequest
 ) -> Page[InventoryCheck]:
     """Stock-takes matching the filter, newest first."""
+    return await _page(session, checks_listing(filter), CHECK_KEYS, request)
+
+
+def checks_listing(filter: CheckFilter) -> Any:
     status = None if filter.status is None else filter.status.value
-    statement = select(InventoryCheck).where(
+    return select(InventoryCheck).where(
         *_equal(InventoryCheck.warehouse_id, filter.warehouse_id),
         *_equal(InventoryCheck.status, status),
     )
-    return await _page(session, statement, CHECK_KEYS, request)
+
+
+async def count_checks(session: AsyncSession, *, filter: CheckFilter) -> int:
+    """How many stock-takes `checks_page` pages through."""
+    return await count_rows(session, checks_listing(filter))

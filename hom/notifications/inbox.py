@@ -13,7 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.clock import iso_utc
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.pagination import Page, PageRequest, SortKey, keyset_select, make_page
+from hom.core.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    count_rows,
+    keyset_select,
+    make_page,
+)
 from hom.core.pubsub import Channel, publish_after_commit
 from hom.notifications.models import Notification
 
@@ -68,11 +75,21 @@ async def list_notifications(
     session: AsyncSession, *, user_id: int, unread_only: bool, request: PageRequest
 ) -> Page[Notification]:
     """The user's notifications, newest first."""
+    statement = notifications_listing(user_id, unread_only=unread_only)
+    rows = (await session.exec(keyset_select(statement, NOTIFICATION_KEYS, request))).all()
+    return make_page(rows, request, lambda notification: (notification.id,))
+
+
+def notifications_listing(user_id: int, *, unread_only: bool) -> Any:
     statement = select(Notification).where(col(Notification.user_id) == user_id)
     if unread_only:
         statement = statement.where(col(Notification.read_at).is_(None))
-    rows = (await session.exec(keyset_select(statement, NOTIFICATION_KEYS, request))).all()
-    return make_page(rows, request, lambda notification: (notification.id,))
+    return statement
+
+
+async def count_notifications(session: AsyncSession, *, user_id: int, unread_only: bool) -> int:
+    """How many notifications `list_notifications` pages through."""
+    return await count_rows(session, notifications_listing(user_id, unread_only=unread_only))
 
 
 async def unread_count(session: AsyncSession, *, user_id: int) -> int:

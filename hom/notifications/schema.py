@@ -17,10 +17,9 @@ from hom.core.graphql.permissions import (
     require_fresh_viewer,
     require_viewer,
 )
-from hom.core.graphql.relations import present_page
-from hom.core.graphql.relay import Connection, decode_id
+from hom.core.graphql.reading import read_counted_page
+from hom.core.graphql.relay import CountedConnection, decode_id
 from hom.core.graphql.visibility import present
-from hom.core.pagination import page_request
 from hom.core.pubsub import Listener, Message
 from hom.core.viewer import Reader, Viewer
 from hom.notifications import inbox
@@ -39,7 +38,9 @@ def shown_to(reader: Reader) -> Callable[[Notification], NotificationType | None
 @strawberry.type
 class NotificationsQuery:
     @strawberry.field(
-        permission_classes=[IsAuthenticated], description="Your notifications, newest first."
+        permission_classes=[IsAuthenticated],
+        description="Your notifications, newest first; `totalCount`: how many of them (unread "
+        "ones only with `unreadOnly`).",
     )
     async def my_notifications(
         self,
@@ -47,14 +48,20 @@ class NotificationsQuery:
         first: int | None = None,
         after: str | None = None,
         unread_only: bool = False,
-    ) -> Connection[NotificationType]:
-        viewer = await require_viewer(info)
-        request = page_request(first, after, inbox.NOTIFICATION_KEYS)
-        async with info.context.db.session() as session:
-            page = await inbox.list_notifications(
-                session, user_id=viewer.user_id, unread_only=unread_only, request=request
-            )
-        connection: Connection[NotificationType] = await present_page(info, NotificationType, page)
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CountedConnection[NotificationType]:
+        user_id = (await require_viewer(info)).user_id
+        connection: CountedConnection[NotificationType] = await read_counted_page(
+            info,
+            NotificationType,
+            inbox.NOTIFICATION_KEYS,
+            (first, after, last, before),
+            lambda s, request: inbox.list_notifications(
+                s, user_id=user_id, unread_only=unread_only, request=request
+            ),
+            lambda s: inbox.count_notifications(s, user_id=user_id, unread_only=unread_only),
+        )
         return connection
 
     @strawberry.field(

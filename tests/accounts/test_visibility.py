@@ -47,7 +47,9 @@ async def test_someone_elses_account_is_null_by_id(
     query = PATHS[path]
     for type_name in ("User", "Person"):
         body = await gql(query, {"id": gid(type_name, other)}, token=tokens.access_token)
-        assert body == {"data": {"found": None}}, (type_name, body)
+        # A Person id names their public face (a node, but not a User): no private field.
+        public_face = {} if path == "node" and type_name == "Person" else None
+        assert body == {"data": {"found": public_face}}, (type_name, body)
     mine = await gql(query, {"id": gid("User", me)}, token=tokens.access_token)
     assert mine == {"data": {"found": {"email": me.email}}}
 
@@ -92,13 +94,18 @@ async def test_lists_of_accounts_are_for_admins(
     assert body["data"] is None
 
 
-async def test_a_person_is_not_a_node(
+async def test_a_person_node_is_their_public_face_with_the_account_only_for_its_owner(
     client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
 ) -> None:
-    me, _, tokens = await two_people(client, session_maker, "node")
-    query = "query ($id: ID!) { node(id: $id) { id } }"
-    body = await gql(query, {"id": gid("Person", me)}, token=tokens.access_token)
-    assert body == {"data": {"node": None}}
+    me, other, tokens = await two_people(client, session_maker, "node")
+    query = """query ($id: ID!) { node(id: $id) { id ... on Person {
+        fullName account { email } } } }"""
+    for person, account in ((me, {"email": me.email}), (other, None)):
+        body = await gql(query, {"id": gid("Person", person)}, token=tokens.access_token)
+        found = {"id": gid("Person", person), "fullName": person.full_name, "account": account}
+        assert body == {"data": {"node": found}}
+    anonymous = await gql(query, {"id": gid("Person", me)})
+    assert anonymous["data"]["node"]["account"] is None
 
 
 async def test_a_rule_refusal_in_a_query_is_a_coded_error(

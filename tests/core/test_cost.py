@@ -101,6 +101,16 @@ async def test_first_multiplies_its_subtree_variables_resolved(gql: GraphQLClien
     assert cost_of(await gql.answer(query)) == 20 * 4  # DEFAULT_PAGE_SIZE
 
 
+async def test_last_and_nodes_count_as_first_and_edges(gql: GraphQLClient) -> None:
+    query = "query ($n: Int) { products(last: $n) { nodes { name category { name } } } }"
+    # products n x (1 + nodes (1 + category 1)): a node without its edge
+    assert cost_of(await gql.answer(query, {"n": 10})) == 10 * 3
+    assert cost_of(await gql.answer(query)) == 20 * 3  # DEFAULT_PAGE_SIZE
+    both = "{ products(last: 10) { edges { node { name } } nodes { name } } }"
+    # products 10 x (1 + edges (1 + node 1) + nodes 1): the answer holds both
+    assert cost_of(await gql.answer(both)) == 10 * 4
+
+
 async def test_fragments_and_directives_count_as_the_executor_applies_them(
     gql: GraphQLClient,
 ) -> None:

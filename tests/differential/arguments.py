@@ -98,9 +98,9 @@ def values_of(
     root: str, key: str, type_: Any, definition: GraphQLField, rows: Rows
 ) -> Iterator[tuple[str, Any]]:
     named = get_named_type(type_)
-    if key == "first":
+    if key in ("first", "last"):
         yield from ((str(n), n) for n in FIRST)
-    elif key == "after":
+    elif key in ("after", "before"):
         yield from _cursors(rows.cursors.get(root))
     elif isinstance(named, GraphQLInputObjectType):
         for name, member in named.fields.items():

@@ -18,7 +18,8 @@ from tests.differential.arguments import Rows, argument_sets, literal_call, shap
 from tests.differential.selection import Pick, root_picks
 from tests.differential.spelling import Fragments, aliased, halves, plain
 
-NESTED_FIRST = (0, 1, 101)
+# Nested pages at their edge sizes, forward and backward.
+NESTED_PAGES = ("first: 0", "first: 1", "first: 101", "last: 1", "last: 101")
 
 
 # `$v: Boolean!` as true, false and null (refused: non-null); `$d: Boolean = true` as
@@ -78,11 +79,12 @@ def shapes(
     call = literal_call(definition, values)
     whole = root_picks(schema, named, "")
     yield Case(f"{root}/whole", root, "{ " + _field(root + call, plain(whole)) + " }")
-    for first in NESTED_FIRST:
-        nested = root_picks(schema, named, f"(first: {first})", depth=1)
+    for paging in NESTED_PAGES:
+        nested = root_picks(schema, named, f"({paging})", depth=1)
         if nested != root_picks(schema, named, "", depth=1):
             body = _field(root + call, plain(nested))
-            yield Case(f"{root}/nested-first={first}", root, "{ " + body + " }")
+            label = paging.replace(": ", "=")
+            yield Case(f"{root}/nested-{label}", root, "{ " + body + " }")
     picks = root_picks(schema, named, None)
     yield Case(f"{root}/plain", root, "{ " + _field(root + call, plain(picks)) + " }")
     yield Case(f"{root}/aliased", root, "{ " + _aliased_root(root + call, picks) + " }")

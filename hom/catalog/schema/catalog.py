@@ -75,11 +75,19 @@ def products_query(
     after: str | None = None,
     filter: ProductFilterInput | None = None,
     sort: listing.ProductSort | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> PageQuery | None:
     """The page `products` answers with: its resolver's and the compiled path's."""
     criteria = (filter or ProductFilterInput()).to_filter(include_inactive=sees_archived(reader))
     return listing.client_products_query(
-        filter=criteria, sort=sort, first=first, after=after, trigram=bool(features.pg_trgm)
+        filter=criteria,
+        sort=sort,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        trigram=bool(features.pg_trgm),
     )
 
 
@@ -132,7 +140,8 @@ class CatalogQuery:
     @strawberry.field(
         permission_classes=[Public],
         description="Products by filter and sort, with keyset cursors (a cursor belongs to "
-        "its sort and search); archived ones only for operators and admins.",
+        "its sort and search); archived ones only for operators and admins. No "
+        "`totalCount`: the whole catalog is not counted per page (see `Category.productCount`).",
         metadata=compiled.source(compiled.ConnectionSource(products_query)),
     )
     async def products(
@@ -142,6 +151,8 @@ class CatalogQuery:
         after: str | None = None,
         filter: ProductFilterInput | None = None,
         sort: listing.ProductSort | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[ProductType]:
         reader = await info.context.reader()
         features = info.context.features
@@ -151,7 +162,14 @@ class CatalogQuery:
                     session,
                     features=features,
                     query=lambda: products_query(
-                        reader, features, first=first, after=after, filter=filter, sort=sort
+                        reader,
+                        features,
+                        first=first,
+                        after=after,
+                        last=last,
+                        before=before,
+                        filter=filter,
+                        sort=sort,
                     ),
                 )
         connection: Connection[ProductType] = await present_page(info, ProductType, page)

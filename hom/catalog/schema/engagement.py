@@ -31,10 +31,10 @@ from hom.core.clock import utcnow
 from hom.core.errors import DomainError
 from hom.core.graphql.payloads import UserError, mutate
 from hom.core.graphql.permissions import IsAuthenticated, Public, require_viewer
-from hom.core.graphql.relations import prefetch, present_one, present_page
-from hom.core.graphql.relay import Connection, decode_id
+from hom.core.graphql.reading import read_counted_page
+from hom.core.graphql.relations import prefetch, present_one
+from hom.core.graphql.relay import CountedConnection, decode_id
 from hom.core.graphql.visibility import present
-from hom.core.pagination import page_request
 from hom.core.viewer import Reader
 
 
@@ -58,31 +58,49 @@ def client_viewer_key(info: strawberry.Info, user_id: int | None) -> str:
 class CatalogEngagementQuery:
     @strawberry.field(
         permission_classes=[IsAuthenticated],
-        description="Your favorite products, the most recently starred first.",
+        description="Your favorite products, the most recently starred first; `totalCount`: "
+        "how many (not archived) products you starred.",
     )
     async def my_favorites(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[ProductType]:
-        viewer = await require_viewer(info)
-        request = page_request(first, after, favorites.FAVORITE_KEYS)
-        async with info.context.db.session() as session:
-            page = await favorites.list_favorites(session, user_id=viewer.user_id, request=request)
-        products: Connection[ProductType] = await present_page(info, ProductType, page)
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CountedConnection[ProductType]:
+        user_id = (await require_viewer(info)).user_id
+        products: CountedConnection[ProductType] = await read_counted_page(
+            info,
+            ProductType,
+            favorites.FAVORITE_KEYS,
+            (first, after, last, before),
+            lambda s, request: favorites.list_favorites(s, user_id=user_id, request=request),
+            lambda s: favorites.count_favorites(s, user_id=user_id),
+        )
         return products
 
     @strawberry.field(
-        permission_classes=[IsAuthenticated], description="Your collections, newest first."
+        permission_classes=[IsAuthenticated],
+        description="Your collections, newest first; `totalCount`: how many you have.",
     )
     async def my_collections(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[CollectionType]:
-        viewer = await require_viewer(info)
-        request = page_request(first, after, collections.COLLECTION_KEYS)
-        async with info.context.db.session() as session:
-            page = await collections.list_collections(
-                session, owner_id=viewer.user_id, request=request
-            )
-        found: Connection[CollectionType] = await present_page(info, CollectionType, page)
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CountedConnection[CollectionType]:
+        owner_id = (await require_viewer(info)).user_id
+        found: CountedConnection[CollectionType] = await read_counted_page(
+            info,
+            CollectionType,
+            collections.COLLECTION_KEYS,
+            (first, after, last, before),
+            lambda s, request: collections.list_collections(s, owner_id=owner_id, request=request),
+            lambda s: collections.count_collections(s, owner_id=owner_id),
+        )
         return found
 
     @strawberry.field(
@@ -99,16 +117,26 @@ class CatalogEngagementQuery:
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
-        description="Products you viewed, each once, the most recently viewed first.",
+        description="Products you viewed, each once, the most recently viewed first; "
+        "`totalCount`: how many (not archived) products you viewed.",
     )
     async def my_recently_viewed(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[ProductType]:
-        viewer = await require_viewer(info)
-        request = page_request(first, after, views.RECENTLY_VIEWED_KEYS)
-        async with info.context.db.session() as session:
-            page = await views.recently_viewed(session, user_id=viewer.user_id, request=request)
-        products: Connection[ProductType] = await present_page(info, ProductType, page)
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CountedConnection[ProductType]:
+        user_id = (await require_viewer(info)).user_id
+        products: CountedConnection[ProductType] = await read_counted_page(
+            info,
+            ProductType,
+            views.RECENTLY_VIEWED_KEYS,
+            (first, after, last, before),
+            lambda s, request: views.recently_viewed(s, user_id=user_id, request=request),
+            lambda s: views.count_recently_viewed(s, user_id=user_id),
+        )
         return products
 
 

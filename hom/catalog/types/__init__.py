@@ -12,7 +12,12 @@ from sqlalchemy import false
 from strawberry import relay
 
 from hom.catalog import listing, reads, rules
-from hom.catalog.loaders import category_by_id, product_by_id, products_by_category
+from hom.catalog.loaders import (
+    category_by_id,
+    product_by_id,
+    product_count_by_category,
+    products_by_category,
+)
 from hom.catalog.models import Category, Product
 from hom.core.graphql import compiled
 from hom.core.graphql.payloads import Payload
@@ -24,7 +29,7 @@ from hom.core.graphql.relations import (
     to_many,
     to_one,
 )
-from hom.core.graphql.relay import Connection, decode_id
+from hom.core.graphql.relay import CountedConnection, decode_id
 from hom.core.graphql.visibility import rows_of
 from hom.inventory import service as inventory
 
@@ -58,13 +63,14 @@ class CategoryType(relay.Node):
         estimate=10,
         description="The categories directly below, by name.",
     )
-    products: Connection[ProductType] = connection(
+    products: CountedConnection[ProductType] = connection(
         key="category_id",
         loader=products_by_category,
+        count=product_count_by_category,
         target=lambda: ProductType,
         sort_keys=reads.CATEGORY_PRODUCT_KEYS,
         description="The products in this category and in every category below it (at any "
-        "depth), newest first.",
+        "depth), newest first; `totalCount`: what `productCount` counts.",
     )
     product_count: int = computed(
         key="category_id",

@@ -21,7 +21,7 @@ from hom.catalog.rules import COLLECTIONS
 from hom.catalog.types import ProductPayload, ProductType
 from hom.core.graphql.payloads import Payload
 from hom.core.graphql.relations import connection, nodes_by_id, to_one, to_value
-from hom.core.graphql.relay import Connection
+from hom.core.graphql.relay import CountedConnection
 from hom.core.graphql.visibility import visible_to
 
 strawberry.enum(Visibility, name="CollectionVisibility", description="Who may see a collection.")
@@ -40,12 +40,14 @@ class CollectionType(relay.Node):
         target=lambda: PersonType,
         description="Whose collection it is.",
     )
-    products: Connection[ProductType] = connection(
+    products: CountedConnection[ProductType] = connection(
         key="collection_id",
         loader=products_by_collection,
+        count=product_count_by_collection,
         target=lambda: ProductType,
         sort_keys=collections.ITEM_KEYS,
-        description="Its products, the most recently added first (archived ones are left out).",
+        description="Its products, the most recently added first (archived ones are left "
+        "out); `totalCount`: what `productCount` counts.",
     )
     product_count: int = to_value(
         key="collection_id",

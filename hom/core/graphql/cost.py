@@ -6,13 +6,13 @@ The model counts the objects an answer can hold:
 - a field whose type is an object, an interface or a union costs `m * (1 + c)`, where
   `c` is the cost of its own selection (for an abstract type, the dearest of its
   possible types) and `m` how many of it one parent can return:
-  - a connection (a field with a `first` argument): `first`, 20 when absent
-    (`DEFAULT_PAGE_SIZE`), clamped to 0…100 (larger values are refused by the field
-    itself, as BAD_USER_INPUT);
+  - a connection (a field with a `first` argument): `first`, or `last` when it pages
+    backward, 20 when neither is given (`DEFAULT_PAGE_SIZE`), clamped to 0…100 (larger
+    values are refused by the field itself, as BAD_USER_INPUT);
   - any other list: the estimate declared in its field's metadata (`estimate(n)`), so
     an unpaged list such as `Category.children` says how long it usually is; a test
     fails when a list of objects declares neither (a connection's `edges` declares 1:
-    its `first` already counted them);
+    its `first` already counted them, and so does its `nodes`);
   - a single object: 1;
 - `__typename` and introspection (`__schema`, `__type`) cost 0.
 
@@ -149,8 +149,11 @@ class QueryCost:
 
     def _multiplier(self, definition: GraphQLField, detail: FieldDetails) -> int:
         if is_paged(definition):
-            first = get_argument_values(definition, detail.node, self.variables).get("first")
-            return DEFAULT_PAGE_SIZE if first is None else min(max(first, 0), MAX_PAGE_SIZE)
+            arguments = get_argument_values(definition, detail.node, self.variables)
+            size = arguments.get("first")
+            if size is None:
+                size = arguments.get("last")
+            return DEFAULT_PAGE_SIZE if size is None else min(max(size, 0), MAX_PAGE_SIZE)
         if is_list(definition.type):
             return declared_estimate(definition) or 1
         return 1

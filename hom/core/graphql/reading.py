@@ -16,12 +16,14 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.graphql.relations import prefetch, present_one, present_page
-from hom.core.graphql.relay import Connection
+from hom.core.graphql.relay import Connection, Count, CountedConnection
 from hom.core.graphql.visibility import present_all
 from hom.core.pagination import Page, PageRequest, SortKey, page_request
 
 ObjectT = TypeVar("ObjectT")
 PageRead = Callable[[AsyncSession, PageRequest], Awaitable[Page[Any]]]
+# A client's `first`, `after`, `last` and `before`, as given.
+PageArguments = tuple[int | None, str | None, int | None, str | None]
 
 
 async def read_one(
@@ -50,12 +52,46 @@ async def read_page(
     info: strawberry.Info,
     type_: type[ObjectT],
     keys: Sequence[SortKey],
-    arguments: tuple[int | None, str | None],
+    arguments: PageArguments,
     read: PageRead,
 ) -> Connection[ObjectT]:
-    """A page `read` finds with the client's `first`/`after` (checked against `keys`)."""
-    request = page_request(*arguments, keys)
-    async with info.context.db.session() as session:
-        page = await read(session, request)
+    """A page `read` finds with the client's `first`/`after` or `last`/`before` (checked
+    against `keys`)."""
+    page = await _read(info, keys, arguments, read)
     connection: Connection[ObjectT] = await present_page(info, type_, page)
     return connection
+
+
+async def read_counted_page(
+    info: strawberry.Info,
+    type_: type[ObjectT],
+    keys: Sequence[SortKey],
+    arguments: PageArguments,
+    read: PageRead,
+    count: Callable[[AsyncSession], Awaitable[int]],
+) -> CountedConnection[ObjectT]:
+    """`read_page` of a list that `count` counts (its `totalCount`, run when asked)."""
+    page = await _read(info, keys, arguments, read)
+    connection: CountedConnection[ObjectT] = await present_page(
+        info, type_, page, counted(info, count)
+    )
+    return connection
+
+
+async def _read(
+    info: strawberry.Info, keys: Sequence[SortKey], arguments: PageArguments, read: PageRead
+) -> Page[Any]:
+    first, after, last, before = arguments
+    request = page_request(first, after, keys, last=last, before=before)
+    async with info.context.db.session() as session:
+        return await read(session, request)
+
+
+def counted(info: strawberry.Info, count: Callable[[AsyncSession], Awaitable[int]]) -> Count:
+    """A list's size for `totalCount`: read on the request's session when it is asked."""
+
+    async def size() -> int:
+        async with info.context.db.session() as session:
+            return await count(session)
+
+    return size

@@ -13,6 +13,7 @@ connections (with their own `first`/`after`) included.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -38,10 +39,10 @@ from hom.core.graphql.compiled.mapping import (
     mapping_of,
 )
 from hom.core.graphql.cost import estimate as cost_estimate
-from hom.core.graphql.relay import Connection
+from hom.core.graphql.relay import Connection, Count, CountedConnection
 from hom.core.graphql.selection import SelectedField, Selection, selection_of
 from hom.core.graphql.visibility import PERSONAL, bound_to_table, present, present_all
-from hom.core.pagination import Page, PageRequest, SortKey, page_request
+from hom.core.pagination import Page, PageRequest, SortKey, make_page, page_request
 from hom.core.rules import viewer_parameters
 from hom.core.viewer import Reader
 
@@ -53,6 +54,8 @@ ObjectT = TypeVar("ObjectT")
 Key = str | Callable[[Any], Hashable | None]  # an attribute name, or a function of the object
 LoaderFactory = Callable[[Any], DataLoader[Any, Any]]
 NESTED_CONNECTIONS = "a connection under an object: pages per parent are not compiled yet"
+# Where a connection's selection asks for its nodes' fields.
+CONNECTION_NODES = (("edges", "node"), ("nodes",))
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +65,7 @@ class Relation:
     `key(root)` is the loader key (None: nothing related), `loader(context, args)`
     the request's DataLoader for the field's arguments, `convert(reader, loaded,
     args)` the API value, `children(value)` the objects below it whose own
-    relations the selection at `child_path` may ask for.
+    relations the selection at `child_paths` may ask for.
     """
 
     key: Callable[[Any], Hashable | None]
@@ -70,7 +73,7 @@ class Relation:
     convert: Callable[[Reader, Any, Any], Any]
     children: Callable[[Any], Iterable[Any]]
     arguments: Callable[[dict[str, Any]], Any] = lambda arguments: None
-    child_path: tuple[str, ...] = ()
+    child_paths: tuple[tuple[str, ...], ...] = ((),)
 
     def resolve(self, root: Any, info: strawberry.Info, arguments: dict[str, Any]) -> Any:
         args = self.arguments(arguments)
@@ -324,36 +327,82 @@ def connection(
     loader: Callable[[Any, PageRequest], DataLoader[Any, Page[Any] | None]],
     target: Callable[[], type[Any]],
     sort_keys: Sequence[SortKey],
+    count: LoaderFactory | None = None,
     description: str | None = None,
 ) -> Any:
-    """A paged list under each object (`category.products(first:, after:)`).
+    """A paged list under each object (`category.products(first:, after:)`), both ways.
 
     `loader(context, request)` loads a page per parent key for one page request
-    (in one statement: `pages_by_parent`); each distinct `first`/`after` is its
-    own batch.
+    (in one statement: `pages_by_parent`); each distinct page request is its own
+    batch. With `count` (a loader of each parent's list size, the same rows and rule
+    as its pages) it is a CountedConnection.
     """
     relation = Relation(
         key=_key_of(key),
         loader=lambda context, request: context.loaders.get(loader, request),
         convert=lambda reader, page, request: _connection(reader, target(), page, request),
-        children=lambda value: [edge.node for edge in value.edges],
+        children=lambda value: value.nodes,
         arguments=lambda arguments: page_request(
-            arguments.get("first"), arguments.get("after"), sort_keys
+            arguments.get("first"),
+            arguments.get("after"),
+            sort_keys,
+            last=arguments.get("last"),
+            before=arguments.get("before"),
         ),
-        child_path=("edges", "node"),
+        child_paths=CONNECTION_NODES,
     )
+    counted = _counted(relation, count)
 
     def resolve(
-        root: Any, info: strawberry.Info, first: int | None = None, after: str | None = None
+        root: Any,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Any:
-        return relation.resolve(root, info, {"first": first, "after": after})
+        found = relation.resolve(
+            root, info, {"first": first, "after": after, "last": last, "before": before}
+        )
+        return found if counted is None else counted(root, info, found)
 
     reason = executor_only(NESTED_CONNECTIONS)
     return _field(relation, resolve, description, reason)
 
 
+def _counted(relation: Relation, count: LoaderFactory | None) -> Any:
+    """What makes a nested page a CountedConnection: its parent's size, loaded (one batch
+    per level) only when `totalCount` is asked."""
+    if count is None:
+        return None
+
+    def size(root: Any, context: Any) -> Count:
+        async def load() -> int:
+            key = relation.key(root)
+            found = 0 if key is None else await context.loaders.get(count).load(key)
+            return int(found)
+
+        return load
+
+    def with_size(root: Any, context: Any, page: Connection[Any]) -> CountedConnection[Any]:
+        return CountedConnection(
+            edges=page.edges, nodes=page.nodes, page_info=page.page_info, count=size(root, context)
+        )
+
+    def counted(root: Any, info: strawberry.Info, found: Any) -> Any:
+        if not inspect.isawaitable(found):  # prefetched: no coroutine per parent
+            return with_size(root, info.context, found)
+
+        async def loaded() -> CountedConnection[Any]:
+            return with_size(root, info.context, await found)
+
+        return loaded()
+
+    return counted
+
+
 def _connection(reader: Reader, target: Any, page: Page[Any] | None, request: PageRequest) -> Any:
-    page = page or Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
+    page = page or make_page([], request, lambda row: None)
     return Connection.from_page(page, [present(reader, target, row) for row in page.rows])
 
 
@@ -404,7 +453,7 @@ async def _prefetch_relation(
         relation.store(root, args, nothing if key is None else values[key])
     children = [child for value in values.values() for child in relation.children(value)]
     if children:
-        nested = field.selection().at(*relation.child_path)
+        nested = field.selection().along(relation.child_paths)
         await prefetch_selection(context, reader, children, nested)
 
 
@@ -416,12 +465,20 @@ async def present_one(info: strawberry.Info, type_: type[ObjectT], model: Any) -
     return shown
 
 
-async def present_page(info: strawberry.Info, type_: Any, page: Page[Any]) -> Any:
-    """A connection for the current field: visibility applied, the nodes' relations prefetched."""
+async def present_page(
+    info: strawberry.Info, type_: Any, page: Page[Any], count: Count | None = None
+) -> Any:
+    """A connection for the current field: visibility applied, the nodes' relations
+    prefetched; with `count` (its list's size, run when asked) a CountedConnection."""
     reader = await info.context.reader()
     nodes = [present(reader, type_, row) for row in page.rows]
-    await prefetch(info, [node for node in nodes if node is not None], "edges", "node")
-    return Connection.from_page(page, nodes)
+    shown = [node for node in nodes if node is not None]
+    if shown:
+        selection = selection_of(info).along(CONNECTION_NODES)
+        await prefetch_selection(info.context, reader, shown, selection)
+    if count is None:
+        return Connection.from_page(page, nodes)
+    return CountedConnection.from_page(page, nodes, count=count)
 
 
 async def nodes_by_id(

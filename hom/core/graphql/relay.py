@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -28,14 +29,21 @@ class Edge(Generic[NodeT]):
     node: NodeT
 
 
-@strawberry.type(description="One page of a list, with `first`/`after` keyset paging.")
+@strawberry.type(
+    description=(
+        "One page of a list, with keyset paging: `first`/`after` forward, `last`/`before` "
+        "backward. `nodes` are the edges' nodes, for clients that need no cursor per object."
+    )
+)
 class Connection(Generic[NodeT]):
-    # The connection's `first` already multiplies what is below it (hom.core.graphql.cost).
+    # The connection's `first` (or `last`) already multiplies what is below it
+    # (hom.core.graphql.cost).
     edges: list[Edge[NodeT]] = strawberry.field(metadata=estimate(1))
+    nodes: list[NodeT] = strawberry.field(metadata=estimate(1))
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: Page[Any], nodes: list[NodeT | None]) -> Connection[NodeT]:
+    def from_page(cls, page: Page[Any], nodes: list[NodeT | None], **more: Any) -> Self:
         """Wrap converted nodes (in page order) with their cursors; None nodes are left out."""
         pairs = zip(page.cursors, nodes, strict=True)
         edges = [Edge(cursor=cursor, node=node) for cursor, node in pairs if node is not None]
@@ -45,7 +53,29 @@ class Connection(Generic[NodeT]):
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         )
-        return cls(edges=edges, page_info=info)
+        shown = [edge.node for edge in edges]
+        return cls(edges=edges, nodes=shown, page_info=info, **more)
+
+
+Count = Callable[[], Awaitable[int]]
+
+
+@strawberry.type(
+    description=(
+        "One page of a list, paged like any connection, that also says how long the whole "
+        "list is: offered where counting it is cheap (a user's own lists, a category's or "
+        "a collection's products, stock-takes), never for the whole catalog or a ledger."
+    )
+)
+class CountedConnection(Connection[NodeT]):
+    count: strawberry.Private[Count]
+
+    @strawberry.field(
+        description="How many objects the whole list holds (every page of it, with the "
+        "same filters and what the reader may see), counted when asked."
+    )
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 def database_id(global_id: str, *type_names: str) -> int | None:

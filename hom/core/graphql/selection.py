@@ -106,6 +106,15 @@ class Selection:
             )
         return selection
 
+    def along(self, paths: Sequence[tuple[str, ...]]) -> Selection:
+        """The selections at several paths to one object type, as one (`edges.node` and
+        `nodes` of a connection): a field both ask for is one field."""
+        found = [selection for path in paths if (selection := self.at(*path)).object_type]
+        if not found:
+            return Selection(self.info, None, ())
+        sets = [selection_set for selection in found for selection_set in selection._sets]
+        return Selection(self.info, found[0].object_type, sets)
+
     def _field_nodes(
         self, selection_sets: Sequence[SelectionSetNode], seen_fragments: set[str]
     ) -> Iterator[FieldNode]:

@@ -8,9 +8,9 @@ import strawberry
 from hom.core.graphql import compiled
 from hom.core.graphql.cost import estimate
 from hom.core.graphql.permissions import has_role
-from hom.core.graphql.reading import read_list, read_page
+from hom.core.graphql.reading import read_counted_page, read_list, read_page
 from hom.core.graphql.relations import present_one
-from hom.core.graphql.relay import Connection, decode_id
+from hom.core.graphql.relay import Connection, CountedConnection, decode_id
 from hom.core.roles import Role
 from hom.inventory import reads
 from hom.inventory.loaders import warehouse_by_id
@@ -57,13 +57,15 @@ class InventoryQuery:
         first: int | None = None,
         after: str | None = None,
         filter: StockLevelFilterInput | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[StockLevelType]:
         criteria = (filter or StockLevelFilterInput()).to_filter()
         levels: Connection[StockLevelType] = await read_page(
             info,
             StockLevelType,
             reads.LEVEL_KEYS,
-            (first, after),
+            (first, after, last, before),
             lambda session, request: reads.stock_levels_page(
                 session, filter=criteria, request=request
             ),
@@ -80,13 +82,15 @@ class InventoryQuery:
         first: int | None = None,
         after: str | None = None,
         filter: StockMovementFilterInput | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[StockMovementType]:
         criteria = (filter or StockMovementFilterInput()).to_filter()
         movements: Connection[StockMovementType] = await read_page(
             info,
             StockMovementType,
             reads.MOVEMENT_KEYS,
-            (first, after),
+            (first, after, last, before),
             lambda session, request: reads.movements_page(
                 session, filter=criteria, request=request
             ),
@@ -95,7 +99,8 @@ class InventoryQuery:
 
     @strawberry.field(
         permission_classes=[ReadsStock],
-        description="Stock-takes matching the filter, newest first.",
+        description="Stock-takes matching the filter, newest first; `totalCount`: how many "
+        "match it.",
     )
     async def inventory_checks(
         self,
@@ -103,13 +108,16 @@ class InventoryQuery:
         first: int | None = None,
         after: str | None = None,
         filter: InventoryCheckFilterInput | None = None,
-    ) -> Connection[InventoryCheckType]:
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CountedConnection[InventoryCheckType]:
         criteria = (filter or InventoryCheckFilterInput()).to_filter()
-        checks: Connection[InventoryCheckType] = await read_page(
+        checks: CountedConnection[InventoryCheckType] = await read_counted_page(
             info,
             InventoryCheckType,
             reads.CHECK_KEYS,
-            (first, after),
+            (first, after, last, before),
             lambda session, request: reads.checks_page(session, filter=criteria, request=request),
+            lambda session: reads.count_checks(session, filter=criteria),
         )
         return checks

@@ -250,13 +250,15 @@ class Planner:
 
 def _page_rows(query: PageQuery, table: Any) -> tuple[Any, list[SortKey]]:
     """The page's rows as a subquery (the table's columns and the sort keys), so that
-    the joins the nodes add run on the page's rows only, never before its sort."""
-    labels = [f"hom_key_{index}" for index in range(len(query.keys))]
-    keyed = [key.column.label(label) for key, label in zip(query.keys, labels, strict=True)]
+    the joins the nodes add run on the page's rows only, never before its sort; the keys
+    in the order the page reads (reversed for `last`/`before`, put back by its `page`)."""
+    read = query.read_keys
+    labels = [f"hom_key_{index}" for index in range(len(read))]
+    keyed = [key.column.label(label) for key, label in zip(read, labels, strict=True)]
     rows = query.statement.with_only_columns(*table.c, *keyed).subquery("page")
     keys = [
         SortKey(rows.c[label], descending=key.descending)
-        for key, label in zip(query.keys, labels, strict=True)
+        for key, label in zip(read, labels, strict=True)
     ]
     return rows, keys
 
@@ -343,9 +345,9 @@ def _connection_shape(
     nodes: list[FieldNode],
     node_selections: list[list[FieldNode]],
 ) -> Shape:
-    """page → {edges: [{cursor, node}], pageInfo: {...}} as the selection asks; each
-    `node` (under each `edges` alias) is appended to `node_selections`, and its JSON is
-    the row's column of that index."""
+    """page → {edges: [{cursor, node}], nodes: [...], pageInfo: {...}} as the selection
+    asks; each `node` (under each `edges` alias) and each `nodes` is appended to
+    `node_selections`, and its JSON is the row's column of that index."""
     edge_type = _edge_type(type_)
     page_info_type = _unwrapped(type_.fields["pageInfo"].type)
     parts: list[tuple[str, Callable[[Any], Any]]] = []
@@ -355,6 +357,9 @@ def _connection_shape(
             parts.append((key, _constant(type_.name)))
         elif name == "edges":
             parts.append((key, _edges_shape(selection, edge_type, group, node_selections)))
+        elif name == "nodes":
+            parts.append((key, _nodes_shape(len(node_selections))))
+            node_selections.append(group)
         elif name == "pageInfo":
             parts.append((key, _page_info_shape(selection, page_info_type, group)))
         else:
@@ -402,6 +407,11 @@ def _edges_shape(
         ]
 
     return shape
+
+
+def _nodes_shape(column: int) -> Shape:
+    """The nodes the reader may see, in page order: the row's JSON of that column."""
+    return lambda page: [orjson.Fragment(row[column]) for row in page.rows if row[0] is not None]
 
 
 _PAGE_INFO: Mapping[str, Callable[[Any], Any]] = {
