@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import signal
 import subprocess
 import time
@@ -16,8 +17,7 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
 
-from hom import cli
-from hom.cli import main
+from hom.cli import main, serve
 from hom.core import migrations
 from hom.core.db import connect_once
 from hom.schema import sdl
@@ -283,12 +283,12 @@ def test_serve_with_nothing_configured_serves_and_stops_cleanly(
 
 
 def test_serve_names_uvloop_and_httptools() -> None:
-    assert (cli.fast_loop(), cli.fast_http()) == ("uvloop", "httptools")
+    assert (serve.fast_loop(), serve.fast_http()) == ("uvloop", "httptools")
 
 
 def test_serve_falls_back_where_they_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
-    assert (cli.fast_loop(), cli.fast_http()) == ("asyncio", "h11")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert (serve.fast_loop(), serve.fast_http()) == ("asyncio", "h11")
 
 
 def test_version_and_whole_help_texts() -> None:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hom import cli
 from hom.accounts import service
+from hom.cli import backing
 from hom.core import migrations
 from hom.core.config import Settings
 from hom.core.db import SessionMaker, connect_once
@@ -39,7 +39,7 @@ async def test_start_up_creates_the_configured_admin(
     settings: Settings = settings_factory(  # type: ignore[operator]
         admin_email=email, admin_password="admin password 1"
     )
-    await asyncio.to_thread(cli.prepare_database, settings, False)
+    await asyncio.to_thread(backing.prepare_database, settings, False)
     assert await role_of(session_maker, email) == "ADMIN"
     assert (await login(client, email, "admin password 1")).status_code == 200
 
