@@ -139,7 +139,7 @@ async def refuses_connections(server: Served) -> bool:
     address = urlsplit(server.base_url)
     try:
         _, writer = await asyncio.open_connection(address.hostname, address.port)
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):  # reset: closed with us in its backlog
         return True
     writer.close()
     with contextlib.suppress(OSError):

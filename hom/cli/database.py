@@ -24,23 +24,24 @@ if TYPE_CHECKING:
 @click.argument("revision", default="head")
 def migrate(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
-    with backing_services(settings_or_exit()) as settings:
-        _migrate_or_exit(migrations.upgrade, settings, revision)
+    _migrate(migrations.upgrade, revision)
 
 
 @click.command()
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (`base` removes everything)."""
-    with backing_services(settings_or_exit()) as settings:
-        _migrate_or_exit(migrations.downgrade, settings, revision)
+    _migrate(migrations.downgrade, revision)
 
 
-def _migrate_or_exit(step: Callable[[str, str], None], settings: Settings, revision: str) -> None:
-    """Run `step`; a revision Alembic does not know is one line and exit code 2."""
-    assert settings.db_url
+def _migrate(step: Callable[[str, str], None], revision: str) -> None:
+    """Run `step`; a revision Alembic does not know is one line and exit code 2 (a plain
+    name no script has, before any server starts or is connected to)."""
     try:
-        step(settings.db_url, revision)
+        migrations.check_revision(revision)
+        with backing_services(settings_or_exit()) as settings:
+            assert settings.db_url
+            step(settings.db_url, revision)
     except migrations.RevisionError as error:
         click.echo(f"hom: {error}", err=True)
         sys.exit(2)

@@ -67,6 +67,12 @@ def _explained() -> Iterator[None]:
         raise RevisionError(f"{error}; {known_revisions()}") from None
 
 
+def check_revision(revision: str) -> None:
+    """RevisionError for a plain name no script has, before anything starts or connects."""
+    with _explained():
+        _refuse_unknown(revision)
+
+
 def _refuse_unknown(revision: str) -> None:
     """A plain name that no script has is refused before Alembic connects (and logs). The
     relative forms (`-1`, `+2`, `rev@head`) need the database: Alembic checks them."""
