@@ -9,11 +9,15 @@ the change it follows has happened and must be reported as such.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +26,10 @@ SessionMaker = async_sessionmaker[AsyncSession]
 _AFTER_COMMIT = "hom_after_commit"
 _AFTER_ROLLBACK = "hom_after_rollback"
 log = structlog.get_logger("hom.unit_of_work")
+T = TypeVar("T")
+# Deadlock detected, serialization failure: PostgreSQL asks for the work to be run again.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+RETRY_ATTEMPTS = 5
 
 
 def after_commit(session: AsyncSession, work: AfterWork) -> None:
@@ -67,3 +75,35 @@ async def _run_hooks(session: AsyncSession, outcome: str, dropped: str) -> None:
 
 def _name(work: AfterWork) -> str:
     return getattr(work, "__qualname__", type(work).__name__)
+
+
+def asks_for_retry(error: BaseException) -> bool:
+    """PostgreSQL gave up on the statement and asks for the work to be run again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    sqlstate = sqlstate or getattr(getattr(error.orig, "__cause__", None), "sqlstate", None)
+    return sqlstate in RETRYABLE_SQLSTATES
+
+
+async def retried_in_savepoint(
+    session: AsyncSession, work: Callable[[], Awaitable[T]], *, attempts: int = RETRY_ATTEMPTS
+) -> T:
+    """Run `work` in a savepoint of the caller's transaction; when PostgreSQL aborts it with
+    a deadlock or a serialization failure, roll back to the savepoint (which lets go of the
+    locks it took) and run it again, up to `attempts` times, after a short random pause.
+    Any other error leaves as it came."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with session.begin_nested():
+                return await work()
+        except DBAPIError as error:
+            if attempt == attempts or not asks_for_retry(error):
+                raise
+            log.info("work retried", attempt=attempt, sqlstate=_sqlstate(error))
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+    raise AssertionError("unreachable")
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)

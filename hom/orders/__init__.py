@@ -6,4 +6,5 @@ from hom.core.domain import Domain
 DOMAIN = Domain(
     __name__,
     models="models",
+    jobs="jobs:periodic_jobs",
 )
