@@ -15,12 +15,13 @@ from hom.orders.models import Order, OrderLine, OrderStatus
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 RECEIVED_MAIL = "order_received"
-# In-app notification per status the order reached: (title, body); {number} is the order's.
+# The in-app notification per status an order reached: (kind, title, body); {number} is
+# the order's.
 NOTICES = {
-    OrderStatus.PENDING_PAYMENT: ("Order {number} received", "We have your order."),
-    OrderStatus.PAID: ("Order {number} paid", "Your payment has arrived."),
-    OrderStatus.SHIPPED: ("Order {number} shipped", "Your order is on its way."),
-    OrderStatus.CANCELLED: ("Order {number} cancelled", "Your order has been cancelled."),
+    OrderStatus.PENDING_PAYMENT: ("order.received", "Order {number} received", "We have it."),
+    OrderStatus.PAID: ("order.paid", "Order {number} paid", "Your payment has arrived."),
+    OrderStatus.SHIPPED: ("order.shipped", "Order {number} shipped", "It is on its way."),
+    OrderStatus.CANCELLED: ("order.cancelled", "Order {number} cancelled", "It is cancelled."),
 }
 
 
@@ -68,12 +69,12 @@ async def mail(
 
 async def notify(session: AsyncSession, *, order: Order) -> None:
     """The in-app notification for the status the order has just reached."""
-    title, body = NOTICES[OrderStatus(order.status)]
+    kind, title, body = NOTICES[OrderStatus(order.status)]
     assert order.id is not None
     await notifications.notify(
         session,
         user_id=order.user_id,
-        kind=f"order.{order.status.lower()}",
+        kind=kind,
         title=title.format(number=order.number),
         body=body,
         link=f"/orders/{order.number}",
