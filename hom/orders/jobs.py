@@ -28,7 +28,7 @@ def payment_timeout() -> timedelta:
 
 
 async def expire_unpaid_orders(
-    session_maker: SessionMaker, *, unpaid_for: timedelta, limit: int = MAX_PER_RUN
+    *, session_maker: SessionMaker, unpaid_for: timedelta, limit: int = MAX_PER_RUN
 ) -> int:
     """Cancel the orders unpaid for longer than `unpaid_for` (at most `limit`); how many."""
     placed_before = utcnow() - unpaid_for
@@ -44,7 +44,9 @@ async def expire_unpaid_orders(
 
 def periodic_jobs(session_maker: SessionMaker) -> list[PeriodicJob]:
     async def expire() -> None:
-        expired = await expire_unpaid_orders(session_maker, unpaid_for=payment_timeout())
+        expired = await expire_unpaid_orders(
+            session_maker=session_maker, unpaid_for=payment_timeout()
+        )
         if expired:
             log.info("unpaid orders expired", expired=expired)
 

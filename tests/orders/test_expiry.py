@@ -58,11 +58,11 @@ async def test_an_unpaid_order_expires_after_the_timeout_and_its_stock_is_releas
         await service.mark_order_paid(session, order_id=paid.id, actor=shop.operator)
 
     clock.now = PLACED + TIMEOUT - timedelta(seconds=1)
-    assert await jobs.expire_unpaid_orders(session_maker, unpaid_for=TIMEOUT) == 0
+    assert await jobs.expire_unpaid_orders(session_maker=session_maker, unpaid_for=TIMEOUT) == 0
     assert (await stored_order(session_maker, unpaid.id)).status == "PENDING_PAYMENT"
 
     clock.now = PLACED + TIMEOUT + timedelta(seconds=1)
-    assert await jobs.expire_unpaid_orders(session_maker, unpaid_for=TIMEOUT) == 1
+    assert await jobs.expire_unpaid_orders(session_maker=session_maker, unpaid_for=TIMEOUT) == 1
 
     expired = await stored_order(session_maker, unpaid.id)
     assert (expired.status, expired.cancel_reason) == ("CANCELLED", service.EXPIRED)
@@ -78,7 +78,7 @@ async def test_an_unpaid_order_expires_after_the_timeout_and_its_stock_is_releas
     cancelled = [m for m in await mails(session_maker) if m.template == "order_cancelled"]
     assert [m.context["order"] for m in cancelled] == [unpaid.number]
     assert (await notification_kinds(session_maker, customer.user_id))[-1] == "order.cancelled"
-    assert await jobs.expire_unpaid_orders(session_maker, unpaid_for=TIMEOUT) == 0
+    assert await jobs.expire_unpaid_orders(session_maker=session_maker, unpaid_for=TIMEOUT) == 0
 
 
 async def test_several_workers_expire_each_order_once(
@@ -92,7 +92,10 @@ async def test_several_workers_expire_each_order_once(
     clock.now = PLACED + 2 * TIMEOUT
 
     counts = await asyncio.gather(
-        *(jobs.expire_unpaid_orders(session_maker, unpaid_for=TIMEOUT) for _ in range(4))
+        *(
+            jobs.expire_unpaid_orders(session_maker=session_maker, unpaid_for=TIMEOUT)
+            for _ in range(4)
+        )
     )
 
     assert sum(counts) == 12
@@ -112,8 +115,14 @@ async def test_a_run_expires_at_most_its_limit(session_maker: SessionMaker, cloc
         await place(session_maker, await a_customer(session_maker), {shop.products[0]: 1}, f"{n}")
     clock.now = PLACED + 2 * TIMEOUT
 
-    assert await jobs.expire_unpaid_orders(session_maker, unpaid_for=TIMEOUT, limit=2) == 2
-    assert await jobs.expire_unpaid_orders(session_maker, unpaid_for=TIMEOUT, limit=2) == 1
+    assert (
+        await jobs.expire_unpaid_orders(session_maker=session_maker, unpaid_for=TIMEOUT, limit=2)
+        == 2
+    )
+    assert (
+        await jobs.expire_unpaid_orders(session_maker=session_maker, unpaid_for=TIMEOUT, limit=2)
+        == 1
+    )
 
 
 async def test_the_worker_runs_the_expiry_with_the_configured_timeout(
