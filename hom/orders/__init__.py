@@ -7,4 +7,5 @@ DOMAIN = Domain(
     __name__,
     models="models",
     jobs="jobs:periodic_jobs",
+    export="export:export_section",
 )
