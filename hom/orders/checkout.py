@@ -84,21 +84,23 @@ async def place_order(
     none (the cart that order emptied); with other lines it is INVALID on
     `idempotency_key`."""
     key = check_key(idempotency_key)
-    print_ = fingerprint(lines)
+    cart_print = fingerprint(lines)
 
     async def attempt() -> Order:
         existing = await _keyed_order(session, user_id=user_id, key=key)
         if existing is not None:
-            return _replayed(existing, print_, empty=not lines)
+            return _replayed(existing, cart_print, empty=not lines)
         wanted = check_lines(lines)
         name, email = await _verified_customer(session, user_id)
         products = await _sold_products(session, wanted)
-        order, claimed = await _claim_key(session, user_id, key, print_, _priced(products, wanted))
+        order, claimed = await _claim_key(
+            session, user_id, key, cart_print, _priced(products, wanted)
+        )
         if not claimed:  # a concurrent request with this key placed it
-            return _replayed(order, print_, empty=False)
-        lines_ = await _fill(session, order, products, wanted)
+            return _replayed(order, cart_print, empty=False)
+        written = await _fill(session, order, products, wanted)
         await notices.mail(
-            session, order=order, lines=lines_, template=notices.RECEIVED_MAIL, to=email, name=name
+            session, order=order, lines=written, template=notices.RECEIVED_MAIL, to=email, name=name
         )
         await notices.notify(session, order=order)
         return order
@@ -113,8 +115,8 @@ async def _keyed_order(session: AsyncSession, *, user_id: int, key: str) -> Orde
     return (await session.exec(statement)).one_or_none()
 
 
-def _replayed(order: Order, print_: str, *, empty: bool) -> Order:
-    if empty or order.cart_fingerprint == print_:
+def _replayed(order: Order, cart_print: str, *, empty: bool) -> Order:
+    if empty or order.cart_fingerprint == cart_print:
         return order
     message = "This idempotency key was used for another cart"
     raise DomainError(ErrorCode.INVALID, message, "idempotency_key")
@@ -154,7 +156,7 @@ def _priced(products: Sequence[Product], wanted: Mapping[int, int]) -> tuple[str
 
 
 async def _claim_key(
-    session: AsyncSession, user_id: int, key: str, print_: str, priced: tuple[str, Decimal]
+    session: AsyncSession, user_id: int, key: str, cart_print: str, priced: tuple[str, Decimal]
 ) -> tuple[Order, bool]:
     """Insert the order, claiming the key: (the order, True). When another request holds
     the key, the INSERT waits until that one ends; if it committed: (its order, False); if
@@ -168,7 +170,7 @@ async def _claim_key(
             currency=currency,
             total=total,
             idempotency_key=key,
-            cart_fingerprint=print_,
+            cart_fingerprint=cart_print,
             placed_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"])
