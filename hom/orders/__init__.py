@@ -3,4 +3,8 @@
 from hom.core.domain import Domain
 
 # What the domain brings to the app (see hom.core.domain); hom.domains gathers it.
-DOMAIN = Domain(__name__)
+DOMAIN = Domain(
+    __name__,
+    queries=("schema:OrdersQuery",),
+    mutations=("schema:OrdersMutation",),
+)
