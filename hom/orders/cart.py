@@ -7,8 +7,8 @@ sets the hash's TTL again (`CART_TTL_DAYS`) and answers the whole cart as it lef
 Redis being down raises redis-py's ConnectionError/TimeoutError, which the edge reports
 as SERVICE_UNAVAILABLE: a cart is never silently empty because Redis is away.
 
-Checkout reads the cart with `lines(redis, keys, user_id)` and empties it with
-`clear(redis, keys, user_id)`.
+Checkout reads the cart with `lines(redis=, keys=, user_id=)` and empties it with
+`clear(redis=, keys=, user_id=)`.
 """
 
 from __future__ import annotations
@@ -118,14 +118,14 @@ class CartStore:
         )
 
 
-async def lines(redis: Redis, keys: RedisKeys, user_id: int) -> Lines:
+async def lines(*, redis: Redis, keys: RedisKeys, user_id: int) -> Lines:
     """The user's cart, product id → quantity (empty when there is none): for checkout.
 
     The products may since have been archived or deleted; the caller checks them."""
     return await CartStore(redis, keys).lines(user_id)
 
 
-async def clear(redis: Redis, keys: RedisKeys, user_id: int) -> None:
+async def clear(*, redis: Redis, keys: RedisKeys, user_id: int) -> None:
     """Empty the user's cart (checkout, after its transaction committed)."""
     await CartStore(redis, keys).clear(user_id)
 
@@ -150,7 +150,7 @@ async def _require_active_product(session: AsyncSession, product_id: int) -> Non
 
 
 async def add_to_cart(
-    session: AsyncSession, store: CartStore, *, user_id: int, product_id: int, quantity: int
+    session: AsyncSession, *, store: CartStore, user_id: int, product_id: int, quantity: int
 ) -> Lines:
     """Add `quantity` (1 to 99) of an active product, to its line if the cart has one; the
     line stays within 99 and the cart within 50 lines, or nothing changes."""
@@ -160,7 +160,7 @@ async def add_to_cart(
 
 
 async def update_cart_item(
-    session: AsyncSession, store: CartStore, *, user_id: int, product_id: int, quantity: int
+    session: AsyncSession, *, store: CartStore, user_id: int, product_id: int, quantity: int
 ) -> Lines:
     """Set the quantity (1 to 99) of a line the cart holds, of a product still sold."""
     _check_quantity(quantity)
@@ -168,12 +168,12 @@ async def update_cart_item(
     return await store.set(user_id, product_id, quantity)
 
 
-async def remove_from_cart(store: CartStore, *, user_id: int, product_id: int) -> Lines:
+async def remove_from_cart(*, store: CartStore, user_id: int, product_id: int) -> Lines:
     """Remove a product's line, whatever became of the product; none to remove is fine."""
     return await store.remove(user_id, product_id)
 
 
-async def clear_cart(store: CartStore, *, user_id: int) -> Lines:
+async def clear_cart(*, store: CartStore, user_id: int) -> Lines:
     """Empty the cart."""
     await store.clear(user_id)
     return {}

@@ -86,7 +86,11 @@ class OrdersMutation:
             info,
             AddToCartPayload,
             lambda s: cart.add_to_cart(
-                s, store, user_id=viewer.user_id, product_id=product_id, quantity=input.quantity
+                s,
+                store=store,
+                user_id=viewer.user_id,
+                product_id=product_id,
+                quantity=input.quantity,
             ),
         )
 
@@ -103,7 +107,11 @@ class OrdersMutation:
             info,
             UpdateCartItemPayload,
             lambda s: cart.update_cart_item(
-                s, store, user_id=viewer.user_id, product_id=product_id, quantity=input.quantity
+                s,
+                store=store,
+                user_id=viewer.user_id,
+                product_id=product_id,
+                quantity=input.quantity,
             ),
         )
 
@@ -120,12 +128,14 @@ class OrdersMutation:
         return await changed(
             info,
             RemoveFromCartPayload,
-            lambda s: cart.remove_from_cart(store, user_id=viewer.user_id, product_id=product),
+            lambda s: cart.remove_from_cart(
+                store=store, user_id=viewer.user_id, product_id=product
+            ),
         )
 
     @strawberry.mutation(permission_classes=[IsAuthenticated], description="Empty your cart.")
     async def clear_cart(self, info: strawberry.Info) -> ClearCartPayload:
         viewer, store = await require_viewer(info), cart_store(info)
         return await changed(
-            info, ClearCartPayload, lambda s: cart.clear_cart(store, user_id=viewer.user_id)
+            info, ClearCartPayload, lambda s: cart.clear_cart(store=store, user_id=viewer.user_id)
         )

@@ -297,12 +297,12 @@ async def test_the_service_functions_checkout_uses(
     kettle, cup, _ = await shop(session_maker)
     user_id = await _user_id(shopper)
     keys = RedisKeys(settings.redis_prefix)
-    assert await cart.lines(redis, keys, user_id) == {}
+    assert await cart.lines(redis=redis, keys=keys, user_id=user_id) == {}
     await shopper.add(kettle, 2)
     await shopper.add(cup, 5)
-    assert await cart.lines(redis, keys, user_id) == {kettle.id: 2, cup.id: 5}
-    await cart.clear(redis, keys, user_id)
-    assert await cart.lines(redis, keys, user_id) == {}
+    assert await cart.lines(redis=redis, keys=keys, user_id=user_id) == {kettle.id: 2, cup.id: 5}
+    await cart.clear(redis=redis, keys=keys, user_id=user_id)
+    assert await cart.lines(redis=redis, keys=keys, user_id=user_id) == {}
     assert await shopper.cart() == EMPTY_CART
 
 
