@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: Path | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")
     order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
     cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
+    # A cart nobody changed for this long is gone (its TTL is set again on every change).
+    cart_ttl_days: int = Field(30, alias="CART_TTL_DAYS", ge=1, le=3650)
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -5,6 +5,8 @@ from hom.core.domain import Domain
 # What the domain brings to the app (see hom.core.domain); hom.domains gathers it.
 DOMAIN = Domain(
     __name__,
+    queries=("schema:OrdersQuery",),
+    mutations=("schema:OrdersMutation",),
     models="models",
     jobs="jobs:periodic_jobs",
     export="export:export_section",
