@@ -65,15 +65,17 @@ STAGE_CHECKS = {
 
 
 class Order(SQLModel, table=True):
-    __tablename__ = "order"
+    __tablename__ = "customer_order"
     __table_args__ = (
-        Index("uq_order_number", "number", unique=True),
-        Index("uq_order_user_id_idempotency_key", "user_id", "idempotency_key", unique=True),
+        Index("uq_customer_order_number", "number", unique=True),
+        Index(
+            "uq_customer_order_user_id_idempotency_key", "user_id", "idempotency_key", unique=True
+        ),
         # myOrders: a customer's orders newest first (read backwards).
-        Index("ix_order_user_id_placed_at_id", "user_id", "placed_at", "id"),
+        Index("ix_customer_order_user_id_placed_at_id", "user_id", "placed_at", "id"),
         # orders(filter:) for operators, and the expiry of unpaid orders.
-        Index("ix_order_status_placed_at_id", "status", "placed_at", "id"),
-        Index("ix_order_placed_at_id", "placed_at", "id"),
+        Index("ix_customer_order_status_placed_at_id", "status", "placed_at", "id"),
+        Index("ix_customer_order_placed_at_id", "placed_at", "id"),
         CheckConstraint(_one_of("status", OrderStatus), name="status"),
         CheckConstraint(f"number ~ '{NUMBER_PATTERN}'", name="number"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
@@ -142,7 +144,9 @@ class OrderLine(SQLModel, table=True):
     # Lines live and die with their order; a product that was ordered is archived, never
     # deleted (the ledger keeps it too).
     order_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("order.id", ondelete="CASCADE"), nullable=False)
+        sa_column=Column(
+            BigInteger, ForeignKey("customer_order.id", ondelete="CASCADE"), nullable=False
+        )
     )
     product_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)

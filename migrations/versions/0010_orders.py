@@ -51,7 +51,7 @@ def upgrade() -> None:
 def stage_checks() -> list[sa.CheckConstraint]:
     return [
         sa.CheckConstraint(
-            f"NOT (status IN ({statuses})) OR {stamp} IS NOT NULL", name=f"ck_order_{name}"
+            f"NOT (status IN ({statuses})) OR {stamp} IS NOT NULL", name=f"ck_customer_order_{name}"
         )
         for name, (stamp, statuses) in STAGES.items()
     ]
@@ -59,7 +59,7 @@ def stage_checks() -> list[sa.CheckConstraint]:
 
 def create_order() -> None:
     op.create_table(
-        "order",
+        "customer_order",
         identity(),
         sa.Column("number", sa.String(20), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
@@ -76,34 +76,43 @@ def create_order() -> None:
         moment("cancelled_at"),
         sa.Column("cancel_reason", sa.String(500), nullable=True),
         moment("updated_at", nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_order"),
-        reference("user_id", "user_account", "order", "RESTRICT"),
-        sa.CheckConstraint(f"status IN ({STATUSES})", name="ck_order_status"),
-        sa.CheckConstraint(f"number ~ '{NUMBER}'", name="ck_order_number"),
-        sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_order_currency"),
-        sa.CheckConstraint("total >= 0", name="ck_order_total_not_negative"),
+        sa.PrimaryKeyConstraint("id", name="pk_customer_order"),
+        reference("user_id", "user_account", "customer_order", "RESTRICT"),
+        sa.CheckConstraint(f"status IN ({STATUSES})", name="ck_customer_order_status"),
+        sa.CheckConstraint(f"number ~ '{NUMBER}'", name="ck_customer_order_number"),
+        sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_customer_order_currency"),
+        sa.CheckConstraint("total >= 0", name="ck_customer_order_total_not_negative"),
         sa.CheckConstraint(
-            "length(idempotency_key) BETWEEN 1 AND 255", name="ck_order_idempotency_key_length"
+            "length(idempotency_key) BETWEEN 1 AND 255",
+            name="ck_customer_order_idempotency_key_length",
         ),
         sa.CheckConstraint(
-            "length(cart_fingerprint) = 64", name="ck_order_cart_fingerprint_length"
+            "length(cart_fingerprint) = 64", name="ck_customer_order_cart_fingerprint_length"
         ),
         *stage_checks(),
         sa.CheckConstraint(
-            "(status = 'CANCELLED') = (cancelled_at IS NOT NULL)", name="ck_order_cancelled_at_set"
+            "(status = 'CANCELLED') = (cancelled_at IS NOT NULL)",
+            name="ck_customer_order_cancelled_at_set",
         ),
         sa.CheckConstraint(
             "cancel_reason IS NULL OR status = 'CANCELLED'",
-            name="ck_order_cancel_reason_when_cancelled",
+            name="ck_customer_order_cancel_reason_when_cancelled",
         ),
     )
-    op.create_index("uq_order_number", "order", ["number"], unique=True)
+    op.create_index("uq_customer_order_number", "customer_order", ["number"], unique=True)
     op.create_index(
-        "uq_order_user_id_idempotency_key", "order", ["user_id", "idempotency_key"], unique=True
+        "uq_customer_order_user_id_idempotency_key",
+        "customer_order",
+        ["user_id", "idempotency_key"],
+        unique=True,
     )
-    op.create_index("ix_order_user_id_placed_at_id", "order", ["user_id", "placed_at", "id"])
-    op.create_index("ix_order_status_placed_at_id", "order", ["status", "placed_at", "id"])
-    op.create_index("ix_order_placed_at_id", "order", ["placed_at", "id"])
+    op.create_index(
+        "ix_customer_order_user_id_placed_at_id", "customer_order", ["user_id", "placed_at", "id"]
+    )
+    op.create_index(
+        "ix_customer_order_status_placed_at_id", "customer_order", ["status", "placed_at", "id"]
+    )
+    op.create_index("ix_customer_order_placed_at_id", "customer_order", ["placed_at", "id"])
 
 
 def create_order_line() -> None:
@@ -118,7 +127,7 @@ def create_order_line() -> None:
         sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
         sa.Column("line_total", sa.Numeric(16, 2), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_order_line"),
-        reference("order_id", "order", "order_line", "CASCADE"),
+        reference("order_id", "customer_order", "order_line", "CASCADE"),
         reference("product_id", "product", "order_line", "RESTRICT"),
         sa.CheckConstraint("quantity > 0", name="ck_order_line_quantity_positive"),
         sa.CheckConstraint("unit_price >= 0", name="ck_order_line_unit_price_not_negative"),
@@ -135,5 +144,5 @@ def create_order_line() -> None:
 
 def downgrade() -> None:
     op.drop_table("order_line")
-    op.drop_table("order")
+    op.drop_table("customer_order")
     op.execute(sa.schema.DropSequence(sa.Sequence("order_number_seq")))

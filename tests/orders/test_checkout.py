@@ -351,7 +351,7 @@ async def test_an_order_row_is_what_the_database_accepts(session_maker: SessionM
             stored = (await session.exec(select(Order).where(col(Order.id) == order.id))).one()
             stored.status = OrderStatus.PAID.value
 
-    with pytest.raises(IntegrityError, match="ck_order_paid_at_set"):
+    with pytest.raises(IntegrityError, match="ck_customer_order_paid_at_set"):
         await pay_without_paid_at()
 
 
