@@ -129,6 +129,9 @@ class Report:
                     f"| {case.case} | HTTP checkout | {h.rps:.0f} | {h.p(0.5):.1f} | "
                     f"{h.p(0.99):.1f} | {codes} | {ratio or 0:.2f} |"
                 )
+        for case in self.cases:
+            if case.case == "hot" and case.http is not None and case.http.unexpected():
+                lines.append(f"hot: errors other than INSUFFICIENT_STOCK: {case.http.unexpected()}")
         if self.http_skipped:
             lines.append("HTTP: not run (see below)")
         return "\n".join(lines)
