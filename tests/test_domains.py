@@ -73,7 +73,8 @@ def test_export_and_demo_take_every_declared_section_in_domain_order() -> None:
     assert domains.export_sections() == declared("export")
     seeders = domains.demo_seeders()
     assert seeders == declared("demo")
-    assert [seed.__module__ for seed in seeders] == ["hom.catalog.demo", "hom.inventory.demo"]
+    modules = [seed.__module__ for seed in seeders]
+    assert modules == ["hom.catalog.demo", "hom.inventory.demo", "hom.orders.demo"]
 
 
 # --- a new domain: its package, and one line in DOMAINS --------------------------------

@@ -35,7 +35,7 @@ from hom.catalog.demo_words import (
     M,
 )
 from hom.catalog.models import Category, Favorite, Product, ProductView
-from hom.catalog.service import DEMO_SKU_PREFIX
+from hom.catalog.service import DEMO_CUSTOMER_EMAIL, DEMO_SKU_PREFIX
 from hom.core.demo import DemoRun, SeedReport
 from hom.core.roles import Role
 
@@ -128,7 +128,7 @@ def demo_product(number: int) -> DemoProduct:
 
 
 def customer_email(number: int) -> str:
-    return f"customer{number}@demo.example.com"
+    return DEMO_CUSTOMER_EMAIL.format(number=number)
 
 
 async def seed_demo(

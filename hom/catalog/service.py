@@ -30,6 +30,8 @@ from hom.core.viewer import Viewer
 
 # The skus `hom seed-demo` gives its products (the demo stock finds them by it).
 DEMO_SKU_PREFIX = "DEMO-"
+# The emails of its customers, numbered from 1 (the demo orders find them by it).
+DEMO_CUSTOMER_EMAIL = "customer{number}@demo.example.com"
 SLUG = re.compile(SLUG_PATTERN)
 CURRENCY = re.compile(r"[A-Z]{3}")
 CENT = Decimal("0.01")

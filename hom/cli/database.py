@@ -58,7 +58,7 @@ def _migrate(step: Callable[[str, str], None], revision: str) -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
 def seed_demo(products: int, no_migrate: bool) -> None:
     """Fill the database with demo data: a catalog (categories, products, customers, favorites,
-    views) and its stock in two warehouses.
+    views), its stock in two warehouses, and a few orders in every state.
 
     Idempotent: what exists already is left alone, so running it again changes
     nothing. With nothing configured in dev, uses the embedded PostgreSQL (like
@@ -76,19 +76,24 @@ def seed_demo(products: int, no_migrate: bool) -> None:
 async def _seed_demo(settings: Settings, products: int) -> SeedReport:
     from tqdm import tqdm
 
-    from hom.core.db import sessions_once
     from hom.core.demo import DemoRun
+    from hom.core.services import Services
     from hom.core.unit_of_work import unit_of_work
     from hom.domains import demo_seeders
 
     assert settings.db_url
+    # The app's sessions: the demo orders' notifications are published (Redis) on commit.
+    services = Services.create(settings)
     # Shown only on a terminal (disable=None), and on stderr: stdout keeps the summary.
-    with tqdm(total=products, unit="product", file=sys.stderr, disable=None) as bar:
-        run = DemoRun(products=products, progress=bar.update)
-        async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
-            for seed in demo_seeders():
-                await seed(session, run=run)
-        return run.report
+    try:
+        with tqdm(total=products, unit="product", file=sys.stderr, disable=None) as bar:
+            run = DemoRun(products=products, progress=bar.update)
+            async with unit_of_work(services.session_maker) as session:
+                for seed in demo_seeders():
+                    await seed(session, run=run)
+            return run.report
+    finally:
+        await services.close()
 
 
 @click.command("check-inventory")

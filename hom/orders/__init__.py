@@ -10,4 +10,5 @@ DOMAIN = Domain(
     models="models",
     jobs="jobs:periodic_jobs",
     export="export:export_section",
+    demo="demo:seed",
 )

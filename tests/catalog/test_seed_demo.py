@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from hom.catalog import demo
 from hom.catalog.models import SLUG_PATTERN, Category, Product
 from hom.core.db import sessions_once
+from hom.orders import demo as orders_demo
 from tests.conftest import TEST_SECRET
 from tests.serving import HOM, hom_env
 
@@ -65,6 +66,7 @@ async def test_seed_demo_twice_creates_nothing_the_second_time(
     assert first.returncode == 0, first.stderr
     assert "products 500 created / 0 existing" in first.stdout
     assert "warehouses 2 created / 0 existing, stock levels" in first.stdout
+    assert f"orders {len(orders_demo.PLAN)} created / 0 existing" in first.stdout
     assert "%|" not in first.stderr, "no progress bar when stderr is not a terminal"
     counts = await table_counts(db_url)
     assert counts["product"] == 500
