@@ -362,6 +362,8 @@ def _connection_shape(
             node_selections.append(group)
         elif name == "pageInfo":
             parts.append((key, _page_info_shape(selection, page_info_type, group)))
+        elif name == "totalCount":
+            raise ExecutorOnly(f"{type_.name}.totalCount: counted by the executor")
         else:
             raise NotPlannable(f"{type_.name}.{name}")
     return lambda page: {key: part(page) for key, part in parts}
