@@ -316,3 +316,18 @@ async def test_losing_redis_empties_carts_and_keeps_orders(
     ]
     await owner.add(a, 1)
     assert (await owner.checkout("after-the-flush"))["order"]["status"] == "PENDING_PAYMENT"
+
+
+# --- what a page of orders is priced at --------------------------------------------------
+
+
+async def test_a_page_of_orders_is_priced_by_its_size_and_its_lines(
+    callers: dict[str, Caller], gql: GraphQLClient
+) -> None:
+    query = "query ($n: Int!) { myOrders(first: $n) { nodes { number lines { sku } } } }"
+    costs = []
+    for first in (1, 10):
+        body = await gql.answer(query, {"n": first}, token=callers["owner"].token)
+        costs.append(body["extensions"]["cost"]["requestedQueryCost"])
+    # `first` times what one order costs, its lines counted at their declared estimate (5).
+    assert costs == [7, 70]
