@@ -24,6 +24,7 @@ from hom.core.pagination import (
     PageQuery,
     SortKey,
     count_rows,
+    count_select,
     keyset_select,
     page_direction,
     page_request,
@@ -85,7 +86,8 @@ def orders_query(filter: OrderFilter, arguments: PageArguments, *, owner: Any = 
     page_direction(first, after, last, before)
     request = page_request(first, after, ORDER_KEYS, last=last, before=before)
     listed = orders_listing(filter, owner=owner)
-    return PageQuery(keyset_select(listed, ORDER_KEYS, request), ORDER_KEYS, request)
+    paged = keyset_select(listed, ORDER_KEYS, request)
+    return PageQuery(paged, ORDER_KEYS, request, count=count_select(listed))
 
 
 async def run_orders_query(session: AsyncSession, *, query: PageQuery | None) -> Page[Order]:

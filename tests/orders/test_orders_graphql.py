@@ -331,3 +331,39 @@ async def test_a_page_of_orders_is_priced_by_its_size_and_its_lines(
         costs.append(body["extensions"]["cost"]["requestedQueryCost"])
     # `first` times what one order costs, its lines counted at their declared estimate (5).
     assert costs == [7, 70]
+
+
+COUNTED = """query ($first: Int, $after: String, $status: OrderStatus) {
+  myOrders(first: $first, after: $after, filter: {status: $status}) {
+    totalCount edges { cursor node { number } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_the_compiled_path_counts_my_orders_in_the_pages_statement(
+    app: Starlette, client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    shop = await a_shop(session_maker, 99)
+    customer = await a_caller(client, gql, session_maker)
+    for n in range(3):
+        await place(session_maker, _viewer(customer), {shop.products[0]: 1}, key=f"k-{n}")
+    await learn_database_features(app.state.services)
+    compiled = app.state.compiled
+    pages = []
+    for variables in ({"first": 2}, {"first": 0}, {"status": "DELIVERED"}):
+        answered = compiled.answered
+        with count_statements(app.state.services.engine) as log:
+            body = await customer(COUNTED, variables)
+        assert (compiled.answered - answered, log.count) == (1, 1), variables
+        pages.append(body["data"]["myOrders"])
+    assert [(p["totalCount"], len(p["edges"])) for p in pages] == [(3, 2), (3, 0), (0, 0)]
+    rest = await customer(COUNTED, {"first": 5, "after": pages[0]["pageInfo"]["endCursor"]})
+    after_last = await customer(
+        COUNTED, {"after": rest["data"]["myOrders"]["pageInfo"]["endCursor"]}
+    )
+    assert (rest["data"]["myOrders"]["totalCount"], len(rest["data"]["myOrders"]["edges"])) == (
+        3,
+        1,
+    )
+    assert after_last["data"]["myOrders"]["totalCount"] == 3
+    assert after_last["data"]["myOrders"]["edges"] == []
