@@ -18,7 +18,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.accounts.account_tokens import consume_token
-from hom.accounts.models import TokenPurpose, User
+from hom.accounts.models import TokenPurpose
+from hom.accounts.models import User as User
 from hom.accounts.sessions import SessionStore
 from hom.accounts.sessions import revoked_channel as revoked_channel
 from hom.audit import service as audit

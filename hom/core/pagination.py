@@ -76,6 +76,7 @@ class Page(Generic[RowT]):
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+    total: int | None = None  # the whole list's size, where it was read with the page
 
 
 EMPTY_PAGE: Page[Any] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
@@ -90,6 +91,9 @@ class PageQuery:
     keys: Sequence[SortKey]
     request: PageRequest
     cursor_prefix: str = ""
+    # The list's size (`count_select` of its statement without cursor, order and limit):
+    # what lets the compiled read path answer a counted connection's `totalCount`.
+    count: Select[Any] | None = None
 
     @property
     def read_keys(self) -> list[SortKey]:

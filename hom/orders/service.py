@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,10 +23,11 @@ from hom.accounts import service as accounts
 from hom.audit import service as audit
 from hom.core.clock import utcnow
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.unit_of_work import retried_in_savepoint
+from hom.core.redis import RedisKeys
+from hom.core.unit_of_work import after_commit, retried_in_savepoint
 from hom.core.viewer import Viewer
 from hom.inventory import service as inventory
-from hom.orders import lifecycle, notices
+from hom.orders import cart, lifecycle, notices
 from hom.orders.checkout import LineRefused as LineRefused
 from hom.orders.checkout import fingerprint as fingerprint
 from hom.orders.checkout import place_order as place_order
@@ -33,6 +35,23 @@ from hom.orders.lifecycle import Party, Step, Stock
 from hom.orders.models import MAX_REASON, Order, OrderLine, OrderStatus
 
 EXPIRED = "Not paid in time"
+
+
+# --- checkout ------------------------------------------------------------------------------
+
+
+async def check_out(
+    session: AsyncSession, *, redis: Redis, keys: RedisKeys, user_id: int, idempotency_key: str
+) -> Order:
+    """Place an order for the user's cart (in Redis; `place_order` says what is refused),
+    and empty the cart once the caller's transaction has committed (never before: a
+    refused or failed checkout leaves the cart as it was)."""
+    lines = await cart.lines(redis=redis, keys=keys, user_id=user_id)
+    order = await place_order(
+        session, user_id=user_id, lines=lines, idempotency_key=idempotency_key
+    )
+    after_commit(session, lambda: cart.clear(redis=redis, keys=keys, user_id=user_id))
+    return order
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -17,8 +17,11 @@ from hom.catalog import collections, views
 from hom.catalog.models import Collection, Product, Visibility
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
+from hom.core.viewer import Viewer
 from hom.inventory.models import MovementKind, StockLevel, StockMovement
 from hom.notifications import inbox
+from hom.orders import service as orders
+from hom.orders.models import Order, OrderLine
 from tests.catalog.factories import (
     EPOCH,
     add_favorites,
@@ -63,6 +66,7 @@ async def seed(client: httpx.AsyncClient, session_maker: SessionMaker) -> Seeds:
     for user in users:
         await seed_engagement(session_maker, seeds, user, products)
     await seed_audit(session_maker, seeds, admin=users[3])
+    await seed_orders(session_maker, seeds, users, products)
     return seeds
 
 
@@ -187,3 +191,48 @@ async def seed_audit(session_maker: SessionMaker, seeds: Seeds, admin: User) -> 
     async with unit_of_work(session_maker) as session:
         session.add_all(entries)
     seeds.add("AuditEntry", *entries)
+
+
+async def seed_orders(
+    session_maker: SessionMaker, seeds: Seeds, users: list[User], products: list[Product]
+) -> None:
+    """Orders of the customer (a paid one, with a line of the archived product too, and an
+    unpaid one), of the operator, and of someone else (cancelled)."""
+    customer, operator, someone = users[0], users[2], users[4]
+    kettle, archived = products[0], products[4]
+    made = [
+        await _order(session_maker, customer, kettle, 2, "paid"),
+        await _order(session_maker, customer, kettle, 1, "pending"),
+        await _order(session_maker, operator, kettle, 1, "own"),
+        await _order(session_maker, someone, kettle, 1, "cancelled"),
+    ]
+    shop = _viewer(operator, Role.OPERATOR)
+    async with unit_of_work(session_maker) as session:
+        session.add(
+            OrderLine(
+                order_id=made[0].id,
+                product_id=archived.id,
+                sku=archived.sku,
+                name=archived.name,
+                quantity=1,
+                unit_price=archived.price,
+                line_total=archived.price,
+            )
+        )
+        await orders.mark_order_paid(session, order_id=made[0].id or 0, actor=shop)
+        await orders.cancel_order(session, order_id=made[3].id or 0, actor=shop, reason="x")
+    seeds.add("Order", *made)
+
+
+async def _order(
+    session_maker: SessionMaker, user: User, product: Product, quantity: int, key: str
+) -> Order:
+    assert user.id is not None
+    wanted = {product.id or 0: quantity}
+    async with unit_of_work(session_maker) as session:
+        return await orders.place_order(session, user_id=user.id, lines=wanted, idempotency_key=key)
+
+
+def _viewer(user: User, role: Role) -> Viewer:
+    assert user.id is not None
+    return Viewer(user_id=user.id, role=role, sid="s", jti="j", expires_at=0)

@@ -238,12 +238,14 @@ def computed(
     sql: RowExpression,
     default: Any = None,
     description: str | None = None,
+    personal: bool = False,
 ) -> Any:
     """A value computed per object in SQL (`product.favoriteCount`): `sql(row, reader)`
     over a row of the type's table. The compiled path writes it into its statement; the
     executor loads it for a batch of objects (`key`: the primary key attribute) in one
     statement, `default` for rows that are gone; an expression that is a constant for
-    the reader (`false()` when signed out) costs no query."""
+    the reader (`false()` when signed out) costs no query. `personal`: it holds personal
+    data (see `hom.core.graphql.visibility.personal`)."""
     table: dict[str, Any] = {}
 
     def factory(context: Any) -> DataLoader[Any, Any]:
@@ -271,7 +273,8 @@ def computed(
         children=lambda value: (),
     )
     bind = bound_to_table(lambda model: table.setdefault("model", model))
-    return _without_arguments(relation, description, {**compiled_as(Expression(sql)), **bind})
+    metadata = {**compiled_as(Expression(sql)), **bind, PERSONAL: personal}
+    return _without_arguments(relation, description, metadata)
 
 
 def derived(

@@ -9,7 +9,7 @@ the declarations do not cover; the executor answers those.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -23,7 +23,7 @@ from graphql import (
     get_nullable_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
-from sqlalchemy import case, select
+from sqlalchemy import case, select, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from strawberry.types.arguments import convert_arguments
@@ -227,6 +227,9 @@ class Planner:
         statement = select(*built, *columns).select_from(scope.rows).order_by(*order_by_keys(keys))
         page, cursors = query.page, _reads_cursors(walk.selection, type_, nodes)
         key_values = _after(len(built))
+        if _nodes_at(walk.selection, type_, nodes, "totalCount"):
+            counted = _Counted(query, scope, [*built, *columns], order_by_keys(keys), cursors)
+            return Step(key, self._compiled(counted.statement()), counted.shaped(shape))
 
         def shaped(rows: Sequence[Any]) -> Any:
             return shape(page(rows, key_values, cursors=cursors))
@@ -246,6 +249,38 @@ class Planner:
             )
         viewer_at = tuple(i for i, name in enumerate(names) if name == VIEWER_ID)
         return Statement(compiled.string, tuple(params), viewer_at)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """A counted connection's statement and shape: the list's size (`query.count`) read
+    in the same statement, its page LEFT JOINed to it, so that an empty page still brings
+    one row (whose columns are null) with the size. Without a count to read (a query
+    that brings none), the executor answers."""
+
+    query: PageQuery
+    scope: Scope
+    columns: list[Any]  # the page's: the nodes' JSON, then the sort keys
+    order: list[Any]
+    cursors: bool
+
+    def statement(self) -> Any:
+        if self.query.count is None:
+            raise ExecutorOnly("totalCount: the connection's query brings no count")
+        total = self.query.count.subquery("hom_total")
+        joined = total.outerjoin(self.scope.rows, true())
+        return select(*self.columns, *total.c).select_from(joined).order_by(*self.order)
+
+    def shaped(self, shape: Shape) -> Shape:
+        width, keys = len(self.columns), len(self.query.keys)
+
+        def shaped(rows: Sequence[Any]) -> Any:
+            size = int(rows[0][width]) if rows else 0
+            found = [tuple(row)[:width] for row in rows if row[width - 1] is not None]
+            page = self.query.page(found, _after(width - keys), cursors=self.cursors)
+            return shape(replace(page, total=size))
+
+        return shaped
 
 
 def _page_rows(query: PageQuery, table: Any) -> tuple[Any, list[SortKey]]:
@@ -362,6 +397,8 @@ def _connection_shape(
             node_selections.append(group)
         elif name == "pageInfo":
             parts.append((key, _page_info_shape(selection, page_info_type, group)))
+        elif name == "totalCount":
+            parts.append((key, lambda page: page.total or 0))
         else:
             raise NotPlannable(f"{type_.name}.{name}")
     return lambda page: {key: part(page) for key, part in parts}

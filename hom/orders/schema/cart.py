@@ -1,4 +1,4 @@
-"""OrdersQuery / OrdersMutation: thin resolvers over the cart (hom.orders.cart).
+"""CartQuery / CartMutation: thin resolvers over the cart (hom.orders.cart).
 
 Every cart field is for signed-in users (UNAUTHENTICATED otherwise). Redis down: each
 fails with SERVICE_UNAVAILABLE at its own path (the rest of a document answers).
@@ -59,7 +59,7 @@ async def changed(
 
 
 @strawberry.type
-class OrdersQuery:
+class CartQuery:
     @strawberry.field(
         permission_classes=[IsAuthenticated],
         description="Your cart (null, with an error at `myCart`, when signed out or when "
@@ -73,7 +73,7 @@ class OrdersQuery:
 
 
 @strawberry.type
-class OrdersMutation:
+class CartMutation:
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],
         description="Put a product in your cart; adds to its line when it has one "
