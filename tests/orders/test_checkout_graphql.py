@@ -224,3 +224,29 @@ async def test_an_operator_checks_out_their_own_cart(
     operator = await a_caller(client, gql, session_maker, Role.OPERATOR)
     await operator.add(shop.products[0], 1)
     assert (await operator.checkout())["order"]["status"] == "PENDING_PAYMENT"
+
+
+CROSSED_ROUNDS = 100
+
+
+async def test_crossed_carts_checked_out_at_once_never_fail_for_the_customers(
+    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker
+) -> None:
+    """Carts [A, B] and [B, A] checked out together, 100 times over HTTP: no deadlock or
+    serialization failure reaches either customer (issue 19)."""
+    shop = await a_shop(session_maker, 2 * CROSSED_ROUNDS, 2 * CROSSED_ROUNDS)
+    a, b = shop.products
+    one = await a_caller(client, gql, session_maker)
+    other = await a_caller(client, gql, session_maker)
+
+    for round_ in range(CROSSED_ROUNDS):
+        await one.add(a)
+        await one.add(b)
+        await other.add(b)
+        await other.add(a)
+        answers = await asyncio.gather(one.checkout(f"ab-{round_}"), other.checkout(f"ba-{round_}"))
+        assert [answer["errors"] for answer in answers] == [[], []], (round_, answers)
+
+    total = 2 * CROSSED_ROUNDS
+    assert await count(session_maker, Order) == total
+    assert await levels(session_maker) == {a: (total, total), b: (total, total)}
