@@ -94,7 +94,7 @@ class TemplateClones:
         try:
             yield with_database(self.admin_url, name)
         finally:
-            self._drop_soon(name)
+            self.drop_soon(name)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the clones' background loop and wait for its result."""
@@ -104,7 +104,7 @@ class TemplateClones:
         """Drop the clones made ahead, wait for every drop (raising a failed one's error)."""
         try:
             for ready in self._ready:
-                self._drop_soon(ready.result())
+                self.drop_soon(ready.result())
             for drop in self._drops:
                 drop.result()
         finally:
@@ -118,7 +118,8 @@ class TemplateClones:
     def _clone_soon(self) -> Future[str]:
         return self._background.submit(self._clone())
 
-    def _drop_soon(self, name: str) -> None:
+    def drop_soon(self, name: str) -> None:
+        """Drop the database `name` in the background (`close` waits for it)."""
         self._drops.append(self._background.submit(self._drop(name)))
 
     async def _clone(self) -> str:
