@@ -86,23 +86,46 @@ def asks_for_retry(error: BaseException) -> bool:
     return sqlstate in RETRYABLE_SQLSTATES
 
 
-async def retried_in_savepoint(
+async def retried(
     session: AsyncSession, work: Callable[[], Awaitable[T]], *, attempts: int = RETRY_ATTEMPTS
 ) -> T:
-    """Run `work` in a savepoint of the caller's transaction; when PostgreSQL aborts it with
-    a deadlock or a serialization failure, roll back to the savepoint (which lets go of the
-    locks it took) and run it again, up to `attempts` times, after a short random pause.
-    Any other error leaves as it came."""
+    """Run `work` in the caller's transaction; when PostgreSQL aborts it with a deadlock or
+    a serialization failure, undo it (which lets go of the locks it took) and run it again,
+    up to `attempts` times, after a short random pause. Any other error leaves as it came.
+
+    When the transaction has not started yet, `work` is all of it: a failed attempt rolls
+    the whole transaction back, and no savepoint is needed (two round trips fewer). Else
+    `work` runs in a savepoint, so what came before it stays. Either way, the hooks a
+    failed attempt registered (`after_commit`, `after_rollback`) are dropped with it."""
     for attempt in range(1, attempts + 1):
+        hooks = _hook_counts(session)
         try:
-            async with session.begin_nested():
+            if session.in_transaction():
+                async with session.begin_nested():
+                    return await work()
+            try:
                 return await work()
+            except DBAPIError as error:
+                if asks_for_retry(error):
+                    await session.rollback()
+                raise
         except DBAPIError as error:
             if attempt == attempts or not asks_for_retry(error):
                 raise
+            _drop_hooks_since(session, hooks)
             log.info("work retried", attempt=attempt, sqlstate=_sqlstate(error))
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
     raise AssertionError("unreachable")
+
+
+def _hook_counts(session: AsyncSession) -> dict[str, int]:
+    return {name: len(session.info.get(name, ())) for name in (_AFTER_COMMIT, _AFTER_ROLLBACK)}
+
+
+def _drop_hooks_since(session: AsyncSession, counts: dict[str, int]) -> None:
+    for name, count in counts.items():
+        if name in session.info:
+            del session.info[name][count:]
 
 
 def _sqlstate(error: DBAPIError) -> str | None:

@@ -6,7 +6,7 @@ index until this one commits, then finds its order), then the reservation of eve
 through the inventory service, the lines with their snapshots (sku, name, price), the
 "order received" mail and the in-app notification. Any refusal or failure rolls it all
 back: no order, no reservation, no mail. PostgreSQL's deadlock and serialization
-failures are retried here, in a savepoint, and never reach the caller.
+failures are retried here (`hom.core.unit_of_work.retried`) and never reach the caller.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hom.accounts import service as accounts
 from hom.catalog.service import Product
 from hom.core.clock import utcnow
 from hom.core.errors import DomainError, ErrorCode
-from hom.core.unit_of_work import retried_in_savepoint
+from hom.core.unit_of_work import retried
 from hom.inventory import service as inventory
 from hom.orders import notices
 from hom.orders.models import MAX_KEY, Order, OrderLine
@@ -87,16 +87,19 @@ async def place_order(
     cart_print = fingerprint(lines)
 
     async def attempt() -> Order:
-        existing = await _keyed_order(session, user_id=user_id, key=key)
-        if existing is not None:
+        try:
+            wanted = check_lines(lines)
+            name, email = await _verified_customer(session, user_id)
+            products = await _sold_products(session, wanted)
+        except DomainError:  # refused now (an empty cart too): a replay answers as before
+            existing = await _keyed_order(session, user_id=user_id, key=key)
+            if existing is None:
+                raise
             return _replayed(existing, cart_print, empty=not lines)
-        wanted = check_lines(lines)
-        name, email = await _verified_customer(session, user_id)
-        products = await _sold_products(session, wanted)
         order, claimed = await _claim_key(
             session, user_id, key, cart_print, _priced(products, wanted)
         )
-        if not claimed:  # a concurrent request with this key placed it
+        if not claimed:  # a concurrent or earlier request with this key placed it
             return _replayed(order, cart_print, empty=False)
         written = await _fill(session, order, products, wanted)
         await notices.mail(
@@ -105,7 +108,7 @@ async def place_order(
         await notices.notify(session, order=order)
         return order
 
-    return await retried_in_savepoint(session, attempt)
+    return await retried(session, attempt)
 
 
 async def _keyed_order(session: AsyncSession, *, user_id: int, key: str) -> Order | None:
@@ -209,8 +212,8 @@ async def _fill(
         for product in products
         if product.id is not None
     ]
-    session.add_all(rows)
-    await session.flush()
+    # One INSERT, not the ORM's unit of work: the lines are written once and never changed.
+    await session.exec(insert(OrderLine).values([row.model_dump(exclude={"id"}) for row in rows]))
     return rows
 
 

@@ -24,7 +24,7 @@ from hom.audit import service as audit
 from hom.core.clock import utcnow
 from hom.core.errors import DomainError, ErrorCode
 from hom.core.redis import RedisKeys
-from hom.core.unit_of_work import after_commit, retried_in_savepoint
+from hom.core.unit_of_work import after_commit, retried
 from hom.core.viewer import Viewer
 from hom.inventory import service as inventory
 from hom.orders import cart, lifecycle, notices
@@ -133,7 +133,7 @@ async def change_status(
         await _effects(session, moved, step, actor=actor)
         return moved
 
-    return await retried_in_savepoint(session, attempt)
+    return await retried(session, attempt)
 
 
 def _check_reason(reason: str | None) -> str | None:

@@ -351,3 +351,25 @@ async def test_a_cart_answer(
     } }"""
     assert await shopper(document) == snapshot
     assert Decimal((await shopper.cart())["total"]["amount"]) == kettle.price * 2 + pot.price * 4
+
+
+ADD_ASKING = "mutation ($id: ID!) { addToCart(input: {productId: $id, quantity: 1}) { %s } }"
+
+
+async def test_a_change_reads_the_carts_products_only_when_the_cart_is_asked_for(
+    app: Starlette, shopper: Shopper, session_maker: SessionMaker
+) -> None:
+    kettle, cup, _ = await shop(session_maker)
+    await shopper.add(cup, 1)
+    counts = {}
+    for selection in ("errors { code }", "cart { __typename }", "cart { itemCount }"):
+        with count_statements(app.state.services.engine) as log:
+            body = await shopper(ADD_ASKING % selection, {"id": pid(kettle)})
+        assert "errors" not in body, body
+        counts[selection] = log.count
+        if selection.startswith("cart"):
+            assert body["data"]["addToCart"]["cart"] is not None
+    # The product added is read to check it is sold; the cart's products once more only
+    # when the answer shows the cart.
+    assert counts == {"errors { code }": 1, "cart { __typename }": 2, "cart { itemCount }": 2}
+    assert (await shopper.cart())["itemCount"] == 4

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from syrupy.assertion import SnapshotAssertion
 
 from hom.catalog.models import Product
@@ -22,7 +23,7 @@ from hom.orders.models import Order
 from tests.orders.cart_support import archive
 from tests.orders.order_support import Caller, a_caller
 from tests.orders.shop import a_shop, count, levels, traces
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, count_statements
 
 
 @pytest.fixture
@@ -250,3 +251,35 @@ async def test_crossed_carts_checked_out_at_once_never_fail_for_the_customers(
     total = 2 * CROSSED_ROUNDS
     assert await count(session_maker, Order) == total
     assert await levels(session_maker) == {a: (total, total), b: (total, total)}
+
+
+CHECKOUT_NUMBER = (
+    "mutation ($key: String!) { checkout(input: {idempotencyKey: $key}) {"
+    " order { number } errors { code } } }"
+)
+
+
+@pytest.mark.parametrize("size", [1, 3])
+async def test_a_checkout_is_eight_statements_whatever_its_lines(
+    app: Starlette, customer: Caller, session_maker: SessionMaker, size: int
+) -> None:
+    shop = await a_shop(session_maker, *[10] * size)
+    for product in shop.products:
+        await customer.add(product, 2)
+    with count_statements(app.state.services.engine) as log:
+        body = await customer(CHECKOUT_NUMBER, {"key": f"eight-{size}"})
+    assert body["data"]["checkout"]["errors"] == [], body
+    heads = [" ".join(statement.split()[:3]) for statement in log.statements]
+    # The customer, the products, the order (claiming the key), the stock levels locked,
+    # the reservations, the lines, the mail, the notification: no savepoint, no look-up of
+    # the key first (the INSERT claims it).
+    assert heads == [
+        "SELECT user_account.id, user_account.email,",
+        "SELECT product.id, product.sku,",
+        "INSERT INTO customer_order",
+        "SELECT stock_level.id, stock_level.product_id,",
+        "WITH change AS",
+        "INSERT INTO order_line",
+        "INSERT INTO outbox_message",
+        "INSERT INTO notification",
+    ], log.statements

@@ -183,3 +183,10 @@ def selection_of(info: strawberry.Info, type_name: str | None = None) -> Selecti
     raw = raw_info(info)
     sets = [node.selection_set for node in raw.field_nodes if node.selection_set]
     return Selection(raw, _object_type(raw, raw.return_type, type_name), sets)
+
+
+def selects(info: strawberry.Info, *path: str) -> bool:
+    """Whether the selection under the field being resolved reaches `path` (a payload's
+    member nobody asked for need not be computed)."""
+    *parents, name = path
+    return name in selection_of(info).at(*parents)

@@ -17,6 +17,7 @@ from hom.core.graphql.compiled import executor_only
 from hom.core.graphql.payloads import UserError
 from hom.core.graphql.permissions import IsAuthenticated, require_viewer
 from hom.core.graphql.relay import decode_id
+from hom.core.graphql.selection import selects
 from hom.orders import cart
 from hom.orders.types import (
     AddToCartInput,
@@ -55,6 +56,8 @@ async def changed(
             lines = await change(session)
     except DomainError as error:
         return payload(errors=[UserError.of(error)])
+    if not selects(info, "cart"):
+        return payload()
     return payload(cart=await present_cart(info, lines, "cart"))
 
 
