@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from strawberry.relay import to_base64
@@ -39,6 +40,7 @@ from hom.inventory import warehouses
 from tests.catalog.factories import create_category, create_products
 from tests.perf import checkout_floor as floor
 from tests.perf.load import percentile
+from tests.perf.machine import CpuMeter, CpuUse
 from tests.perf.server import delete_keys, fresh_database, hom_server, seed_users, sign_in
 
 CASES = ("hot", "distinct")
@@ -77,6 +79,7 @@ class HttpResult:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)  # of the checkout requests
     codes: Counter[str] = field(default_factory=Counter)  # error codes (checkout and cart)
+    cpu: CpuUse | None = None
 
     @property
     def rps(self) -> float:
@@ -96,6 +99,7 @@ class CaseReport:
     floor: floor.FloorResult
     http: HttpResult | None = None
     script: str = ""
+    floor_cpu: CpuUse | None = None
 
     def ratio(self) -> float | None:
         if self.http is None or not self.floor.tps:
@@ -130,12 +134,32 @@ class Report:
                     f"| {case.case} | HTTP checkout | {h.rps:.0f} | {h.p(0.5):.1f} | "
                     f"{h.p(0.99):.1f} | {codes} | {ratio or 0:.2f} |"
                 )
+        lines += ["", "CPU ms per checkout (busy core time / checkouts placed):", *self.cpu_lines()]
         for case in self.cases:
             if case.case == "hot" and case.http is not None and case.http.unexpected():
                 lines.append(f"hot: errors other than INSUFFICIENT_STOCK: {case.http.unexpected()}")
         if self.http_skipped:
             lines.append("HTTP: not run (see below)")
         return "\n".join(lines)
+
+    def cpu_lines(self) -> list[str]:
+        lines = ["| case | side | all | server | PostgreSQL | Redis | load generator | other |"]
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        for case in self.cases:
+            sides = [("pgbench", case.floor_cpu, case.floor.tps)]
+            if case.http is not None:
+                sides.append(("HTTP", case.http.cpu, case.http.rps))
+            for side, cpu, rate in sides:
+                if cpu is not None and rate:
+                    # pgbench's backends have exited when the meter stops: what is left of
+                    # the machine's busy time beside pgbench itself is theirs.
+                    pg, other = (cpu.pg, cpu.other) if side == "HTTP" else (cpu.pg + cpu.other, 0)
+                    ms = [v * 1000 / rate for v in (cpu.total, cpu.server, pg, cpu.redis)]
+                    ms += [cpu.loadgen * 1000 / rate, other * 1000 / rate]
+                    lines.append(
+                        f"| {case.case} | {side} | " + " | ".join(f"{v:.2f}" for v in ms) + " |"
+                    )
+        return lines
 
 
 # --- the data -------------------------------------------------------------------------------
@@ -194,6 +218,7 @@ async def run_floor(
     text = floor.script(captured, distinct=case == "distinct")
     if case == "distinct":  # :pid counts from the capture's product, client 0's
         assert shop.distinct == list(range(product, product + options.clients))
+    meter = CpuMeter(None, database_name(db_url))
     result = await floor.run_pgbench(
         db_url,
         text,
@@ -201,13 +226,18 @@ async def run_floor(
         seconds=options.duration,
         statements=len(captured.statements),
     )
+    cpu = meter.stop()
     placed = await floor.placed_by_pgbench(db_url)  # over the cases run so far
     if len(set(placed)) != 1 or placed[0] < result.transactions:
         raise RuntimeError(f"the floor's transactions wrote (orders, lines, mails) {placed}")
-    return CaseReport(case, result, script=text)
+    return CaseReport(case, result, script=text, floor_cpu=cpu)
 
 
 # --- over HTTP ------------------------------------------------------------------------------
+
+
+def database_name(db_url: str) -> str:
+    return urlsplit(db_url).path.lstrip("/")
 
 
 def product_global_id(product_id: int) -> str:
@@ -267,13 +297,21 @@ async def _count_errors(
 
 
 async def run_http(
-    base_url: str, tokens: list[str], products: list[int], options: Options
+    base_url: str,
+    tokens: list[str],
+    products: list[int],
+    options: Options,
+    *,
+    server_pgid: int,
+    database: str,
 ) -> HttpResult:
     warm = HttpResult()
     await _load(base_url, tokens, products, options.warmup, warm, measure=False)
     result = HttpResult()
     started = time.monotonic()
+    meter = CpuMeter(server_pgid, database)
     await _load(base_url, tokens, products, options.duration, result, measure=True)
+    result.cpu = meter.stop()
     result.seconds = time.monotonic() - started
     result.seconds = min(result.seconds, options.duration) or options.duration
     return result
@@ -338,7 +376,14 @@ async def _http_cases(
             return
         for case in report.cases:
             products = [shop.hot] * options.clients if case.case == "hot" else shop.distinct
-            case.http = await run_http(server.base_url, tokens, products, options)
+            case.http = await run_http(
+                server.base_url,
+                tokens,
+                products,
+                options,
+                server_pgid=server.pgid,
+                database=database_name(db_url),
+            )
 
 
 def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
