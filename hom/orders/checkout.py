@@ -2,11 +2,13 @@
 
 One transaction (the caller's) does everything: the order row first, which claims the
 customer's idempotency key (a concurrent request with the same key waits on the unique
-index until this one commits, then finds its order), then the reservation of every line
-through the inventory service, the lines with their snapshots (sku, name, price), the
-"order received" mail and the in-app notification. Any refusal or failure rolls it all
-back: no order, no reservation, no mail. PostgreSQL's deadlock and serialization
-failures are retried here (`hom.core.unit_of_work.retried`) and never reach the caller.
+index until this one commits, then finds its order), then the lines with their
+snapshots (sku, name, price), the "order received" mail and the in-app notification, and
+last the reservation of every line through the inventory service: it locks the
+products' stock levels, which other checkouts of those products wait for until the
+commit, so nothing else comes between them. Any refusal or failure rolls it all back:
+no order, no reservation, no mail. PostgreSQL's deadlock and serialization failures
+are retried here (`hom.core.unit_of_work.retried`) and never reach the caller.
 """
 
 from __future__ import annotations
@@ -101,11 +103,13 @@ async def place_order(
         )
         if not claimed:  # a concurrent or earlier request with this key placed it
             return _replayed(order, cart_print, empty=False)
-        written = await _fill(session, order, products, wanted)
+        written = await _write_lines(session, order, products, wanted)
         await notices.mail(
             session, order=order, lines=written, template=notices.RECEIVED_MAIL, to=email, name=name
         )
         await notices.notify(session, order=order)
+        # Last: from here to the commit, the stock levels stay locked for everyone else.
+        await _reserve(session, order, products, wanted)
         return order
 
     return await retried(session, attempt)
@@ -187,18 +191,12 @@ async def _claim_key(
     return existing, False
 
 
-async def _fill(
+async def _write_lines(
     session: AsyncSession, order: Order, products: Sequence[Product], wanted: Mapping[int, int]
 ) -> list[OrderLine]:
-    """Reserve the stock (all lines or none) and write the lines with their snapshots."""
+    """The order's lines with their snapshots (sku, name, price), in one INSERT: they are
+    written once and never changed, so not through the ORM's unit of work."""
     assert order.id is not None
-    lines = [inventory.Line(product_id, quantity) for product_id, quantity in wanted.items()]
-    try:
-        await inventory.reserve(session, lines=lines, order_id=order.id)
-    except DomainError as error:
-        if error.code is not ErrorCode.INSUFFICIENT_STOCK:
-            raise
-        raise await _shortage(session, products, wanted) from None
     rows = [
         OrderLine(
             order_id=order.id,
@@ -212,9 +210,23 @@ async def _fill(
         for product in products
         if product.id is not None
     ]
-    # One INSERT, not the ORM's unit of work: the lines are written once and never changed.
     await session.exec(insert(OrderLine).values([row.model_dump(exclude={"id"}) for row in rows]))
     return rows
+
+
+async def _reserve(
+    session: AsyncSession, order: Order, products: Sequence[Product], wanted: Mapping[int, int]
+) -> None:
+    """Reserve the stock through the inventory service, all lines or none:
+    INSUFFICIENT_STOCK names the first product short."""
+    assert order.id is not None
+    lines = [inventory.Line(product_id, quantity) for product_id, quantity in wanted.items()]
+    try:
+        await inventory.reserve(session, lines=lines, order_id=order.id)
+    except DomainError as error:
+        if error.code is not ErrorCode.INSUFFICIENT_STOCK:
+            raise
+        raise await _shortage(session, products, wanted) from None
 
 
 async def _shortage(

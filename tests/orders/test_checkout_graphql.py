@@ -270,16 +270,16 @@ async def test_a_checkout_is_eight_statements_whatever_its_lines(
         body = await customer(CHECKOUT_NUMBER, {"key": f"eight-{size}"})
     assert body["data"]["checkout"]["errors"] == [], body
     heads = [" ".join(statement.split()[:3]) for statement in log.statements]
-    # The customer, the products, the order (claiming the key), the stock levels locked,
-    # the reservations, the lines, the mail, the notification: no savepoint, no look-up of
-    # the key first (the INSERT claims it).
+    # The customer, the products, the order (claiming the key), the lines, the mail, the
+    # notification, and last the stock levels locked and reserved (held until the commit):
+    # no savepoint, no look-up of the key first (the INSERT claims it).
     assert heads == [
         "SELECT user_account.id, user_account.email,",
         "SELECT product.id, product.sku,",
         "INSERT INTO customer_order",
-        "SELECT stock_level.id, stock_level.product_id,",
-        "WITH change AS",
         "INSERT INTO order_line",
         "INSERT INTO outbox_message",
         "INSERT INTO notification",
+        "SELECT stock_level.id, stock_level.product_id,",
+        "WITH change AS",
     ], log.statements
