@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -178,18 +179,27 @@ async def test_insufficient_stock_names_the_product_and_what_is_available_and_re
     assert await traces(session_maker) == before
 
 
-async def test_a_fault_after_reserving_leaves_no_reservation_no_order_and_no_mail(
-    session_maker: SessionMaker, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("where", ["writing the mail", "after reserving"])
+async def test_a_fault_leaves_no_reservation_no_order_and_no_mail(
+    session_maker: SessionMaker, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     shop = await a_shop(session_maker, 10, 10)
     a, b = shop.products
     customer = await a_customer(session_maker)
     before = await traces(session_maker)
+    reserve = checkout.inventory.reserve
 
     async def outbox_down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("the outbox insert failed")
 
-    monkeypatch.setattr(notices.notifications, "enqueue_mail", outbox_down)
+    async def reserved_then_down(*args: Any, **kwargs: Any) -> None:
+        await reserve(*args, **kwargs)  # the stock is held in the transaction, then:
+        raise ConnectionError("the connection broke after the reservation")
+
+    if where == "writing the mail":
+        monkeypatch.setattr(notices.notifications, "enqueue_mail", outbox_down)
+    else:
+        monkeypatch.setattr(checkout.inventory, "reserve", reserved_then_down)
     with pytest.raises(ConnectionError):
         await place(session_maker, customer, {a: 2, b: 3})
 
