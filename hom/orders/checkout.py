@@ -204,6 +204,7 @@ async def _write_lines(
             sku=product.sku,
             name=product.name,
             quantity=wanted[product.id],
+            currency=order.currency,  # the products' own: `_sold_products` refuses a mix
             unit_price=product.price,
             line_total=product.price * wanted[product.id],
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import col, select
@@ -29,13 +30,18 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    """Money as the API shows it: `{amount, currency}`."""
+    return {"amount": str(amount), "currency": currency}
+
+
 def _line(line: OrderLine) -> dict[str, Any]:
     return {
         "sku": line.sku,
         "name": line.name,
         "quantity": line.quantity,
-        "unitPrice": str(line.unit_price),
-        "lineTotal": str(line.line_total),
+        "unitPrice": _money(line.unit_price, line.currency),
+        "lineTotal": _money(line.line_total, line.currency),
     }
 
 
@@ -44,7 +50,7 @@ def _order(order: Order, lines: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "number": order.number,
         "status": order.status,
-        "total": {"amount": str(order.total), "currency": order.currency},
+        "total": _money(order.total, order.currency),
         **stamps,
         "cancelReason": order.cancel_reason,
         "lines": lines,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -76,6 +77,8 @@ class Order(SQLModel, table=True):
         # orders(filter:) for operators, and the expiry of unpaid orders.
         Index("ix_customer_order_status_placed_at_id", "status", "placed_at", "id"),
         Index("ix_customer_order_placed_at_id", "placed_at", "id"),
+        # What an order line's foreign key points at: the order in the line's currency.
+        Index("uq_customer_order_id_currency", "id", "currency", unique=True),
         CheckConstraint(_one_of("status", OrderStatus), name="status"),
         CheckConstraint(f"number ~ '{NUMBER_PATTERN}'", name="number"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
@@ -129,30 +132,34 @@ class Order(SQLModel, table=True):
 
 
 class OrderLine(SQLModel, table=True):
-    """One product of an order, as it was when the order was placed (sku, name, price)."""
+    """One product of an order, as it was when the order was placed (sku, name, price), in
+    its order's currency (the foreign key keeps them equal)."""
 
     __tablename__ = "order_line"
     __table_args__ = (
+        # Lines live and die with their order; a product that was ordered is archived, never
+        # deleted (the ledger keeps it too).
+        ForeignKeyConstraint(
+            ["order_id", "currency"],
+            ["customer_order.id", "customer_order.currency"],
+            ondelete="CASCADE",
+        ),
         Index("uq_order_line_order_id_product_id", "order_id", "product_id", unique=True),
         Index("ix_order_line_product_id", "product_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         CheckConstraint("line_total = unit_price * quantity", name="line_total"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    # Lines live and die with their order; a product that was ordered is archived, never
-    # deleted (the ledger keeps it too).
-    order_id: int = Field(
-        sa_column=Column(
-            BigInteger, ForeignKey("customer_order.id", ondelete="CASCADE"), nullable=False
-        )
-    )
+    order_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     product_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
     )
     sku: str = Field(sa_column=Column(String(64), nullable=False))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
     unit_price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     line_total: Decimal = Field(sa_column=Column(Numeric(16, 2), nullable=False))

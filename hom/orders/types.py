@@ -188,11 +188,18 @@ class OrderLineType:
     sku: str = strawberry.field(description="The product's sku when the order was placed.")
     name: str = strawberry.field(description="The product's name when the order was placed.")
     quantity: int
-    unit_price: Decimal = strawberry.field(
-        description="The price of one, when the order was placed, in the order's currency."
+    row: strawberry.Private[OrderLine]
+    unit_price: Money = embedded(
+        Money,
+        amount="unit_price",
+        currency="currency",
+        description="The price of one when the order was placed, in the order's currency.",
     )
-    line_total: Decimal = strawberry.field(
-        description="`unitPrice` times `quantity`, in the order's currency."
+    line_total: Money = embedded(
+        Money,
+        amount="line_total",
+        currency="currency",
+        description="`unitPrice` times `quantity`, in the order's currency.",
     )
 
     @classmethod
@@ -204,8 +211,7 @@ class OrderLineType:
             sku=line.sku,
             name=line.name,
             quantity=line.quantity,
-            unit_price=line.unit_price,
-            line_total=line.line_total,
+            row=line,
         )
 
 

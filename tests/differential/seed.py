@@ -215,6 +215,7 @@ async def seed_orders(
                 sku=archived.sku,
                 name=archived.name,
                 quantity=1,
+                currency=made[0].currency,
                 unit_price=archived.price,
                 line_total=archived.price,
             )

@@ -16,7 +16,10 @@ from tests.support import GraphQLClient
 
 ORDER_FIELDS = """
   id number status total { amount currency }
-  lines { sku name quantity unitPrice lineTotal product { name } }
+  lines {
+    sku name quantity unitPrice { amount currency } lineTotal { amount currency }
+    product { name }
+  }
   customer { fullName } customerEmail
   placedAt paidAt fulfilledAt shippedAt deliveredAt cancelledAt cancelReason
 """

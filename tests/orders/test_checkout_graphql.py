@@ -57,8 +57,8 @@ async def test_checkout_places_the_order_reserves_stock_and_empties_the_cart(
     assert [
         (line["quantity"], line["unitPrice"], line["lineTotal"]) for line in order["lines"]
     ] == [
-        (2, "9.90", "19.80"),
-        (1, "10.90", "10.90"),
+        (2, {"amount": "9.90", "currency": "EUR"}, {"amount": "19.80", "currency": "EUR"}),
+        (1, {"amount": "10.90", "currency": "EUR"}, {"amount": "10.90", "currency": "EUR"}),
     ]
     assert order["customerEmail"] == customer.email
     assert steady(order) == snapshot
@@ -78,11 +78,12 @@ async def test_the_lines_keep_the_price_and_name_they_were_sold_at(
         assert product is not None
         product.price, product.name = product.price * 2, "Renamed"
     body = await customer(
-        "query ($id: ID!) { order(id: $id) { lines { name unitPrice product { name } } } }",
+        "query ($id: ID!) { order(id: $id) {"
+        " lines { name unitPrice { amount } product { name } } } }",
         {"id": order["id"]},
     )
     (line,) = body["data"]["order"]["lines"]
-    assert (line["unitPrice"], line["product"]["name"]) == ("9.90", "Renamed")
+    assert (line["unitPrice"]["amount"], line["product"]["name"]) == ("9.90", "Renamed")
     assert line["name"] != "Renamed"
 
 

@@ -34,7 +34,7 @@ async def test_the_export_holds_the_callers_orders_newest_first_with_their_lines
     assert [
         (line["quantity"], line["unitPrice"], line["lineTotal"]) for line in orders[1]["lines"]
     ] == [
-        (2, "9.90", "19.80"),
-        (1, "10.90", "10.90"),
+        (2, {"amount": "9.90", "currency": "EUR"}, {"amount": "19.80", "currency": "EUR"}),
+        (1, {"amount": "10.90", "currency": "EUR"}, {"amount": "10.90", "currency": "EUR"}),
     ]
     assert await exported(session_maker, 999_999) == []

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from starlette.applications import Starlette
 
 from hom.app import learn_database_features
+from hom.catalog.models import Product
 from hom.core.config import Settings
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
@@ -283,6 +284,64 @@ async def test_a_page_of_orders_costs_the_same_for_any_size(
         assert nodes[0]["lines"][0]["product"]["category"] == {"name": "Stocked"}
         counts[first] = log.count
     assert set(counts.values()) == {PAGE_STATEMENTS[path]}, counts
+
+
+LINE_PRICES = """query ($id: ID!) {
+  order(id: $id) { total { currency } lines { unitPrice { amount currency } lineTotal {
+    amount currency } } }
+  myOrders(first: 1) { nodes { lines { unitPrice { amount currency } lineTotal {
+    amount currency } } } }
+}"""
+# The compiled path: a statement per root field. The executor: the order, the page (its
+# count is not asked), and the lines of both in one batch.
+LINE_PRICE_STATEMENTS = {"compiled": 2, "executor": 3}
+
+
+@pytest.mark.parametrize("path", ["compiled", "executor"])
+async def test_an_order_lines_prices_are_money_in_the_orders_currency(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+    session_maker: SessionMaker,
+    path: str,
+) -> None:
+    """Priced in pounds when ordered, in euros since: the lines stay in the order's pounds."""
+    app.state.compiled.enabled = path == "compiled"
+    shop = await a_shop(session_maker, 10, 10)
+    await _price_in(session_maker, shop.products, "GBP")
+    customer = await a_caller(client, gql, session_maker)
+    a, b = shop.products
+    await customer.add(a, 2)
+    await customer.add(b, 1)
+    order_id = (await customer.checkout())["order"]["id"]
+    await _price_in(session_maker, shop.products, "EUR")
+    await learn_database_features(app.state.services)
+
+    compiled = app.state.compiled
+    answered = compiled.answered
+    with count_statements(app.state.services.engine) as log:
+        body = await customer(LINE_PRICES, {"id": order_id})
+    assert "errors" not in body, body
+    assert compiled.answered - answered == (1 if path == "compiled" else 0)
+    assert log.count == LINE_PRICE_STATEMENTS[path], log.statements
+    pounds = [
+        {"unitPrice": gbp("9.90"), "lineTotal": gbp("19.80")},
+        {"unitPrice": gbp("10.90"), "lineTotal": gbp("10.90")},
+    ]
+    assert body["data"]["order"] == {"total": {"currency": "GBP"}, "lines": pounds}
+    assert body["data"]["myOrders"] == {"nodes": [{"lines": pounds}]}
+
+
+def gbp(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "GBP"}
+
+
+async def _price_in(session_maker: SessionMaker, product_ids: list[int], currency: str) -> None:
+    async with unit_of_work(session_maker) as session:
+        for product_id in product_ids:
+            product = await session.get(Product, product_id)
+            assert product is not None
+            product.currency = currency
 
 
 def _viewer(caller: Caller) -> Viewer:
