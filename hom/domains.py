@@ -23,7 +23,7 @@ from hom.core.unit_of_work import SessionMaker
 if TYPE_CHECKING:
     from hom.notifications.service import Preparer
 
-DOMAINS = ("accounts", "audit", "catalog", "inventory", "notifications", "orders")
+DOMAINS = ("accounts", "audit", "catalog", "inventory", "notifications", "orders", "bookings")
 
 
 def declared() -> list[Domain]:

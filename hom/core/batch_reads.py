@@ -30,6 +30,27 @@ class Ordered:
 Order = Callable[[FromClause], Sequence[ColumnElement[Any]] | Ordered]
 
 
+@dataclass(frozen=True)
+class Through:
+    """A many-to-many relation's link table: the target rows whose primary key is in
+    `table`'s `target` column on the link rows whose `parent` column is the parent's key;
+    `where(row)`, when given, a condition on the target rows the relation keeps (`Service.staff`:
+    the people linked who still give appointments)."""
+
+    table: Any
+    parent: str
+    target: str
+    where: Callable[[FromClause], ColumnElement[bool]] | None = None
+
+    def linked(self, row: FromClause, primary_key: str) -> tuple[FromClause, ColumnElement[bool]]:
+        """A fresh alias of the link table, and its ON condition to the target's `row`."""
+        link = self.table.alias()
+        condition = link.c[self.target] == row.c[primary_key]
+        if self.where is not None:
+            condition = condition & self.where(row)
+        return link, condition
+
+
 def ordered(order: Order, row: FromClause) -> Ordered:
     found = order(row)
     return found if isinstance(found, Ordered) else Ordered(found)
@@ -39,24 +60,35 @@ async def rows_by_parent(
     session: AsyncSession,
     model: Any,
     *,
-    foreign_key: str,
+    foreign_key: str | None,
     order: Order,
     where: ColumnElement[bool] | None,
     parameters: dict[str, Any],
     parent_ids: Sequence[Any],
+    through: Through | None = None,
 ) -> list[list[Any]]:
-    """The rows of `model` whose `foreign_key` is each parent id, in `order`."""
+    """The rows of `model` whose `foreign_key` is each parent id (or, `through` a link
+    table, that are linked to it), in `order`."""
     row = model.__table__
     shape = ordered(order, row)
-    statement = select(model).where(row.c[foreign_key].in_(parent_ids))
-    for joined, condition in shape.joins:
-        statement = statement.join(joined, condition)
+    if through is None:
+        assert foreign_key is not None, "a to-many relation needs a foreign key or a link"
+        parent = row.c[foreign_key]
+        statement = select(model, parent)
+    else:
+        [key] = list(row.primary_key)
+        link, condition = through.linked(row, key.name)
+        parent = link.c[through.parent]
+        statement = select(model, parent).join(link, condition)
+    statement = statement.where(parent.in_(parent_ids))
+    for joined, on in shape.joins:
+        statement = statement.join(joined, on)
     if where is not None:
         statement = statement.where(where)
     statement = statement.order_by(*shape.columns)
     grouped: dict[Any, list[Any]] = {}
-    for found in (await session.exec(statement, params=parameters)).all():
-        grouped.setdefault(getattr(found, foreign_key), []).append(found)
+    for found, parent_id in (await session.exec(statement, params=parameters)).all():
+        grouped.setdefault(parent_id, []).append(found)
     return [grouped.get(parent_id, []) for parent_id in parent_ids]
 
 

@@ -25,7 +25,7 @@ from graphql import GraphQLField
 from sqlalchemy.sql.elements import False_, True_
 from strawberry.dataloader import DataLoader
 
-from hom.core.batch_reads import Order, rows_by_ids, rows_by_parent, values_by_key
+from hom.core.batch_reads import Order, Through, rows_by_ids, rows_by_parent, values_by_key
 from hom.core.errors import InvalidInput
 from hom.core.graphql.compiled.mapping import (
     Embedded,
@@ -179,32 +179,38 @@ def to_many(
     order: Order | None = None,
     estimate: int,
     loader: LoaderFactory | None = None,
+    through: Through | None = None,
     description: str | None = None,
 ) -> Any:
     """A field for a short, unpaged list of related objects (`category.children`);
     `estimate` is how many it usually holds, what the query cost counts per parent.
 
     Declared (both paths derive from it): the rows of the target's table whose
-    `foreign_key` column is this object's `key`, in `order`, as the target's rule lets
-    the reader see them. Or, for objects that are not rows, a `loader` of its own.
+    `foreign_key` column is this object's `key` (or that a link table links to it:
+    `through`, for a many-to-many relation), in `order`, as the target's rule lets the
+    reader see them. Or, for objects that are not rows, a `loader` of its own.
     """
+    linked = foreign_key is not None or through is not None
     if loader is None:
-        if foreign_key is None or order is None:
-            raise TypeError("to_many needs a loader, or a foreign_key and an order")
-        loader = _rows_by_parent_loader(target, foreign_key, order)
+        if not linked or order is None:
+            raise TypeError("to_many needs a loader, or a foreign_key (or through) and an order")
+        loader = _rows_by_parent_loader(target, foreign_key, order, through)
     relation = Relation(
         key=_key_of(key),
         loader=lambda context, args: context.loaders.get(loader),
         convert=lambda reader, models, args: present_all(reader, target(), models or ()),
         children=lambda value: value,
     )
-    mapping = None if foreign_key is None or order is None else ToMany(foreign_key, order)
+    mapping = None if not linked or order is None else ToMany(foreign_key, order, through)
     metadata = {**(_compiled(mapping) or {}), **cost_estimate(estimate)}
     return _without_arguments(relation, description, metadata)
 
 
 def _rows_by_parent_loader(
-    target: Callable[[], type[Any]], foreign_key: str, order: Order
+    target: Callable[[], type[Any]],
+    foreign_key: str | None,
+    order: Order,
+    through: Through | None = None,
 ) -> LoaderFactory:
     """The batch loader of a declared to-many relation (one per declaration)."""
 
@@ -225,6 +231,7 @@ def _rows_by_parent_loader(
                     where=where,
                     parameters=viewer_parameters(reader),
                     parent_ids=parent_ids,
+                    through=through,
                 )
 
         return DataLoader(load_fn=load)

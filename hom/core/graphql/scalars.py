@@ -1,8 +1,10 @@
-"""Scalars: DateTime always carries an offset; output is UTC (SPEC §5)."""
+"""Scalars: DateTime always carries an offset; output is UTC (SPEC §5). Time is a local
+time of day in whole minutes (working hours), without an offset."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -81,4 +83,34 @@ DECIMAL = strawberry.scalar(
     parse_value=parse_decimal,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: UTC_DATETIME, Decimal: DECIMAL}
+# 09:00 or 09:00:00: a time of day in whole minutes, with no offset and no date.
+_TIME = re.compile(r"(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9])(:00)?")
+
+
+def parse_time(value: Any) -> time:
+    """A local time of day, "HH:MM" (24-hour clock; ":00" seconds allowed); an offset,
+    seconds or anything else is refused, not guessed."""
+    matched = _TIME.fullmatch(value) if isinstance(value, str) else None
+    if matched is None:
+        shown = value[:40] if isinstance(value, str) else value
+        raise bad_user_input(f"Time must be a local time of day as HH:MM, not {shown!r}")
+    return time(int(matched["hour"]), int(matched["minute"]))
+
+
+def format_time(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+LOCAL_TIME = strawberry.scalar(
+    name="Time",
+    description='A local time of day in whole minutes, "HH:MM" (24-hour clock, no offset): '
+    "read in the time zone of whoever it belongs to.",
+    serialize=format_time,
+    parse_value=parse_time,
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    datetime: UTC_DATETIME,
+    Decimal: DECIMAL,
+    time: LOCAL_TIME,
+}

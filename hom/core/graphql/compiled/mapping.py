@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import FromClause
 from sqlalchemy.sql.elements import ColumnElement
 
-from hom.core.batch_reads import Order, Ordered
+from hom.core.batch_reads import Order, Ordered, Through
 from hom.core.pagination import PageQuery
 from hom.core.rules import VIEWER_ID, Rule, viewer_id
 from hom.core.viewer import Reader
@@ -59,11 +59,13 @@ class ToOne:
 
 @dataclass(frozen=True)
 class ToMany:
-    """The rows of the field's type whose `key` column is this row's primary key, in
-    `order_by(row)` order (columns of the row, or an `Ordered`)."""
+    """The rows of the field's type whose `key` column is this row's primary key (or,
+    `through` a link table, that are linked to it), in `order_by(row)` order (columns of
+    the row, or an `Ordered`)."""
 
-    key: str
+    key: str | None
     order_by: Order
+    through: Through | None = None
 
 
 FieldMapping = Expression | Embedded | ToOne | ToMany

@@ -192,6 +192,8 @@ def _scalar(definition: GraphQLField, value: ColumnElement[Any]) -> Json:
             return json_safe_string(value)
         case "DateTime":
             return json_safe_string(iso_utc(value))
+        case "Time":
+            return json_safe_string(func.to_char(value, constant("HH24:MI")))
     raise NotPlannable(f"scalar {named.name}")
 
 
@@ -281,18 +283,27 @@ def _to_many(
     if not isinstance(list_type.of_type, GraphQLNonNull):
         raise NotPlannable("a list of nullable items")
     type_ = _target(list_type)
-    related, rule = _rows(walk, mapping_for(type_))
+    target = mapping_for(type_)
+    related, rule = _rows(walk, target)
     if isinstance(rule, False_):
         return ["[]"]  # none of them for this reader: nothing below is asked
     order = ordered(declared.order_by, related)
     scope = Scope(related)
+    through = declared.through
+    if through is None:
+        assert declared.key is not None
+        parent = related.c[declared.key]
+    else:
+        link, condition = through.linked(related, target.primary_key)
+        scope.rows = scope.rows.join(link, condition)
+        parent = link.c[through.parent]
     for joined, condition in order.joins:
         scope.rows = scope.rows.join(joined, condition)
     built = object_json(walk, type_, nodes, related, scope)
     statement = (
         select(built)
         .select_from(scope.rows)
-        .where(related.c[declared.key] == row.c[mapping.primary_key])
+        .where(parent == row.c[mapping.primary_key])
         .order_by(*order.columns)
     )
     if rule is not None:
