@@ -50,6 +50,10 @@ def reference(column: str, table: str, owner: str, ondelete: str) -> sa.ForeignK
     )
 
 
+# CHECK constraints are named as the models name them (`status`): the naming convention
+# of the models' metadata, which Alembic applies here too, makes `ck_appointment_status`.
+
+
 def upgrade() -> None:
     create_service()
     create_staff_service()
@@ -71,12 +75,10 @@ def create_service() -> None:
         moment("created_at", nullable=False),
         moment("updated_at", nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_service"),
-        sa.CheckConstraint("length(name) BETWEEN 1 AND 120", name="ck_service_name_length"),
-        sa.CheckConstraint(
-            "duration_minutes BETWEEN 5 AND 480", name="ck_service_duration_minutes"
-        ),
-        sa.CheckConstraint("price >= 0", name="ck_service_price_not_negative"),
-        sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_service_currency"),
+        sa.CheckConstraint("length(name) BETWEEN 1 AND 120", name="name_length"),
+        sa.CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_minutes"),
+        sa.CheckConstraint("price >= 0", name="price_not_negative"),
+        sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
     )
     op.create_index("uq_service_name_lower", "service", [sa.text("lower(name)")], unique=True)
     op.create_index("ix_service_name_id", "service", ["name", "id"])
@@ -105,11 +107,11 @@ def create_working_hours() -> None:
         sa.Column("end_time", sa.Time(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_working_hours"),
         reference("staff_id", "user_account", "working_hours", "CASCADE"),
-        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="ck_working_hours_weekday"),
-        sa.CheckConstraint("start_time < end_time", name="ck_working_hours_start_before_end"),
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        sa.CheckConstraint("start_time < end_time", name="start_before_end"),
         sa.CheckConstraint(
             "extract(second FROM start_time) = 0 AND extract(second FROM end_time) = 0",
-            name="ck_working_hours_whole_minutes",
+            name="whole_minutes",
         ),
     )
     op.create_index(
@@ -135,8 +137,8 @@ def create_time_off() -> None:
         moment("created_at", nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_time_off"),
         reference("staff_id", "user_account", "time_off", "CASCADE"),
-        sa.CheckConstraint("starts_at < ends_at", name="ck_time_off_starts_before_ends"),
-        sa.CheckConstraint("length(reason) <= 500", name="ck_time_off_reason_length"),
+        sa.CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        sa.CheckConstraint("length(reason) <= 500", name="reason_length"),
     )
     op.create_index(
         "ix_time_off_staff_id_starts_at_id", "time_off", ["staff_id", "starts_at", "id"]
@@ -145,9 +147,7 @@ def create_time_off() -> None:
 
 def stage_checks() -> list[sa.CheckConstraint]:
     return [
-        sa.CheckConstraint(
-            f"NOT (status IN ({statuses})) OR {stamp} IS NOT NULL", name=f"ck_appointment_{name}"
-        )
+        sa.CheckConstraint(f"NOT (status IN ({statuses})) OR {stamp} IS NOT NULL", name=name)
         for name, (stamp, statuses) in STAGES.items()
     ]
 
@@ -175,17 +175,17 @@ def create_appointment() -> None:
         reference("customer_id", "user_account", "appointment", "RESTRICT"),
         reference("staff_id", "user_account", "appointment", "RESTRICT"),
         reference("service_id", "service", "appointment", "RESTRICT"),
-        sa.CheckConstraint(f"status IN ({STATUSES})", name="ck_appointment_status"),
-        sa.CheckConstraint("starts_at < ends_at", name="ck_appointment_starts_before_ends"),
-        sa.CheckConstraint("length(notes) <= 1000", name="ck_appointment_notes_length"),
+        sa.CheckConstraint(f"status IN ({STATUSES})", name="status"),
+        sa.CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        sa.CheckConstraint("length(notes) <= 1000", name="notes_length"),
         *stage_checks(),
         sa.CheckConstraint(
             "(status = 'CANCELLED') = (cancelled_at IS NOT NULL)",
-            name="ck_appointment_cancelled_at_set",
+            name="cancelled_at_set",
         ),
         sa.CheckConstraint(
             "cancel_reason IS NULL OR status = 'CANCELLED'",
-            name="ck_appointment_cancel_reason_when_cancelled",
+            name="cancel_reason_when_cancelled",
         ),
     )
     op.create_index(
