@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import FromClause, case, exists, false, select, true
+from sqlalchemy import FromClause, case, exists, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.accounts import service as accounts
@@ -74,13 +74,11 @@ def staff_members_query(reader: Reader, *, service_id: int | None) -> Any:
 def _gives(reader: Reader, staff_id: Any, service_id: int) -> Any:
     """SQL: the staff member gives the service, which the reader may see."""
     service = Service.__table__  # type: ignore[attr-defined]
-    if rules.SERVICES.constant(reader) is False:
-        return false()
     visible = rules.SERVICES.where(reader, service)
     return exists().where(
         col(StaffService.staff_id) == staff_id,
         col(StaffService.service_id) == service_id,
-        service.c.id == service_id,
+        service.c.id == col(StaffService.service_id),
         true() if visible is None else visible,
     )
 

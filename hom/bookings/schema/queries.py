@@ -112,7 +112,9 @@ class BookingsQuery:
         self, info: strawberry.Info, staff_id: strawberry.ID
     ) -> list[WorkingHoursType]:
         statement = working_hours_query(await info.context.reader(), None, staff_id=staff_id)
-        return await read_list(info, WorkingHoursType, lambda s: reads.run_list(s, statement=statement))
+        return await read_list(
+            info, WorkingHoursType, lambda s: reads.run_list(s, statement=statement)
+        )
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
