@@ -52,7 +52,7 @@ CRAFTED = (
     "{}",
 )
 # `<name>Id` arguments whose type is not `<Name>`.
-ID_TYPES = {"actor": "User", "customer": "Person"}
+ID_TYPES = {"actor": "User", "customer": "Person", "staff": "Person"}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ slugs the document generator picks its arguments from."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.accounts.models import User
 from hom.audit.models import AuditEntry
+from hom.bookings import service as bookings
+from hom.bookings.models import Weekday
 from hom.catalog import collections, views
 from hom.catalog.models import Collection, Product, Visibility
 from hom.core.roles import Role
@@ -67,6 +70,7 @@ async def seed(client: httpx.AsyncClient, session_maker: SessionMaker) -> Seeds:
         await seed_engagement(session_maker, seeds, user, products)
     await seed_audit(session_maker, seeds, admin=users[3])
     await seed_orders(session_maker, seeds, users, products)
+    await seed_bookings(session_maker, seeds, users)
     return seeds
 
 
@@ -237,3 +241,58 @@ async def _order(
 def _viewer(user: User, role: Role) -> Viewer:
     assert user.id is not None
     return Viewer(user_id=user.id, role=role, sid="s", jti="j", expires_at=0)
+
+
+async def seed_bookings(session_maker: SessionMaker, seeds: Seeds, users: list[User]) -> None:
+    """Services (one given by the STAFF caller and another staff member, one by nobody, an
+    inactive one), both staff members' weeks (two ranges on a day) and time off (one with
+    a reason)."""
+    staff, admin = users[1], _viewer(users[3], Role.ADMIN)
+    other = await create_user(session_maker, role=Role.STAFF, full_name="Other Staff")
+    seeds.add("User", other)
+    seeds.add("Person", other)
+    offered = (("Haircut", True, (staff, other)), ("Massage", True, ()), ("Perm", False, (staff,)))
+    made = []
+    async with unit_of_work(session_maker) as session:
+        for n, (name, active, givers) in enumerate(offered):
+            new = bookings.NewService(
+                name=name, duration_minutes=30 * (n + 1), price=Decimal("35.00"), is_active=active
+            )
+            service = await bookings.create_service(session, new=new, actor=admin)
+            for person in givers:
+                await bookings.assign_staff(
+                    session, service_id=service.id or 0, staff_id=person.id or 0, actor=admin
+                )
+            made.append(service)
+    seeds.add("Service", *made)
+    for person, day in ((staff, Weekday.MONDAY), (other, Weekday.TUESDAY)):
+        await _schedule(session_maker, seeds, person, day, admin)
+
+
+async def _schedule(
+    session_maker: SessionMaker, seeds: Seeds, person: User, day: Weekday, admin: Viewer
+) -> None:
+    hours = [
+        bookings.HoursRange(day, time(9), time(12, 30)),
+        bookings.HoursRange(day, time(13, 30), time(17)),
+        bookings.HoursRange(Weekday.SATURDAY, time(10), time(14)),
+    ]
+    async with unit_of_work(session_maker) as session:
+        week = await bookings.set_working_hours(
+            session, staff_id=person.id or 0, hours=hours, actor=admin
+        )
+        away = [
+            await bookings.add_time_off(
+                session,
+                new=bookings.NewTimeOff(
+                    staff_id=person.id or 0,
+                    starts_at=EPOCH + timedelta(days=n * 10),
+                    ends_at=EPOCH + timedelta(days=n * 10 + 2),
+                    reason=reason,
+                ),
+                actor=admin,
+            )
+            for n, reason in enumerate(("Holiday", None))
+        ]
+    seeds.add("WorkingHours", *week)
+    seeds.add("TimeOff", *away)
