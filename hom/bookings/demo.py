@@ -132,6 +132,7 @@ async def _staff_member(
     report.count("staff").add(wanted=1, created=int(user is None))
     if user is not None:
         assert user.id is not None
+        report.count("working hours").add(wanted=len(member.week), created=0)
         return user.id
     new = accounts.NewUser(
         email=email,

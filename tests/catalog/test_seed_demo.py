@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from hom.bookings import demo as bookings_demo
 from hom.catalog import demo
 from hom.catalog.models import SLUG_PATTERN, Category, Product
 from hom.core.db import sessions_once
@@ -67,6 +68,7 @@ async def test_seed_demo_twice_creates_nothing_the_second_time(
     assert "products 500 created / 0 existing" in first.stdout
     assert "warehouses 2 created / 0 existing, stock levels" in first.stdout
     assert f"orders {len(orders_demo.PLAN)} created / 0 existing" in first.stdout
+    assert f"services {len(bookings_demo.SERVICES)} created / 0 existing" in first.stdout
     assert "%|" not in first.stderr, "no progress bar when stderr is not a terminal"
     counts = await table_counts(db_url)
     assert counts["product"] == 500
