@@ -14,10 +14,11 @@ from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
+from hom.bookings import reads
 from hom.bookings.models import MAX_REASON, TimeOff, Weekday, WorkingHours
 from hom.bookings.staff import check_acts_for, require_staff_member
 from hom.core.clock import iso_utc
@@ -95,12 +96,9 @@ def _by_day(entry: HoursRange) -> tuple[int, time]:
 
 async def working_hours_of(session: AsyncSession, *, staff_id: int) -> list[WorkingHours]:
     """A staff member's week, by weekday then start."""
-    statement = (
-        select(WorkingHours)
-        .where(col(WorkingHours.staff_id) == staff_id)
-        .order_by(col(WorkingHours.weekday), col(WorkingHours.start_time), col(WorkingHours.id))
+    return list(
+        await reads.run_list(session, statement=reads.working_hours_query(staff_id=staff_id))
     )
-    return list((await session.exec(statement)).all())
 
 
 async def set_working_hours(
@@ -208,12 +206,7 @@ async def remove_time_off(session: AsyncSession, *, time_off_id: int, actor: Vie
 
 async def time_off_of(session: AsyncSession, *, staff_id: int) -> list[TimeOff]:
     """A staff member's time off, by start."""
-    statement = (
-        select(TimeOff)
-        .where(col(TimeOff.staff_id) == staff_id)
-        .order_by(col(TimeOff.starts_at), col(TimeOff.id))
-    )
-    return list((await session.exec(statement)).all())
+    return list(await reads.run_list(session, statement=reads.time_off_query(staff_id=staff_id)))
 
 
 async def _audit(
