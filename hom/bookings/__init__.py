@@ -1,0 +1,1 @@
+"""Bookings: services, staff hours, slots, appointments (issue 20)."""
