@@ -1,0 +1,267 @@
+"""Availability as a pure function: the slots a staff member can be booked for, from their
+weekly hours, their time zone and what keeps them busy (time off, live appointments).
+
+Pure rules, no database: the bookings service loads the hours and the busy intervals and
+asks here. The choices, so that a customer can predict the answer:
+
+- **Local time.** Working hours are wall-clock times in the staff member's IANA zone:
+  09:00-17:00 is 09:00-17:00 local on every day, clock-change days included (at another
+  UTC offset). A range ends after it starts on the same day (none runs over midnight). All
+  arithmetic after that is in real (UTC) time.
+- **A local time on a date is the first instant the staff member's clock shows it, or a
+  later time.** In the hour the clock skips, that is the instant of the jump: 02:30 on the
+  spring-forward day in New York means 03:00 EDT. In the hour the clock repeats, it is the
+  first occurrence (`fold=0`): 01:30 on the autumn day means 01:30 EDT. So a range lasts
+  the real time between its two ends: 01:00-04:00 on New York's spring day is 2 hours,
+  01:00-02:00 on its autumn day is 2 hours, and 02:10-02:50 on the spring day is empty.
+- **Stretches.** A day's ranges that touch or overlap are one stretch of work
+  (09:00-12:00 and 12:00-15:00 offer 11:45-12:15); ranges with a pause between them are
+  not, and no slot spans the pause.
+- **The grid** (`grid`: issue 20's `SLOT_GRID_MINUTES`) is anchored at the start of each
+  stretch and steps in real time, the way Cal.com aligns slots to the working range: a
+  stretch from 09:10 offers 09:10, 09:25, …; across a clock change the steps keep their
+  real spacing (00:00-04:00 in New York on the spring day offers … 01:45 EST, 03:00 EDT …).
+  Neither the query's start nor `earliest` moves the grid: a query from 09:05 gets 09:15.
+- **A slot** lasts `duration` of real time, lies wholly inside one stretch (60 minutes
+  from 01:30 EST on the spring day end at 03:30 EDT, and are offered only if the stretch
+  lasts that long), overlaps no busy interval (half-open: a slot ending at 10:00 does not
+  clash with an appointment starting at 10:00), starts at or after `earliest` (now plus the
+  minimum notice) and *starts* inside the query's [start, end): it may end after `end`.
+- **Input and output.** Datetimes must be aware (a naive one raises ValueError, as does an
+  empty range); the answer is sorted, in UTC, without duplicates. Busy intervals are sorted
+  and merged once and swept alongside the slots, so the cost grows with
+  slots + busy intervals, not their product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_RANGE = timedelta(days=31)  # the longest range `availableSlots` answers (SPEC §7)
+
+Interval = tuple[datetime, datetime]  # [start, end), aware UTC
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """One working range on one weekday, in local wall-clock time of the staff member's zone."""
+
+    weekday: int  # 0 = Monday … 6 = Sunday, as `date.weekday()`
+    start: time
+    end: time  # after start: no range runs over midnight
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday}")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("working hours are local wall-clock times, without a time zone")
+        if self.start >= self.end:
+            raise ValueError(
+                f"working hours must end after they start (no range runs over midnight), "
+                f"got {self.start.isoformat()}-{self.end.isoformat()}"
+            )
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Time the staff member cannot be booked, [starts_at, ends_at): time off or an appointment."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("starts_at", self.starts_at)
+        _require_aware("ends_at", self.ends_at)
+        _require_order("starts_at", self.starts_at, "ends_at", self.ends_at)
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A bookable [starts_at, ends_at), aware UTC."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    """Refuse a query range that is naive, empty or backwards, or longer than MAX_RANGE."""
+    _require_aware("from", start)
+    _require_aware("to", end)
+    _require_order("from", start, "to", end)
+    if end - start > MAX_RANGE:
+        raise ValueError(f"the range from `from` to `to` may span at most {MAX_RANGE.days} days")
+
+
+def available_slots(
+    *,
+    hours: Sequence[WeeklyHours],
+    zone: ZoneInfo,
+    busy: Sequence[Busy],
+    duration: timedelta,
+    grid: timedelta,
+    start: datetime,
+    end: datetime,
+    earliest: datetime,
+) -> list[Slot]:
+    """The free slots of `duration` on the grid starting in [start, end), not before `earliest`."""
+    _require_query(start, end)
+    _require_aware("earliest", earliest)
+    _require_positive("duration", duration)
+    _require_positive("grid", grid)
+    lower, end = max(start, earliest).astimezone(UTC), end.astimezone(UTC)
+    if lower >= end:
+        return []
+    stretches = _stretches(hours, zone, lower, end)
+    return list(_free(stretches, _merge(sorted(_utc(b) for b in busy)), duration, grid, lower, end))
+
+
+def working_intervals(
+    hours: Sequence[WeeklyHours], zone: ZoneInfo, start: datetime, end: datetime
+) -> list[Interval]:
+    """The working time in [start, end): sorted, disjoint stretches, clipped to the range, UTC."""
+    _require_query(start, end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return [(max(a, start), min(b, end)) for a, b in _stretches(hours, zone, start, end)]
+
+
+def within_working_hours(
+    hours: Sequence[WeeklyHours], zone: ZoneInfo, starts_at: datetime, ends_at: datetime
+) -> bool:
+    """Whether all of [starts_at, ends_at) lies in one stretch of work (for booking a time)."""
+    _require_aware("starts_at", starts_at)
+    _require_aware("ends_at", ends_at)
+    _require_order("starts_at", starts_at, "ends_at", ends_at)
+    stretches = _stretches(hours, zone, starts_at, ends_at)
+    return any(a <= starts_at and ends_at <= b for a, b in stretches)
+
+
+# --- working time ------------------------------------------------------------------------
+
+
+def _stretches(
+    hours: Sequence[WeeklyHours], zone: ZoneInfo, start: datetime, end: datetime
+) -> list[Interval]:
+    """The whole stretches of work that overlap [start, end), sorted and disjoint, UTC."""
+    by_weekday: dict[int, list[WeeklyHours]] = {}
+    for entry in hours:
+        by_weekday.setdefault(entry.weekday, []).append(entry)
+    # A day's ranges lie within its local day; a day either side covers offsets and folds.
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    ranges = sorted(
+        (_instant(day, entry.start, zone), _instant(day, entry.end, zone))
+        for day in _days(first, last)
+        for entry in by_weekday.get(day.weekday(), ())
+    )
+    return [(a, b) for a, b in _merge(ranges) if a < end and start < b]
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
+
+
+def _instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """The first instant at which the zone's clock shows `clock` on `day`, or a later time."""
+    local = datetime.combine(day, clock, tzinfo=zone)  # fold=0: the first of a repeated time
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
+    return _jump_over(local, zone)
+
+
+def _jump_over(local: datetime, zone: ZoneInfo) -> datetime:
+    """The instant the clock jumps over `local`, a wall time in the hour it skips."""
+    # Read with the offsets after and before the jump, the wall time falls on either side of
+    # it; halve that window down to the microsecond at which the clock first shows `local`
+    # or later. Only a skipped time comes here, a few times a year.
+    wall = local.replace(tzinfo=None)
+    low, high = sorted((local.replace(fold=1).astimezone(UTC), local.astimezone(UTC)))
+    while high - low > _TICK:
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).replace(tzinfo=None) >= wall:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted intervals made disjoint: touching and overlapping ones become one, empty ones go."""
+    merged: list[Interval] = []
+    for start, end in intervals:
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+# --- slots -------------------------------------------------------------------------------
+
+
+def _free(
+    stretches: list[Interval],
+    blocked: list[Interval],
+    duration: timedelta,
+    grid: timedelta,
+    lower: datetime,
+    end: datetime,
+) -> Iterator[Slot]:
+    """One sweep over the stretches and the (sorted, disjoint) blocked intervals together."""
+    index = 0  # the first blocked interval that may still clash: the slots only move forward
+    for first, last in stretches:
+        at = _on_grid(first, lower, grid)
+        while at < end and at + duration <= last:
+            while index < len(blocked) and blocked[index][1] <= at:
+                index += 1
+            if index < len(blocked) and blocked[index][0] < at + duration:
+                at = _on_grid(first, blocked[index][1], grid)  # skip past the clash at once
+                continue
+            yield Slot(at, at + duration)
+            at += grid
+
+
+def _on_grid(anchor: datetime, moment: datetime, grid: timedelta) -> datetime:
+    """The first point of the grid anchored at `anchor` that is not before `moment`."""
+    if moment <= anchor:
+        return anchor
+    return anchor - ((anchor - moment) // grid) * grid  # ceiling division, in whole steps
+
+
+# --- input -------------------------------------------------------------------------------
+
+
+def _utc(busy: Busy) -> Interval:
+    return busy.starts_at.astimezone(UTC), busy.ends_at.astimezone(UTC)
+
+
+def _require_query(start: datetime, end: datetime) -> None:
+    _require_aware("start", start)
+    _require_aware("end", end)
+    _require_order("start", start, "end", end)
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{name} must be a datetime with a time zone or UTC offset, got {value.isoformat()}"
+        )
+
+
+def _require_order(first: str, start: datetime, second: str, end: datetime) -> None:
+    if start >= end:
+        raise ValueError(
+            f"{first} must be before {second}, got {start.isoformat()} and {end.isoformat()}"
+        )
+
+
+def _require_positive(name: str, value: timedelta) -> None:
+    if value <= timedelta(0):
+        raise ValueError(f"{name} must be positive, got {value}")
