@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import strawberry
 
-from hom.bookings.models import Weekday
+from hom.accounts.types import user_id_of
+from hom.bookings import reads
+from hom.bookings.models import AppointmentStatus, Weekday
 from hom.bookings.types import ServiceType, TimeOffType, WorkingHoursType
 from hom.core.graphql.cost import estimate
 from hom.core.graphql.payloads import Payload
@@ -118,3 +120,45 @@ class RemoveTimeOffPayload(Payload):
     removed_time_off_id: strawberry.ID | None = strawberry.field(
         default=None, description="The id the removed time off had."
     )
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+@strawberry.input(
+    name="MyAppointmentFilter", description="Your appointments matching every condition given."
+)
+class MyAppointmentFilterInput:
+    status: AppointmentStatus | None = None
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Starting at or after (inclusive)."
+    )
+    to: datetime | None = strawberry.field(default=None, description="Starting before (exclusive).")
+
+    def to_filter(self) -> reads.AppointmentFilter:
+        return reads.AppointmentFilter(
+            status=self.status, starts_from=self.from_, starts_to=self.to
+        )
+
+
+@strawberry.input(
+    name="AppointmentFilter", description="Appointments matching every condition given."
+)
+class AppointmentFilterInput:
+    staff_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The staff member's Person (or User) id."
+    )
+    status: AppointmentStatus | None = None
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Starting at or after (inclusive)."
+    )
+    to: datetime | None = strawberry.field(default=None, description="Starting before (exclusive).")
+
+    def to_filter(self) -> reads.AppointmentFilter:
+        staff = self.staff_id
+        return reads.AppointmentFilter(
+            status=self.status,
+            staff_id=None if staff is None else user_id_of(staff, "filter.staffId"),
+            starts_from=self.from_,
+            starts_to=self.to,
+        )

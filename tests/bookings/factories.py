@@ -3,7 +3,7 @@ bookings' rules (as an admin), and what a test reads back."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,15 @@ from sqlmodel import col, select
 from hom.accounts.models import User
 from hom.audit.models import AuditEntry
 from hom.bookings import service
-from hom.bookings.models import Service, StaffService, TimeOff, Weekday, WorkingHours
+from hom.bookings.models import (
+    Appointment,
+    AppointmentStatus,
+    Service,
+    StaffService,
+    TimeOff,
+    Weekday,
+    WorkingHours,
+)
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.core.viewer import Viewer
@@ -100,3 +108,36 @@ async def traces(session_maker: SessionMaker) -> dict[str, Any]:
         "time_off": [row.model_dump() for row in away],
         "audit": audits,
     }
+
+
+async def an_appointment(
+    session_maker: SessionMaker,
+    *,
+    customer: int | None,
+    staff: int | None,
+    service: Service,
+    starts_at: datetime,
+    status: AppointmentStatus = AppointmentStatus.PENDING,
+    notes: str | None = None,
+    reason: str | None = None,
+) -> Appointment:
+    """An appointment written as it is (no rule checked), with the stamps its status needs."""
+    S = AppointmentStatus
+    at = starts_at - timedelta(days=1)
+    row = Appointment(
+        customer_id=customer or 0,
+        staff_id=staff or 0,
+        service_id=service.id or 0,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=service.duration_minutes),
+        status=status.value,
+        notes=notes,
+        cancel_reason=reason,
+        confirmed_at=at if status in (S.CONFIRMED, S.COMPLETED, S.NO_SHOW) else None,
+        completed_at=starts_at if status is S.COMPLETED else None,
+        no_show_at=starts_at if status is S.NO_SHOW else None,
+        cancelled_at=at if status is S.CANCELLED else None,
+    )
+    async with unit_of_work(session_maker) as session:
+        session.add(row)
+    return row

@@ -4,8 +4,9 @@ slugs the document generator picks its arguments from."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.accounts.models import User
 from hom.audit.models import AuditEntry
 from hom.bookings import service as bookings
-from hom.bookings.models import Weekday
+from hom.bookings.models import Appointment, AppointmentStatus, Service, Weekday
 from hom.catalog import collections, views
 from hom.catalog.models import Collection, Product, Visibility
 from hom.core.roles import Role
@@ -267,6 +268,7 @@ async def seed_bookings(session_maker: SessionMaker, seeds: Seeds, users: list[U
     seeds.add("Service", *made)
     for person, day in ((staff, Weekday.MONDAY), (other, Weekday.TUESDAY)):
         await _schedule(session_maker, seeds, person, day, admin)
+    await seed_appointments(session_maker, seeds, users, other, made)
 
 
 async def _schedule(
@@ -296,3 +298,67 @@ async def _schedule(
         ]
     seeds.add("WorkingHours", *week)
     seeds.add("TimeOff", *away)
+
+
+async def seed_appointments(
+    session_maker: SessionMaker,
+    seeds: Seeds,
+    users: list[User],
+    other: User,
+    services: list[Service],
+) -> None:
+    """Appointments in every status: the customer's with the STAFF caller (one of them for
+    the inactive service), a recurring pair of theirs with the other staff member,
+    someone else's with the other staff member, and the STAFF caller's own booking with
+    the other staff member (a staff member as a customer)."""
+    customer, staff, someone = users[0], users[1], users[4]
+    haircut, massage, perm = services
+    S = AppointmentStatus
+    series = uuid.UUID("00000000-0000-4000-8000-000000000001")
+    made = [
+        _appointment(customer, staff, haircut, 0, S.PENDING, notes="Short, please"),
+        _appointment(customer, staff, haircut, 1, S.CONFIRMED),
+        _appointment(customer, staff, perm, 2, S.COMPLETED),
+        _appointment(customer, staff, haircut, 3, S.CANCELLED, reason="Ill"),
+        _appointment(customer, other, haircut, 4, S.PENDING, series=series),
+        _appointment(customer, other, haircut, 11, S.PENDING, series=series),
+        _appointment(someone, other, massage, 5, S.NO_SHOW),
+        _appointment(staff, other, haircut, 6, S.CONFIRMED, notes="Staff's own"),
+        # The same start as the first one: the id breaks the tie.
+        _appointment(someone, other, haircut, 0, S.CANCELLED),
+    ]
+    async with unit_of_work(session_maker) as session:
+        session.add_all(made)
+    seeds.add("Appointment", *made)
+
+
+def _appointment(
+    customer: User,
+    staff: User,
+    service: Service,
+    day: int,
+    status: AppointmentStatus,
+    *,
+    notes: str | None = None,
+    reason: str | None = None,
+    series: uuid.UUID | None = None,
+) -> Appointment:
+    """An appointment `day` days after EPOCH, with the stamps its status needs."""
+    S = AppointmentStatus
+    starts_at = EPOCH + timedelta(days=day)
+    at: datetime = starts_at - timedelta(days=1)
+    return Appointment(
+        customer_id=customer.id or 0,
+        staff_id=staff.id or 0,
+        service_id=service.id or 0,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=service.duration_minutes),
+        status=status.value,
+        notes=notes,
+        cancel_reason=reason,
+        series_id=series,
+        confirmed_at=at if status in (S.CONFIRMED, S.COMPLETED, S.NO_SHOW) else None,
+        completed_at=starts_at if status is S.COMPLETED else None,
+        no_show_at=starts_at if status is S.NO_SHOW else None,
+        cancelled_at=at if status is S.CANCELLED else None,
+    )

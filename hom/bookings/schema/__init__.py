@@ -1,7 +1,9 @@
 """The bookings' root fields: BookingsQuery (services, staff members, their schedules) and
-BookingsMutation (the offering and the schedules)."""
+BookingsMutation (the offering and the schedules); AppointmentsQuery and
+AppointmentsMutation (appointments: booking them, their lifecycle, reading them)."""
 
+from hom.bookings.schema.appointments import AppointmentsQuery
 from hom.bookings.schema.mutations import BookingsMutation
 from hom.bookings.schema.queries import BookingsQuery
 
-__all__ = ["BookingsMutation", "BookingsQuery"]
+__all__ = ["AppointmentsQuery", "BookingsMutation", "BookingsQuery"]
