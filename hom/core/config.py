@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: Path | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")
     order_payment_timeout_min: int = Field(60, alias="ORDER_PAYMENT_TIMEOUT_MIN", ge=1)
     cancellation_window_hours: int = Field(24, alias="CANCELLATION_WINDOW_HOURS", ge=0)
+    # Bookable starts step this far apart from the start of each stretch of working hours.
+    slot_grid_minutes: int = Field(15, alias="SLOT_GRID_MINUTES", ge=1, le=240)
+    # Nobody books an appointment that starts sooner than this from now.
+    booking_min_notice_min: int = Field(60, alias="BOOKING_MIN_NOTICE_MIN", ge=0)
     # A cart nobody changed for this long is gone (its TTL is set again on every change).
     cart_ttl_days: int = Field(30, alias="CART_TTL_DAYS", ge=1, le=3650)
 
