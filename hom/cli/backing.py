@@ -201,7 +201,7 @@ async def ensure_admin(settings: Settings, email: str, password: str) -> None:
             )
     finally:
         await redis.aclose()
-    log.info("admin ready", user_id=user.id, email=mask_email(user.email))
+    log.debug("admin ready", user_id=user.id, email=mask_email(user.email))
 
 
 async def _database_state(db_url: str) -> migrations.DatabaseState:
