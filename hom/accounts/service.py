@@ -81,6 +81,15 @@ async def find_by_email(session: AsyncSession, *, email: str) -> User | None:
     return (await session.exec(statement)).one_or_none()
 
 
+async def user_ids_by_email(session: AsyncSession, *, emails: Sequence[str]) -> dict[str, int]:
+    """{email as asked: user id} of those that exist, in one statement."""
+    asked = {email.strip().lower(): email for email in emails}
+    statement = select(func.lower(User.email), col(User.id)).where(
+        func.lower(User.email).in_(asked)
+    )
+    return {asked[email]: user_id for email, user_id in await session.exec(statement) if user_id}
+
+
 async def get_user(session: PrimaryKeyReader, *, user_id: int) -> User | None:
     """By id, through a session or the request's database (one statement, see row_reads)."""
     return await session.get(User, user_id)

@@ -6,7 +6,7 @@ from hom.core.domain import Domain
 # What the domain brings to the app (see hom.core.domain); hom.domains gathers it.
 DOMAIN = Domain(
     __name__,
-    queries=("schema:BookingsQuery", "schema:AppointmentsQuery"),
+    queries=("schema:BookingsQuery", "schema:AppointmentsQuery", "schema:AvailabilityQuery"),
     mutations=("schema:BookingsMutation",),
     models="models",
     export="export:export_section",

@@ -241,3 +241,14 @@ class AppointmentType(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AppointmentType | None]:
         return await nodes_by_id(info, cls, appointment_by_id, node_ids)
+
+
+@strawberry.type(
+    name="Slot",
+    description="A time a service can be booked with a staff member: [startsAt, endsAt).",
+)
+class SlotType:
+    starts_at: datetime = strawberry.field(description="What `bookAppointment` takes.")
+    ends_at: datetime = strawberry.field(
+        description="`startsAt` plus the service's duration (real time, across clock changes)."
+    )

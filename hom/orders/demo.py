@@ -99,13 +99,9 @@ async def seed_orders(session: AsyncSession, *, report: SeedReport) -> None:
 
 async def _customers(session: AsyncSession) -> dict[int, int]:
     """{demo customer number: user id} for those that exist."""
-    found = {}
-    for number in sorted({planned.customer for planned in PLAN}):
-        email = catalog.DEMO_CUSTOMER_EMAIL.format(number=number)
-        user = await accounts.find_by_email(session, email=email)
-        if user is not None and user.id is not None:
-            found[number] = user.id
-    return found
+    emails = {catalog.DEMO_CUSTOMER_EMAIL.format(number=p.customer): p.customer for p in PLAN}
+    found = await accounts.user_ids_by_email(session, emails=list(emails))
+    return {emails[email]: user_id for email, user_id in found.items()}
 
 
 async def _placed(session: AsyncSession, user_id: int, number: int) -> bool:

@@ -13,12 +13,19 @@ from hom.bookings.models import Service
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
+from tests.bookings.clock import Clock, fixed_clock
 from tests.bookings.factories import a_service, viewer_of
 from tests.orders.order_support import Caller, a_caller
 from tests.support import GraphQLClient
 
 # "staff" is the staff member a test is about; "other staff" is someone else with role STAFF.
 ROLES = ("anonymous", "customer", "staff", "other staff", "operator", "admin")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The bookings' clock, fixed (set `clock.now`)."""
+    return fixed_clock(monkeypatch)
 
 
 @pytest.fixture

@@ -69,6 +69,8 @@ async def test_seed_demo_twice_creates_nothing_the_second_time(
     assert "warehouses 2 created / 0 existing, stock levels" in first.stdout
     assert f"orders {len(orders_demo.PLAN)} created / 0 existing" in first.stdout
     assert f"services {len(bookings_demo.SERVICES)} created / 0 existing" in first.stdout
+    appointments = len(bookings_demo.APPOINTMENTS)
+    assert f"appointments {appointments} created / 0 existing" in first.stdout
     assert "%|" not in first.stderr, "no progress bar when stderr is not a terminal"
     counts = await table_counts(db_url)
     assert counts["product"] == 500

@@ -1,0 +1,245 @@
+"""What a staff member can be booked for: everything the slot rules (`hom.bookings.slots`)
+need, read in three statements whatever the range holds, and the checks that booking and
+the slot list share.
+
+1. the service, the staff member (their zone), whether they give it, and (for a booking)
+   the customer: one row;
+2. the staff member's week of working hours;
+3. what keeps them busy in the range: time off and (for the slot list) live appointments,
+   in one UNION ALL.
+
+A start is bookable exactly when the slot list, ignoring appointments, offers it (the
+exclusion constraint refuses the clashes with appointments): the booking rules ask the
+same function the slot list is answered by, so both agree on every clock-change day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import exists, literal, select, union_all
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hom.accounts import service as accounts
+from hom.bookings import reads, slots
+from hom.bookings.models import LIVE, Appointment, Service, StaffService, TimeOff
+from hom.bookings.staff import is_staff_member
+from hom.core.clock import utcnow
+from hom.core.config import Settings
+from hom.core.errors import DomainError, ErrorCode
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings the slots follow: SLOT_GRID_MINUTES, BOOKING_MIN_NOTICE_MIN."""
+
+    grid: timedelta
+    notice: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> Policy:
+        return cls(
+            grid=timedelta(minutes=settings.slot_grid_minutes),
+            notice=timedelta(minutes=settings.booking_min_notice_min),
+        )
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Statement 1: the service, the staff member, whether they give it, the customer
+    (None where there is no such row)."""
+
+    service: Service | None
+    staff: accounts.User | None
+    gives: bool
+    customer: accounts.User | None = None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A staff member's week and what keeps them busy over a range, in their zone."""
+
+    zone: ZoneInfo
+    hours: list[slots.WeeklyHours]
+    busy: list[slots.Busy]
+
+
+async def load_parties(
+    session: AsyncSession, *, service_id: int, staff_id: int, customer_id: int | None = None
+) -> Parties:
+    """The service, the staff member and the customer in one statement (outer joins on a
+    one-row anchor, so a missing one is None rather than no row)."""
+    user = accounts.User
+    staff = aliased(user, name="staff")
+    customer = aliased(user, name="customer")
+    gives = exists().where(
+        col(StaffService.service_id) == service_id, col(StaffService.staff_id) == staff_id
+    )
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    statement: Any = (
+        select(Service, staff, customer, gives.label("gives"))
+        .select_from(anchor)
+        .outerjoin(Service, col(Service.id) == service_id)
+        .outerjoin(staff, staff.id == staff_id)  # type: ignore[arg-type]
+        .outerjoin(customer, customer.id == customer_id)  # type: ignore[arg-type]
+    )
+    service, staff_row, customer_row, given = (await session.exec(statement)).one()
+    return Parties(service, staff_row, bool(given), customer_row)
+
+
+def check_offered(parties: Parties) -> tuple[Service, accounts.User]:
+    """The service and the staff member, when the one is offered now and the other gives
+    it; else NOT_FOUND (no such service, no such user) or INVALID, on the input at fault."""
+    service, staff = parties.service, parties.staff
+    if service is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such service", "service_id")
+    if not service.is_active:
+        raise DomainError(ErrorCode.INVALID, f"{service.name} is not offered now", "service_id")
+    if staff is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such staff member", "staff_id")
+    if not is_staff_member(staff):
+        message = f"{staff.full_name} is not a staff member (an active user with role STAFF)"
+        raise DomainError(ErrorCode.INVALID, message, "staff_id")
+    if not parties.gives:
+        message = f"{staff.full_name} does not give {service.name}"
+        raise DomainError(ErrorCode.INVALID, message, "staff_id")
+    return service, staff
+
+
+def zone_of(staff: accounts.User) -> ZoneInfo:
+    """The staff member's time zone (their profile's; UTC should it name none known)."""
+    try:
+        return ZoneInfo(staff.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def load_calendar(
+    session: AsyncSession,
+    *,
+    staff: accounts.User,
+    start: datetime,
+    end: datetime,
+    appointments: bool,
+) -> Calendar:
+    """Statements 2 and 3: the staff member's week, and their time off (and, with
+    `appointments`, their live appointments) overlapping [start, end)."""
+    assert staff.id is not None
+    week = await reads.run_list(session, statement=reads.working_hours_query(staff_id=staff.id))
+    hours = [slots.WeeklyHours(row.weekday, row.start_time, row.end_time) for row in week]
+    statement = _busy_query(staff.id, start, end, appointments=appointments)
+    busy = [slots.Busy(a, b) for a, b in (await session.exec(statement)).all()]
+    return Calendar(zone_of(staff), hours, busy)
+
+
+def _busy_query(staff_id: int, start: datetime, end: datetime, *, appointments: bool) -> Any:
+    away = select(col(TimeOff.starts_at), col(TimeOff.ends_at)).where(
+        col(TimeOff.staff_id) == staff_id,
+        col(TimeOff.starts_at) < end,
+        col(TimeOff.ends_at) > start,
+    )
+    if not appointments:
+        return away
+    booked = select(col(Appointment.starts_at), col(Appointment.ends_at)).where(
+        col(Appointment.staff_id) == staff_id,
+        col(Appointment.status).in_([status.value for status in LIVE]),
+        col(Appointment.starts_at) < end,
+        col(Appointment.ends_at) > start,
+    )
+    return union_all(away, booked)
+
+
+def free_slots(
+    calendar: Calendar,
+    *,
+    duration: timedelta,
+    policy: Policy,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> list[slots.Slot]:
+    """The slots of `duration` starting in [start, end), `policy.notice` from `now` on."""
+    return slots.available_slots(
+        hours=calendar.hours,
+        zone=calendar.zone,
+        busy=calendar.busy,
+        duration=duration,
+        grid=policy.grid,
+        start=start,
+        end=end,
+        earliest=now + policy.notice,
+    )
+
+
+async def available_slots(
+    session: AsyncSession,
+    *,
+    service_id: int,
+    staff_id: int,
+    start: datetime,
+    end: datetime,
+    policy: Policy,
+) -> list[slots.Slot]:
+    """`availableSlots`: the free slots of the service with the staff member starting in
+    [start, end) (at most MAX_RANGE; ValueError otherwise), in three statements. A service
+    not offered, or a staff member who does not give it: the DomainError of `check_offered`."""
+    slots.check_range(start, end)
+    service, staff = check_offered(
+        await load_parties(session, service_id=service_id, staff_id=staff_id)
+    )
+    duration = timedelta(minutes=service.duration_minutes)
+    now = utcnow()
+    lower = max(start, now + policy.notice)
+    if lower >= end:
+        return []  # the whole range is past, or sooner than the notice
+    calendar = await load_calendar(
+        session, staff=staff, start=lower, end=end + duration, appointments=True
+    )
+    return free_slots(calendar, duration=duration, policy=policy, start=start, end=end, now=now)
+
+
+def offered_at(
+    calendar: Calendar, *, starts_at: datetime, duration: timedelta, policy: Policy, now: datetime
+) -> bool:
+    """Whether the slot list (of `calendar`) offers a slot starting exactly at `starts_at`."""
+    moment = starts_at.astimezone(UTC)
+    found = free_slots(
+        calendar,
+        duration=duration,
+        policy=policy,
+        start=moment,
+        end=moment + timedelta(microseconds=1),
+        now=now,
+    )
+    return any(slot.starts_at == moment for slot in found)
+
+
+def why_not_offered(
+    calendar: Calendar, *, starts_at: datetime, duration: timedelta, policy: Policy
+) -> DomainError:
+    """Why a start the slot list does not offer is refused (the notice already checked):
+    OUTSIDE_WORKING_HOURS (outside their hours, or during their time off), else INVALID
+    (inside working time, but not on the grid)."""
+    ends_at = starts_at + duration
+    local = f"{starts_at.astimezone(calendar.zone):%Y-%m-%d %H:%M} ({calendar.zone.key})"
+    if not slots.within_working_hours(calendar.hours, calendar.zone, starts_at, ends_at):
+        message = f"{local} to {duration_text(duration)} later is not within working hours"
+        return DomainError(ErrorCode.OUTSIDE_WORKING_HOURS, message, "starts_at")
+    if any(b.starts_at < ends_at and starts_at < b.ends_at for b in calendar.busy):
+        message = f"The staff member is away (time off) at {local}"
+        return DomainError(ErrorCode.OUTSIDE_WORKING_HOURS, message, "starts_at")
+    grid = int(policy.grid.total_seconds() // 60)
+    message = (
+        f"{local} is not a slot: slots start every {grid} minutes from the start of the "
+        "working hours (see availableSlots)"
+    )
+    return DomainError(ErrorCode.INVALID, message, "starts_at")
+
+
+def duration_text(duration: timedelta) -> str:
+    return f"{int(duration.total_seconds() // 60)} minutes"

@@ -1,0 +1,27 @@
+"""A fixed clock for the bookings' rules: the modules that read the time read this one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from hom.bookings import availability
+
+# The modules whose `utcnow` the clock replaces.
+READERS = (availability,)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(datetime(2030, 1, 1, tzinfo=UTC))
+    for module in READERS:
+        monkeypatch.setattr(module, "utcnow", clock)
+    return clock
