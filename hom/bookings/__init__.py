@@ -9,6 +9,7 @@ DOMAIN = Domain(
     queries=("schema:BookingsQuery", "schema:AppointmentsQuery"),
     mutations=("schema:BookingsMutation",),
     models="models",
+    mail_preparers="notices:PREPARERS",
     export="export:export_section",
     demo="demo:seed",
 )
