@@ -7,7 +7,7 @@ from hom.core.domain import Domain
 DOMAIN = Domain(
     __name__,
     queries=("schema:BookingsQuery", "schema:AppointmentsQuery"),
-    mutations=("schema:BookingsMutation",),
+    mutations=("schema:BookingsMutation", "schema:AppointmentLifecycleMutation"),
     models="models",
     mail_preparers="notices:PREPARERS",
     export="export:export_section",

@@ -3,7 +3,8 @@ BookingsMutation (the offering and the schedules); AppointmentsQuery and
 AppointmentsMutation (appointments: booking them, their lifecycle, reading them)."""
 
 from hom.bookings.schema.appointments import AppointmentsQuery
+from hom.bookings.schema.lifecycle import AppointmentLifecycleMutation
 from hom.bookings.schema.mutations import BookingsMutation
 from hom.bookings.schema.queries import BookingsQuery
 
-__all__ = ["AppointmentsQuery", "BookingsMutation", "BookingsQuery"]
+__all__ = ["AppointmentLifecycleMutation", "AppointmentsQuery", "BookingsMutation", "BookingsQuery"]
