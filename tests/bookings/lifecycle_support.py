@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from hom.accounts.models import User
 from hom.audit.models import AuditEntry
-from hom.bookings import lifecycle, notices
+from hom.bookings import lifecycle, notices, service
 from hom.bookings.models import Appointment, AppointmentStatus, Service
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
@@ -139,3 +139,29 @@ async def traces(session_maker: SessionMaker, appointment_id: int | None) -> dic
         "notifications": len(told),
         "audit": len(audited),
     }
+
+
+STEP_TO = {
+    AppointmentStatus.CONFIRMED: service.confirm_appointment,
+    AppointmentStatus.COMPLETED: service.complete_appointment,
+    AppointmentStatus.NO_SHOW: service.mark_no_show,
+}
+
+
+async def take(
+    session_maker: SessionMaker,
+    target: AppointmentStatus,
+    appointment: Appointment,
+    actor: Viewer,
+    *,
+    window: timedelta = WINDOW,
+    reason: str | None = None,
+) -> Appointment:
+    """The lifecycle's step to `target`, in a transaction of its own."""
+    assert appointment.id is not None
+    async with unit_of_work(session_maker) as session:
+        if target is AppointmentStatus.CANCELLED:
+            return await service.cancel_appointment(
+                session, appointment_id=appointment.id, actor=actor, window=window, reason=reason
+            )
+        return await STEP_TO[target](session, appointment_id=appointment.id, actor=actor)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from hom.bookings import lifecycle, notices, service
+from hom.bookings import lifecycle, notices
 from hom.bookings.lifecycle import Party
 from hom.bookings.models import STAGE_CHECKS, Appointment, AppointmentStatus
 from hom.core.errors import DomainError, ErrorCode
@@ -30,6 +30,7 @@ from tests.bookings.lifecycle_support import (
     notifications_of,
     outbox,
     stored,
+    take,
     traces,
 )
 
@@ -116,35 +117,12 @@ def test_what_an_actor_is_to_an_appointment(actor: Viewer, expected: set[Party])
 
 # --- every step, by every caller -----------------------------------------------------------
 
-STEP_TO = {
-    S.CONFIRMED: service.confirm_appointment,
-    S.COMPLETED: service.complete_appointment,
-    S.NO_SHOW: service.mark_no_show,
-}
 CALLERS = ("customer", "other customer", "staff", "other staff", "operator", "admin")
 # Who may see the appointment at all; the others are told it does not exist.
 SEES = {"customer", "staff", "admin"}
 GIVERS = {"staff", "admin"}
 SOURCE = {S.CONFIRMED: S.PENDING, S.CANCELLED: S.CONFIRMED, S.COMPLETED: S.CONFIRMED,
           S.NO_SHOW: S.CONFIRMED}  # fmt: skip
-
-
-async def take(
-    session_maker: SessionMaker,
-    target: AppointmentStatus,
-    appointment: Appointment,
-    actor: Viewer,
-    *,
-    window: timedelta = WINDOW,
-    reason: str | None = None,
-) -> Appointment:
-    assert appointment.id is not None
-    async with unit_of_work(session_maker) as session:
-        if target is S.CANCELLED:
-            return await service.cancel_appointment(
-                session, appointment_id=appointment.id, actor=actor, window=window, reason=reason
-            )
-        return await STEP_TO[target](session, appointment_id=appointment.id, actor=actor)
 
 
 async def refused(

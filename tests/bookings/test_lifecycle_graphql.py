@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hom.bookings.models import Appointment, AppointmentStatus
-from hom.core.db import SessionMaker
+from hom.core.unit_of_work import SessionMaker
 from tests.bookings.conftest import Offering
 from tests.bookings.factories import an_appointment
 from tests.bookings.lifecycle_support import START, Clock, fixed_clock, traces
