@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from hom.bookings.models import Appointment, AppointmentStatus
 from hom.core.unit_of_work import SessionMaker
@@ -19,7 +20,7 @@ from tests.bookings.factories import an_appointment
 from tests.bookings.lifecycle_support import START, Clock, fixed_clock, traces
 from tests.catalog.factories import global_id
 from tests.orders.order_support import Caller, a_caller
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, count_statements, error_codes
 
 S = AppointmentStatus
 SELECTION = "appointment { status confirmedAt completedAt noShowAt cancelledAt cancelReason }"
@@ -187,3 +188,37 @@ async def test_an_invalid_transition_and_a_too_long_reason_over_graphql(
 async def test_a_crafted_id_is_bad_user_input(everyone: dict[str, Caller], clock: Clock) -> None:
     body = await everyone["admin"](by_id("confirmAppointment"), {"id": "nope"})
     assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+# What a step costs: the appointment, the conditional UPDATE, then what it tells (the
+# customer and staff member in one batch, the service, the mail, the notifications) and
+# the audit entry of a staff member's step. None grows with anything.
+STATEMENTS = {
+    "confirmAppointment": 7,  # read, update, people, service, mail, notification, audit
+    # by its customer: read, update, its two reminders cancelled, people, service, mail,
+    # the customer's and the staff member's notifications (no audit)
+    "cancelAppointment": 9,
+    "completeAppointment": 3,  # read, update, audit
+    "markNoShow": 3,
+}
+STEP_BY = {"cancelAppointment": "customer"}
+
+
+@pytest.mark.parametrize("mutation", MATRIX)
+async def test_what_a_step_costs_in_statements(
+    app: Starlette,
+    everyone: dict[str, Caller],
+    offering: Offering,
+    session_maker: SessionMaker,
+    clock: Clock,
+    mutation: str,
+) -> None:
+    source, target = MUTATIONS[mutation]
+    appointment = await an_appointment_of(everyone, offering, session_maker, source)
+    if target in (S.COMPLETED, S.NO_SHOW):
+        clock.now = START + timedelta(minutes=5)
+    caller = everyone[STEP_BY.get(mutation, "staff")]
+    with count_statements(app.state.services.engine) as log:
+        body = await call(caller, mutation, appointment.id)
+    assert body["data"][mutation]["errors"] == [], body
+    assert log.count == STATEMENTS[mutation], log.statements
