@@ -115,7 +115,8 @@ async def booked(
     if by != first.staff.id:
         title = f"New booking: {first.service.name}"
         await _tell_staff(session, first, "appointment.booked", title, series)
-    await _schedule_reminders(session, [first, *(_same(first, a) for a in appointments[1:])])
+    together = [first, *(_same(first, a) for a in appointments[1:])]
+    await _schedule_reminders(session, together, queued=False)
 
 
 async def rescheduled(
@@ -138,7 +139,7 @@ async def rescheduled(
         previous = when(previous_starts_at, found.staff.timezone)
         title = f"Appointment moved: {found.customer.full_name}"
         await _tell_staff(session, found, "appointment.rescheduled", title, f" (was {previous})")
-    await _schedule_reminders(session, [found])
+    await _schedule_reminders(session, [found], queued=True)
 
 
 async def confirmed(session: AsyncSession, *, appointment: Appointment) -> None:
@@ -225,9 +226,11 @@ def _series_text(first: About, appointments: Sequence[Appointment]) -> str:
     return f", then weekly: {len(appointments)} appointments until {last}"
 
 
-async def _schedule_reminders(session: AsyncSession, appointments: Sequence[About]) -> None:
-    """Each reminder of each appointment at its time; one whose time has passed is
-    cancelled (if it was queued) instead."""
+async def _schedule_reminders(
+    session: AsyncSession, appointments: Sequence[About], *, queued: bool
+) -> None:
+    """Each reminder of each appointment at its time; one whose time has passed is not
+    queued, and cancelled where it may have been (`queued`: the appointment moved)."""
     now = utcnow()
     due: list[ScheduledMail] = []
     for found in appointments:
@@ -235,7 +238,8 @@ async def _schedule_reminders(session: AsyncSession, appointments: Sequence[Abou
             key = reminder_key(found.id, reminder)
             send_after = found.appointment.starts_at - ahead
             if send_after <= now:
-                await notifications.cancel_mail(session, key=key)
+                if queued:
+                    await notifications.cancel_mail(session, key=key)
                 continue
             context = found.mail_context(reminder=reminder)
             due.append(_reminder(found, key, send_after, context))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 from sqlmodel import col
+from starlette.applications import Starlette
 
 from hom.bookings import notices
 from hom.bookings.models import Appointment, AppointmentStatus
@@ -28,6 +29,7 @@ from tests.bookings.lifecycle_support import (
     take,
 )
 from tests.mail_fixtures import SmtpServer
+from tests.support import count_statements
 
 S = AppointmentStatus
 H24, H1 = notices.REMINDERS["24h"], notices.REMINDERS["1h"]
@@ -146,6 +148,27 @@ async def test_a_series_shares_one_mail_and_each_appointment_has_its_reminders(
         expected[day] = (MailStatus.PENDING, appointment.starts_at - H24)
         expected[hour] = (MailStatus.PENDING, appointment.starts_at - H1)
     assert await reminders(session_maker) == expected
+
+
+# What telling of a booking costs, however many appointments it made: the customer and the
+# staff member (one batch), the service, the mail, two notifications, every reminder (one
+# statement).
+BOOKED_STATEMENTS = 6
+
+
+@pytest.mark.parametrize("weeks", [1, 12])
+async def test_what_telling_of_a_booking_costs_does_not_grow_with_the_series(
+    app: Starlette, session_maker: SessionMaker, cast: Cast, clock: Clock, weeks: int
+) -> None:
+    made = [
+        await cast.appointment(session_maker, starts_at=START + timedelta(weeks=n))
+        for n in range(weeks)
+    ]
+    async with unit_of_work(session_maker) as session:
+        with count_statements(app.state.services.engine) as log:
+            await notices.booked(session, appointments=made)
+    assert log.count == BOOKED_STATEMENTS, log.statements
+    assert len(await reminders(session_maker)) == 2 * weeks
 
 
 async def test_a_reminder_whose_time_has_passed_is_not_queued(
