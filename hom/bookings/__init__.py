@@ -7,8 +7,9 @@ from hom.core.domain import Domain
 DOMAIN = Domain(
     __name__,
     queries=("schema:BookingsQuery", "schema:AppointmentsQuery", "schema:AvailabilityQuery"),
-    mutations=("schema:BookingsMutation",),
+    mutations=("schema:BookingsMutation", "schema:AppointmentLifecycleMutation"),
     models="models",
+    mail_preparers="notices:PREPARERS",
     export="export:export_section",
     demo="demo:seed",
 )

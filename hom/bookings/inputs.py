@@ -10,7 +10,7 @@ import strawberry
 from hom.accounts.types import user_id_of
 from hom.bookings import reads
 from hom.bookings.models import AppointmentStatus, Weekday
-from hom.bookings.types import ServiceType, TimeOffType, WorkingHoursType
+from hom.bookings.types import AppointmentType, ServiceType, TimeOffType, WorkingHoursType
 from hom.core.graphql.cost import estimate
 from hom.core.graphql.payloads import Payload
 
@@ -120,6 +120,42 @@ class RemoveTimeOffPayload(Payload):
     removed_time_off_id: strawberry.ID | None = strawberry.field(
         default=None, description="The id the removed time off had."
     )
+
+
+# --- the appointments' lifecycle -----------------------------------------------------------
+
+
+@strawberry.input
+class CancelAppointmentInput:
+    id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="At most 500 characters.")
+
+
+@strawberry.type
+class AppointmentStepPayload(Payload):
+    """A step of an appointment's lifecycle: the appointment after it, or the refusal."""
+
+    appointment: AppointmentType | None = None
+
+
+@strawberry.type
+class ConfirmAppointmentPayload(AppointmentStepPayload):
+    pass
+
+
+@strawberry.type
+class CancelAppointmentPayload(AppointmentStepPayload):
+    pass
+
+
+@strawberry.type
+class CompleteAppointmentPayload(AppointmentStepPayload):
+    pass
+
+
+@strawberry.type
+class MarkNoShowPayload(AppointmentStepPayload):
+    pass
 
 
 # --- appointments --------------------------------------------------------------------------

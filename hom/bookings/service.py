@@ -1,6 +1,7 @@
 """Bookings' rules, the module other code calls: the offering (`hom.bookings.offering`:
-services and who gives them), staff members (`hom.bookings.staff`) and their schedules
-(`hom.bookings.schedule`: weekly working hours, time off).
+services and who gives them), staff members (`hom.bookings.staff`), their schedules
+(`hom.bookings.schedule`: weekly working hours, time off) and appointments' lifecycle
+(`hom.bookings.lifecycle`: confirm, cancel, complete, no-show).
 
 Plain async functions over a session; they never commit (the caller's transaction does)
 and never import strawberry.
@@ -8,6 +9,10 @@ and never import strawberry.
 
 from __future__ import annotations
 
+from hom.bookings.lifecycle import cancel_appointment as cancel_appointment
+from hom.bookings.lifecycle import complete_appointment as complete_appointment
+from hom.bookings.lifecycle import confirm_appointment as confirm_appointment
+from hom.bookings.lifecycle import mark_no_show as mark_no_show
 from hom.bookings.models import Service as Service
 from hom.bookings.models import TimeOff as TimeOff
 from hom.bookings.models import Weekday as Weekday

@@ -9,9 +9,9 @@ the worker that took the message over.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, text, update
+from sqlalchemy import ColumnElement, DateTime, and_, bindparam, delete, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +21,7 @@ COLUMNS = OutboxMessage.__table__.columns  # type: ignore[attr-defined]
 CLAIM_DUE = """
     WITH due AS (
         SELECT id FROM outbox_message
-        WHERE (status = 'pending' AND send_after <= now())
+        WHERE (status = 'pending' AND send_after <= COALESCE(:now, now()))
            OR (status = 'sending' AND locked_until < now())
         ORDER BY send_after, id
         LIMIT :limit
@@ -34,13 +34,20 @@ CLAIM_DUE = """
     RETURNING
 """
 RETURNED = ", ".join(f"message.{column.name}" for column in COLUMNS)
-CLAIM = text(CLAIM_DUE + RETURNED).columns(*COLUMNS)
+CLAIM = (
+    text(CLAIM_DUE + RETURNED)
+    .bindparams(bindparam("now", type_=DateTime(timezone=True)))
+    .columns(*COLUMNS)
+)
 
 
-async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> list[OutboxMessage]:
-    """Up to `limit` due messages (or ones whose holder's lease ran out), now ours."""
+async def claim_due(
+    session: AsyncSession, *, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """Up to `limit` due messages (or ones whose holder's lease ran out), now ours. Due is
+    by the database's clock, or by `now` where given (a test's fixed clock)."""
     statement = select(OutboxMessage).from_statement(
-        CLAIM.bindparams(limit=limit, lease=lease.total_seconds())
+        CLAIM.bindparams(limit=limit, lease=lease.total_seconds(), now=now)
     )
     result = await session.exec(statement)  # type: ignore[call-overload]
     return list(result.scalars().all())

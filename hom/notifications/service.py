@@ -10,8 +10,8 @@ in-app notifications are written with `notify`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +79,57 @@ async def enqueue_mail(
 def _check_time(send_after: datetime | None) -> None:
     if send_after is not None and send_after.tzinfo is None:
         raise InvalidInput("send_after needs a time zone")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledMail:
+    """A keyed mail for a set time (an appointment's reminder)."""
+
+    key: str
+    to: str
+    template: str
+    send_after: datetime
+    context: dict[str, Any] = field(default_factory=dict)
+    to_name: str | None = None
+
+
+async def schedule_mails(session: AsyncSession, *, mails: Sequence[ScheduledMail]) -> None:
+    """Queue each keyed mail for its `send_after`, in one statement: written when its key is
+    new; queued again, at the new time and with the new context, when the message with its
+    key is pending, cancelled or already sent (a reminder of an appointment that moved);
+    left alone while a worker holds it."""
+    if not mails:
+        return
+    for mail in mails:
+        if mail.template not in TEMPLATES:
+            raise InvalidInput(f"No mail template named {mail.template!r}")
+        _check_time(mail.send_after)
+    statement = insert(OutboxMessage).values([_row(mail) for mail in mails])
+    fresh = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        index_where=col(OutboxMessage.key).isnot(None),
+        set_={
+            **{name: fresh[name] for name in ("template", "recipient", "recipient_name")},
+            **{name: fresh[name] for name in ("context", "send_after")},
+            "status": MailStatus.PENDING.value,
+            **dict.fromkeys(("last_error", "sent_at", "locked_until", "claim")),
+            "attempts": 0,
+        },
+        where=col(OutboxMessage.status) != MailStatus.SENDING.value,
+    )
+    await session.exec(statement)
+
+
+def _row(mail: ScheduledMail) -> dict[str, Any]:
+    return {
+        "key": mail.key,
+        "recipient": mail.to,
+        "recipient_name": mail.to_name,
+        "template": mail.template,
+        "context": mail.context,
+        "send_after": mail.send_after,
+    }
 
 
 async def cancel_mail(session: AsyncSession, *, key: str) -> bool:

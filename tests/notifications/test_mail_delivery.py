@@ -193,6 +193,34 @@ async def test_a_key_makes_enqueueing_idempotent_and_lets_a_later_event_move_or_
     ]
 
 
+async def test_scheduling_keyed_mail_writes_moves_or_queues_again_but_never_steals(
+    session_maker: SessionMaker,
+) -> None:
+    later = utcnow() + timedelta(hours=2)
+    for key in ("pending", "cancelled", "sent", "sending"):
+        await enqueue(session_maker, key=key, send_after=utcnow() + timedelta(hours=1))
+    async with unit_of_work(session_maker) as session:
+        for row in await session.exec(select(OutboxMessage)):
+            row.status = str(row.key)
+
+    def scheduled(key: str) -> service.ScheduledMail:
+        context = REMINDER | {"when": "later"}
+        return service.ScheduledMail(
+            key=key, to="ada@example.com", template="appointment_reminder",
+            send_after=later, context=context,
+        )  # fmt: skip
+
+    keys = ("new", "pending", "cancelled", "sent", "sending")
+    async with unit_of_work(session_maker) as session:
+        await service.schedule_mails(session, mails=[scheduled(key) for key in keys])
+    found = {str(row.key): row for row in await rows(session_maker)}
+    for key in ("new", "pending", "cancelled", "sent"):
+        assert (found[key].status, found[key].send_after) == (MailStatus.PENDING, later), key
+        assert (found[key].context["when"], found[key].sent_at) == ("later", None)
+    held = found["sending"]  # a worker holds it: left as it was
+    assert (held.status, held.context["when"]) == (MailStatus.SENDING, REMINDER["when"])
+
+
 async def test_bad_enqueue_arguments_are_refused(session_maker: SessionMaker) -> None:
     async with unit_of_work(session_maker) as session:
         with pytest.raises(InvalidInput, match="No mail template"):

@@ -22,6 +22,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "booking_created": APPOINTMENT,
     "booking_confirmed": APPOINTMENT,
     "booking_cancelled": APPOINTMENT,
+    "booking_rescheduled": APPOINTMENT | {"previous": "Fri 28 Nov, 09:00"},
     "appointment_reminder": APPOINTMENT,
     "order_received": ORDER,
     "order_cancelled": ORDER,

@@ -5,10 +5,12 @@ AvailabilityQuery and BookingMutation (the free slots, booking and moving appoin
 
 from hom.bookings.schema.appointments import AppointmentsQuery
 from hom.bookings.schema.booking import AvailabilityQuery
+from hom.bookings.schema.lifecycle import AppointmentLifecycleMutation
 from hom.bookings.schema.mutations import BookingsMutation
 from hom.bookings.schema.queries import BookingsQuery
 
 __all__ = [
+    "AppointmentLifecycleMutation",
     "AppointmentsQuery",
     "AvailabilityQuery",
     "BookingsMutation",
