@@ -336,3 +336,11 @@ async def test_a_staff_member_books_customers_into_their_own_calendar_only(
     assert await traces(session_maker) == before
     # For themselves, a staff member books a colleague like any customer.
     assert codes(await book(colleague, desk.booking(MONDAY_9))) == []
+
+
+async def test_the_far_future_is_refused_not_an_overflow(desk: Desk, customer: Caller) -> None:
+    for weeks in (1, 12):
+        answer = await book(
+            customer, desk.booking("9999-12-27T09:00:00+01:00", recurrence={"weeks": weeks})
+        )
+        assert [(e["code"], e["field"]) for e in answer["errors"]] == [("INVALID", "startsAt")]
