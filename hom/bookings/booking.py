@@ -173,24 +173,35 @@ async def book_appointment(
         calendar = await _calendar_for(session, staff, starts_at, weeks, duration)
         starts = slots.weekly(starts_at, calendar.zone, weeks)
         check_bookable(calendar, starts, duration=duration, policy=policy, now=now)
-        series = uuid.uuid4() if weeks > 1 else None
-        rows = [
-            Appointment(
-                customer_id=customer_id,
-                staff_id=booking.staff_id,
-                service_id=booking.service_id,
-                starts_at=at,
-                ends_at=at + duration,
-                notes=notes,
-                series_id=series,
-            )
-            for at in starts
-        ]
+        rows = _appointments(booking, customer_id, starts, duration, notes)
         booked = await _insert(session, rows, calendar)
         await notices.booked(session, appointments=booked)
         return booked
 
     return await retried(session, attempt)
+
+
+def _appointments(
+    booking: NewBooking,
+    customer_id: int,
+    starts: Sequence[datetime],
+    duration: timedelta,
+    notes: str | None,
+) -> list[Appointment]:
+    """The appointment of each start; several share a new series id."""
+    series = uuid.uuid4() if len(starts) > 1 else None
+    return [
+        Appointment(
+            customer_id=customer_id,
+            staff_id=booking.staff_id,
+            service_id=booking.service_id,
+            starts_at=at,
+            ends_at=at + duration,
+            notes=notes,
+            series_id=series,
+        )
+        for at in starts
+    ]
 
 
 async def _calendar_for(
