@@ -5,6 +5,7 @@ in the staff member's zone, time off, live appointments, the notice), its refusa
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -197,7 +198,7 @@ async def test_asking_for_what_cannot_be_booked_is_bad_user_input(
 
 
 def _gone(service: Service) -> Service:
-    return Service(id=(service.id or 0) + 1000, name="Gone", duration_minutes=30, price=0)
+    return Service(id=(service.id or 0) + 1000, name="Gone", duration_minutes=30, price=Decimal(0))
 
 
 @pytest.mark.usefixtures("features_learnt")
