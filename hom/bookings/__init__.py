@@ -7,7 +7,11 @@ from hom.core.domain import Domain
 DOMAIN = Domain(
     __name__,
     queries=("schema:BookingsQuery", "schema:AppointmentsQuery", "schema:AvailabilityQuery"),
-    mutations=("schema:BookingsMutation", "schema:AppointmentLifecycleMutation"),
+    mutations=(
+        "schema:BookingsMutation",
+        "schema:BookingMutation",
+        "schema:AppointmentLifecycleMutation",
+    ),
     models="models",
     mail_preparers="notices:PREPARERS",
     export="export:export_section",

@@ -33,19 +33,25 @@ from hom.core.clock import utcnow
 from hom.core.config import Settings
 from hom.core.errors import DomainError, ErrorCode
 
+# Nothing is booked or listed this far ahead (the arithmetic of a year-9999 date overflows).
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Policy:
-    """The settings the slots follow: SLOT_GRID_MINUTES, BOOKING_MIN_NOTICE_MIN."""
+    """The settings booking follows: SLOT_GRID_MINUTES, BOOKING_MIN_NOTICE_MIN and (for a
+    customer moving their appointment) CANCELLATION_WINDOW_HOURS."""
 
     grid: timedelta
     notice: timedelta
+    window: timedelta = timedelta(hours=24)
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
         return cls(
             grid=timedelta(minutes=settings.slot_grid_minutes),
             notice=timedelta(minutes=settings.booking_min_notice_min),
+            window=timedelta(hours=settings.cancellation_window_hours),
         )
 
 
@@ -189,6 +195,8 @@ async def available_slots(
     [start, end) (at most MAX_RANGE; ValueError otherwise), in three statements. A service
     not offered, or a staff member who does not give it: the DomainError of `check_offered`."""
     slots.check_range(start, end)
+    if end > LATEST:
+        raise ValueError(f"`to` must be before {LATEST.year}")
     service, staff = check_offered(
         await load_parties(session, service_id=service_id, staff_id=staff_id)
     )
@@ -226,9 +234,11 @@ def why_not_offered(
     OUTSIDE_WORKING_HOURS (outside their hours, or during their time off), else INVALID
     (inside working time, but not on the grid)."""
     ends_at = starts_at + duration
-    local = f"{starts_at.astimezone(calendar.zone):%Y-%m-%d %H:%M} ({calendar.zone.key})"
-    if not slots.within_working_hours(calendar.hours, calendar.zone, starts_at, ends_at):
-        message = f"{local} to {duration_text(duration)} later is not within working hours"
+    zone = calendar.zone
+    local = f"{starts_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    if not slots.within_working_hours(calendar.hours, zone, starts_at, ends_at):
+        span = f"{starts_at.astimezone(zone):%Y-%m-%d %H:%M}-{ends_at.astimezone(zone):%H:%M}"
+        message = f"{span} ({zone.key}) is not within the staff member's working hours"
         return DomainError(ErrorCode.OUTSIDE_WORKING_HOURS, message, "starts_at")
     if any(b.starts_at < ends_at and starts_at < b.ends_at for b in calendar.busy):
         message = f"The staff member is away (time off) at {local}"
@@ -239,7 +249,3 @@ def why_not_offered(
         "working hours (see availableSlots)"
     )
     return DomainError(ErrorCode.INVALID, message, "starts_at")
-
-
-def duration_text(duration: timedelta) -> str:
-    return f"{int(duration.total_seconds() // 60)} minutes"

@@ -4,7 +4,7 @@ AppointmentsMutation (appointments: booking them, their lifecycle, reading them)
 AvailabilityQuery and BookingMutation (the free slots, booking and moving appointments)."""
 
 from hom.bookings.schema.appointments import AppointmentsQuery
-from hom.bookings.schema.booking import AvailabilityQuery
+from hom.bookings.schema.booking import AvailabilityQuery, BookingMutation
 from hom.bookings.schema.lifecycle import AppointmentLifecycleMutation
 from hom.bookings.schema.mutations import BookingsMutation
 from hom.bookings.schema.queries import BookingsQuery
@@ -13,6 +13,7 @@ __all__ = [
     "AppointmentLifecycleMutation",
     "AppointmentsQuery",
     "AvailabilityQuery",
+    "BookingMutation",
     "BookingsMutation",
     "BookingsQuery",
 ]
