@@ -7,7 +7,7 @@ from hom.core.domain import Domain
 DOMAIN = Domain(
     __name__,
     queries=("schema:BookingsQuery", "schema:AppointmentsQuery", "schema:AvailabilityQuery"),
-    mutations=("schema:BookingsMutation",),
+    mutations=("schema:BookingsMutation", "schema:BookingMutation"),
     models="models",
     export="export:export_section",
     demo="demo:seed",

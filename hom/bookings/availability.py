@@ -36,16 +36,19 @@ from hom.core.errors import DomainError, ErrorCode
 
 @dataclass(frozen=True)
 class Policy:
-    """The settings the slots follow: SLOT_GRID_MINUTES, BOOKING_MIN_NOTICE_MIN."""
+    """The settings booking follows: SLOT_GRID_MINUTES, BOOKING_MIN_NOTICE_MIN and (for a
+    customer moving their appointment) CANCELLATION_WINDOW_HOURS."""
 
     grid: timedelta
     notice: timedelta
+    window: timedelta = timedelta(hours=24)
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
         return cls(
             grid=timedelta(minutes=settings.slot_grid_minutes),
             notice=timedelta(minutes=settings.booking_min_notice_min),
+            window=timedelta(hours=settings.cancellation_window_hours),
         )
 
 

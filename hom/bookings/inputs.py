@@ -10,7 +10,7 @@ import strawberry
 from hom.accounts.types import user_id_of
 from hom.bookings import reads
 from hom.bookings.models import AppointmentStatus, Weekday
-from hom.bookings.types import ServiceType, TimeOffType, WorkingHoursType
+from hom.bookings.types import AppointmentType, ServiceType, TimeOffType, WorkingHoursType
 from hom.core.graphql.cost import estimate
 from hom.core.graphql.payloads import Payload
 
@@ -120,6 +120,62 @@ class RemoveTimeOffPayload(Payload):
     removed_time_off_id: strawberry.ID | None = strawberry.field(
         default=None, description="The id the removed time off had."
     )
+
+
+# --- booking -------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Book the same local time for several weeks in a row.")
+class RecurrenceInput:
+    weeks: int = strawberry.field(
+        default=1,
+        description="How many weekly appointments, the first included: 1 to 12, all or none.",
+    )
+
+
+@strawberry.input
+class BookAppointmentInput:
+    service_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(description="The staff member (a Person id).")
+    starts_at: datetime = strawberry.field(
+        description="A start `availableSlots` offers (with an offset)."
+    )
+    notes: str | None = strawberry.field(default=None, description="At most 1000 characters.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For whom (a Person id): staff members (in their own calendar) and admins "
+        "book for a customer; anyone else books for themselves (omit it, or give your own).",
+    )
+    recurrence: RecurrenceInput | None = strawberry.field(
+        default=None,
+        description="Weekly at the same local time of the staff member's zone (omitted: once).",
+    )
+
+
+@strawberry.type
+class BookAppointmentPayload(Payload):
+    appointment: AppointmentType | None = strawberry.field(
+        default=None, description="The (first) appointment booked."
+    )
+    appointments: list[AppointmentType] | None = strawberry.field(
+        default=None,
+        description="Every appointment booked, by start: one, or a recurring booking's weeks "
+        "(sharing a `seriesId`).",
+        metadata=estimate(12),
+    )
+
+
+@strawberry.input
+class RescheduleAppointmentInput:
+    id: strawberry.ID
+    starts_at: datetime = strawberry.field(
+        description="The new start, one `availableSlots` offers; the appointment keeps its length."
+    )
+
+
+@strawberry.type
+class RescheduleAppointmentPayload(Payload):
+    appointment: AppointmentType | None = None
 
 
 # --- appointments --------------------------------------------------------------------------

@@ -139,6 +139,19 @@ def within_working_hours(
     return any(a <= starts_at and ends_at <= b for a, b in stretches)
 
 
+def weekly(starts_at: datetime, zone: ZoneInfo, weeks: int) -> list[datetime]:
+    """`starts_at` and, for each of the `weeks - 1` weeks after, the same local time in
+    `zone` (UTC): a weekly appointment at 10:00 stays at 10:00 across a clock change. A
+    local time the clock skips that week is the instant of the jump, as for working hours."""
+    _require_aware("starts_at", starts_at)
+    local = starts_at.astimezone(zone)
+    later = (
+        _instant(local.date() + timedelta(weeks=week), local.time(), zone)
+        for week in range(1, weeks)
+    )
+    return [starts_at.astimezone(UTC), *later]
+
+
 # --- working time ------------------------------------------------------------------------
 
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hom.bookings import availability
+from hom.bookings import availability, booking
 
 # The modules whose `utcnow` the clock replaces.
-READERS = (availability,)
+READERS = (availability, booking)
 
 
 class Clock:
