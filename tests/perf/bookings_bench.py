@@ -305,16 +305,15 @@ async def booker(
     stop_at: float,
     result: HttpResult,
 ) -> None:
-    """Books the next free slot until `stop_at`; counts and times what ends by then."""
+    """Books the next free slot until `stop_at`; counts and times every booking it starts
+    by then (a booking takes a second or more at 30 clients on a busy machine: one that
+    ended by `stop_at` only would leave a short run empty)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             answer = await book(http, token, calendars, slots)
-            elapsed = (time.perf_counter() - started) * 1000
-            if time.monotonic() <= stop_at:
-                refused = await count_errors(answer, "bookAppointment", result)
-                result.latencies_ms.append(elapsed)
-                result.checkouts += not refused
+            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+            result.checkouts += not await count_errors(answer, "bookAppointment", result)
 
 
 async def run_bookings(
@@ -325,7 +324,8 @@ async def run_bookings(
     seconds: float,
     database: str,
 ) -> HttpResult:
-    """`tokens`' clients booking for `seconds`, each slot of `slots` by one of them."""
+    """`tokens`' clients booking for `seconds`, each slot of `slots` by one of them; the
+    run lasts until the last booking started ends (its `seconds`)."""
     result = HttpResult(expected="SLOT_UNAVAILABLE")
     meter = CpuMeter(server.pgid, database)
     started = time.monotonic()
@@ -334,7 +334,7 @@ async def run_bookings(
         *(booker(server.base_url, token, calendars, slots, stop_at, result) for token in tokens)
     )
     result.cpu = meter.stop()
-    result.seconds = min(time.monotonic() - started, seconds)
+    result.seconds = time.monotonic() - started
     return result
 
 
