@@ -33,6 +33,9 @@ from hom.core.clock import utcnow
 from hom.core.config import Settings
 from hom.core.errors import DomainError, ErrorCode
 
+# Nothing is booked or listed this far ahead (the arithmetic of a year-9999 date overflows).
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -192,6 +195,8 @@ async def available_slots(
     [start, end) (at most MAX_RANGE; ValueError otherwise), in three statements. A service
     not offered, or a staff member who does not give it: the DomainError of `check_offered`."""
     slots.check_range(start, end)
+    if end > LATEST:
+        raise ValueError(f"`to` must be before {LATEST.year}")
     service, staff = check_offered(
         await load_parties(session, service_id=service_id, staff_id=staff_id)
     )

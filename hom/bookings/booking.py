@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.accounts import service as accounts
 from hom.bookings import notices, slots
 from hom.bookings.availability import (
+    LATEST,
     Calendar,
     Policy,
     check_offered,
@@ -80,9 +81,12 @@ def check_weeks(weeks: int) -> int:
     return weeks
 
 
-def check_aware(starts_at: datetime) -> datetime:
+def check_moment(starts_at: datetime) -> datetime:
+    """An aware start before LATEST; else INVALID."""
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
         raise DomainError(ErrorCode.INVALID, "A moment needs an offset", "starts_at")
+    if starts_at > LATEST:
+        raise DomainError(ErrorCode.INVALID, f"Book before {LATEST.year}", "starts_at")
     return starts_at
 
 
@@ -150,7 +154,7 @@ async def book_appointment(
     or nothing: the appointments by start. A clash with another live appointment in any
     week books nothing: SLOT_UNAVAILABLE naming the week."""
     notes, weeks = check_notes(booking.notes), check_weeks(booking.weeks)
-    starts_at = check_aware(booking.starts_at)
+    starts_at = check_moment(booking.starts_at)
     customer_id = actor.user_id if booking.customer_id is None else booking.customer_id
     check_books_for(actor, customer_id=customer_id, staff_id=booking.staff_id)
 
@@ -271,7 +275,7 @@ async def reschedule_appointment(
     """Move the appointment to `starts_at`, keeping its length, in one UPDATE: the old time
     is let go only when the new one is taken. The new time must be bookable, as for
     `book_appointment`; one of another series member stays where it is."""
-    check_aware(starts_at)
+    check_moment(starts_at)
     row = await require_appointment(session, appointment_id=appointment_id, actor=actor)
     now = utcnow()
     check_may_move(row, actor=actor, now=now, policy=policy)

@@ -225,3 +225,13 @@ async def test_slots_over_31_days_cost_three_statements_whatever_is_booked(
     # 23 weekdays of 16 half-hours, a slot every 15 minutes: 31 a day; less what is booked.
     assert sizes[0] == 23 * 31
     assert sizes[0] > sizes[30] > sizes[300]
+
+
+async def test_the_far_future_is_bad_user_input_not_an_overflow(
+    gql: GraphQLClient, session_maker: SessionMaker, clock: Clock
+) -> None:
+    clock.now = NOW
+    service, staff = await a_berlin_week(session_maker)
+    far = datetime(9999, 12, 30, tzinfo=UTC)
+    body = await ask(gql, service, staff, far, far + timedelta(hours=12))
+    assert error_codes(body) == ["BAD_USER_INPUT"], body

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +14,10 @@ from sqlalchemy import update
 from sqlmodel import col
 from starlette.applications import Starlette
 
+from hom.app import create_app
 from hom.bookings import service as rules
 from hom.bookings.models import Appointment, AppointmentStatus
+from hom.core.config import Settings
 from hom.core.db import SessionMaker
 from hom.core.roles import Role
 from hom.core.unit_of_work import unit_of_work
@@ -33,7 +36,7 @@ from tests.bookings.clock import Clock
 from tests.bookings.factories import a_service
 from tests.catalog.factories import global_id
 from tests.orders.order_support import Caller, a_caller
-from tests.support import GraphQLClient, count_statements, error_codes
+from tests.support import GraphQLClient, count_statements, error_codes, live_server
 
 S = AppointmentStatus
 
@@ -89,12 +92,30 @@ async def test_a_booking_costs_four_statements(
 
 
 async def test_thirty_customers_after_one_slot_get_one_appointment(
-    client: httpx.AsyncClient, gql: GraphQLClient, session_maker: SessionMaker, desk: Desk
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+    session_maker: SessionMaker,
+    settings: Settings,
+    desk: Desk,
 ) -> None:
     buyers = [await a_caller(client, gql, session_maker) for _ in range(30)]
     slot = MONDAY_9 + timedelta(minutes=30)
 
-    answers = await asyncio.gather(*(book(buyer, desk.booking(slot)) for buyer in buyers))
+    # Each customer over a connection of their own to a server running in another thread.
+    with live_server(create_app(settings)) as url:
+
+        async def attempt(buyer: Caller) -> dict[str, Any]:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+                response = await http.post(
+                    "/graphql",
+                    json={"query": BOOK, "variables": desk.booking(slot)},
+                    headers={"Authorization": f"Bearer {buyer.token}"},
+                )
+            body: dict[str, Any] = response.json()
+            assert "errors" not in body, body
+            return body["data"]["bookAppointment"]  # type: ignore[no-any-return]
+
+        answers = await asyncio.gather(*(attempt(buyer) for buyer in buyers))
 
     outcomes = [tuple(codes(answer)) for answer in answers]
     assert outcomes.count(()) == 1
@@ -336,3 +357,11 @@ async def test_a_staff_member_books_customers_into_their_own_calendar_only(
     assert await traces(session_maker) == before
     # For themselves, a staff member books a colleague like any customer.
     assert codes(await book(colleague, desk.booking(MONDAY_9))) == []
+
+
+async def test_the_far_future_is_refused_not_an_overflow(desk: Desk, customer: Caller) -> None:
+    for weeks in (1, 12):
+        answer = await book(
+            customer, desk.booking("9999-12-27T09:00:00+01:00", recurrence={"weeks": weeks})
+        )
+        assert [(e["code"], e["field"]) for e in answer["errors"]] == [("INVALID", "startsAt")]
