@@ -234,9 +234,11 @@ def why_not_offered(
     OUTSIDE_WORKING_HOURS (outside their hours, or during their time off), else INVALID
     (inside working time, but not on the grid)."""
     ends_at = starts_at + duration
-    local = f"{starts_at.astimezone(calendar.zone):%Y-%m-%d %H:%M} ({calendar.zone.key})"
-    if not slots.within_working_hours(calendar.hours, calendar.zone, starts_at, ends_at):
-        message = f"{local} to {duration_text(duration)} later is not within working hours"
+    zone = calendar.zone
+    local = f"{starts_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    if not slots.within_working_hours(calendar.hours, zone, starts_at, ends_at):
+        span = f"{starts_at.astimezone(zone):%Y-%m-%d %H:%M}-{ends_at.astimezone(zone):%H:%M}"
+        message = f"{span} ({zone.key}) is not within the staff member's working hours"
         return DomainError(ErrorCode.OUTSIDE_WORKING_HOURS, message, "starts_at")
     if any(b.starts_at < ends_at and starts_at < b.ends_at for b in calendar.busy):
         message = f"The staff member is away (time off) at {local}"
@@ -247,7 +249,3 @@ def why_not_offered(
         "working hours (see availableSlots)"
     )
     return DomainError(ErrorCode.INVALID, message, "starts_at")
-
-
-def duration_text(duration: timedelta) -> str:
-    return f"{int(duration.total_seconds() // 60)} minutes"
