@@ -4,7 +4,10 @@ changes to the per-request plumbing show.
 
     uv run python -m tests.perf.asgi_loop [--requests 5000] [--rounds 10] [--concurrency 1]
     uv run python -m tests.perf.asgi_loop --queries me --profile 40   # and where it goes
+    uv run python -m tests.perf.asgi_loop --queries catalog,slots --requests 600 --profile 30
 
+`slots` is `availableSlots` over 31 days for a staff member with 300 appointments and time
+off (tests/perf/bookings_data.py, as in the bookings benchmark), made when asked for.
 Metrics run in multiprocess mode (as under `hom serve --workers 2`), against a fresh
 migrated database with one signed-in user; logging is configured as in a worker
 (LOG_LEVEL from the environment, WARNING by default).
@@ -89,7 +92,7 @@ async def drive(
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def _run(args: argparse.Namespace, token_for: Any) -> None:
+async def _run(args: argparse.Namespace, token_for: Any, queries: dict[str, bytes]) -> None:
     from hom.app import main_app
 
     app = main_app()
@@ -99,14 +102,14 @@ async def _run(args: argparse.Namespace, token_for: Any) -> None:
     async with _lifespan(app):
         token = await token_for(app)
         for name in names:
-            print(name, (await one_request(app, QUERIES[name], token)).decode()[:120])
-            await drive(app, QUERIES[name], token, per_round, args.concurrency)  # warm-up
+            print(name, (await one_request(app, queries[name], token)).decode()[:120])
+            await drive(app, queries[name], token, per_round, args.concurrency)  # warm-up
         for _ in range(args.rounds):  # interleaved: a busy moment hits every query alike
             for name in names:
-                _, seconds = await drive(app, QUERIES[name], token, per_round, args.concurrency)
+                _, seconds = await drive(app, queries[name], token, per_round, args.concurrency)
                 cpu[name].append(seconds / per_round * 1e6)
         if args.profile:
-            await _profile(app, names, token, per_round, args.profile)
+            await _profile(app, queries, names, token, per_round, args.profile)
     for name, values in cpu.items():
         print(
             f"{name:<9} CPU µs/request: min {min(values):7.1f}  "
@@ -114,7 +117,9 @@ async def _run(args: argparse.Namespace, token_for: Any) -> None:
         )
 
 
-async def _profile(app: Any, names: list[str], token: str, requests: int, lines: int) -> None:
+async def _profile(
+    app: Any, queries: dict[str, bytes], names: list[str], token: str, requests: int, lines: int
+) -> None:
     """cProfile of one more round of each query: the functions with the most own time."""
     import cProfile
     import pstats
@@ -122,7 +127,7 @@ async def _profile(app: Any, names: list[str], token: str, requests: int, lines:
     for name in names:
         profile = cProfile.Profile()
         profile.enable()
-        await drive(app, QUERIES[name], token, requests, 1)
+        await drive(app, queries[name], token, requests, 1)
         profile.disable()
         print(f"-- {name}: {requests} requests")
         pstats.Stats(profile).sort_stats("tottime").print_stats(lines)
@@ -180,6 +185,9 @@ async def _with_backends(args: argparse.Namespace) -> None:
             if args.products:
                 workdir = Path(tempfile.mkdtemp(prefix="hom-asgi-loop-seed-"))
                 await seed_demo(db_url, redis_url, prefix, workdir, args.products)
+            queries = dict(QUERIES)
+            if "slots" in args.queries.split(","):
+                queries["slots"] = await _slots_body(db_url, redis_url, prefix)
             environment = {
                 "DB_URL": db_url,
                 "REDIS_URL": redis_url,
@@ -193,9 +201,17 @@ async def _with_backends(args: argparse.Namespace) -> None:
                 return await _sign_in(app, email, PASSWORD)
 
             try:
-                await _run(args, token_for)
+                await _run(args, token_for, queries)
             finally:
                 await delete_keys(redis_url, prefix)
+
+
+async def _slots_body(db_url: str, redis_url: str, prefix: str) -> bytes:
+    from tests.perf.bookings_bench import Options, seed_bookings, slot_cases
+
+    data = await seed_bookings(db_url, redis_url, prefix, Options(clients=1, book_staff=0))
+    _, slots = slot_cases(data.slots)
+    return slots.body.encode()
 
 
 async def _sign_in(app: Any, email: str, password: str) -> str:

@@ -20,11 +20,12 @@ import signal
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -230,18 +231,48 @@ class _Servers:
             report.rss_mb["end"] = sorted(worker_rss_mb(hom.pgid).values())
 
     async def run(self, case: Case, round_: int, server: RunningServer, token: str) -> Run:
-        """Waits for an idle machine, warms up (discarded), then measures."""
-        o = self.options
-        target = Target(server.base_url, token, self.workdir, PASSWORD, case.body)
-        idle = await asyncio.to_thread(wait_for_idle, o.idle_wait)
-        await run_load(target, "query", o.connections, o.warmup, o.use_wrk)
-        opened = await sessions_opened(self.admin_url, self.database)
-        meter = CpuMeter(server.pgid, self.database)
-        load = await run_load(target, "query", o.connections, o.duration, o.use_wrk)
-        cpu = meter.stop()
-        await asyncio.sleep(1.5)  # closed connections have reported (PostgreSQL reports late)
-        opened = await sessions_opened(self.admin_url, self.database) - opened
-        return Run(case.name, round_, load, cpu, idle, opened)
+        where = Where(self.admin_url, self.database, self.workdir)
+        return await measured_run(case, round_, server, token, self.options, where)
+
+
+class LoadOptions(Protocol):
+    """How a case is loaded (compare.Options, and the other benchmarks' that reuse it)."""
+
+    @property
+    def connections(self) -> int: ...
+    @property
+    def warmup(self) -> float: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def idle_wait(self) -> float: ...
+    @property
+    def use_wrk(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Where:
+    """The run's admin URL (for pg_stat_database), its database's name, its work directory."""
+
+    admin_url: str
+    database: str
+    workdir: Path
+
+
+async def measured_run(
+    case: Case, round_: int, server: RunningServer, token: str, o: LoadOptions, where: Where
+) -> Run:
+    """Waits for an idle machine, warms up (discarded), then measures."""
+    target = Target(server.base_url, token, where.workdir, PASSWORD, case.body)
+    idle = await asyncio.to_thread(wait_for_idle, o.idle_wait)
+    await run_load(target, "query", o.connections, o.warmup, o.use_wrk)
+    opened = await sessions_opened(where.admin_url, where.database)
+    meter = CpuMeter(server.pgid, where.database)
+    load = await run_load(target, "query", o.connections, o.duration, o.use_wrk)
+    cpu = meter.stop()
+    await asyncio.sleep(1.5)  # closed connections have reported (PostgreSQL reports late)
+    opened = await sessions_opened(where.admin_url, where.database) - opened
+    return Run(case.name, round_, load, cpu, idle, opened)
 
 
 def rotated(cases: tuple[Case, ...], by: int) -> tuple[Case, ...]:
@@ -285,7 +316,7 @@ async def _count_all(
             hom_server(proxy.url_for(db_url), redis_url, prefix, workdir, "hom-count") as server,
         ):
             tokens = {viewer: await sign_in(server.base_url, e) for viewer, e in emails.items()}
-            counts |= await _count(proxy, server, tokens, "hom", n)
+            counts |= await count_cases(proxy, server, tokens, _of(CASES, "hom"), n)
     finally:
         await delete_keys(redis_url, prefix)
     async with (
@@ -294,15 +325,24 @@ async def _count_all(
             installation, proxy.url_for(db_url), workdir, "postgraphile-count", workers=1
         ) as server,
     ):
-        counts |= await _count(proxy, server, {}, "postgraphile", n)
+        counts |= await count_cases(proxy, server, {}, _of(CASES, "postgraphile"), n)
     return {case.name: counts[case.name] for case in CASES}
 
 
-async def _count(
-    proxy: StatementProxy, server: RunningServer, tokens: dict[str, str], side: Side, n: int
+def _of(cases: tuple[Case, ...], side: Side) -> list[Case]:
+    return [case for case in cases if case.side == side]
+
+
+async def count_cases(
+    proxy: StatementProxy,
+    server: RunningServer,
+    tokens: dict[str, str],
+    cases: Iterable[Case],
+    n: int,
 ) -> dict[str, Count]:
+    """Each case's SQL per request: 3 warm-up requests, then `n` one at a time."""
     counts = {}
-    for case in (case for case in CASES if case.side == side):
+    for case in cases:
         send = partial(ask, server.base_url, case.body, tokens.get(case.viewer, ""))
         for _ in range(3):  # warm-up: pool connections, prepared statements
             await send()

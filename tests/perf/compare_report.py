@@ -98,7 +98,7 @@ def summarise(cases: Iterable[Case], runs: list[Run], counts: dict[str, Count]) 
 
 
 def ratio(summary: Summary, summaries: list[Summary]) -> float | None:
-    """Its req/s over its PostGraphile baseline's (medians)."""
+    """Its req/s over its baseline's (medians): PostGraphile's, in compare.py."""
     baseline = next((s for s in summaries if s.case.name == summary.case.baseline), None)
     if baseline is None or not baseline.rps:
         return None
@@ -107,12 +107,14 @@ def ratio(summary: Summary, summaries: list[Summary]) -> float | None:
 
 HEADER = (
     "| target | req/s | p50 ms | p99 ms | server CPU ms/req | PG CPU ms/req | SQL/req "
-    "| H.O.M / PostGraphile | PG conns | other cores (foreign) |"
+    "| {ratio} | PG conns | other cores (foreign) |"
 )
 
 
-def markdown_table(summaries: list[Summary]) -> str:
-    return "\n".join([HEADER, "|---|---|---|---|---|---|---|---|---|---|", *_rows(summaries)])
+def markdown_table(summaries: list[Summary], ratio: str = "H.O.M / PostGraphile") -> str:
+    """The table; `ratio` heads the column of each case's req/s over its baseline's."""
+    header = HEADER.format(ratio=ratio)
+    return "\n".join([header, "|---|---|---|---|---|---|---|---|---|---|", *_rows(summaries)])
 
 
 def _rows(summaries: list[Summary]) -> Iterator[str]:
