@@ -72,20 +72,22 @@ async def test_a_customer_books_a_slot_for_themselves(desk: Desk, customer: Call
 
 
 @pytest.mark.usefixtures("features_learnt")
-async def test_a_booking_costs_four_statements(
+async def test_a_booking_costs_nine_statements_for_one_week_or_twelve(
     app: Starlette, desk: Desk, customer: Caller
 ) -> None:
     document = (
         "mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) {"
         " appointment { id startsAt status } errors { code } } }"
     )
-    # The service, the staff member and the customer; the week; the time off; the INSERT.
+    # The service, the staff member and the customer; the week; the time off; the INSERT;
+    # then what people are told (hom.bookings.notices): the two people, the service, the
+    # mail, the customer's notification, the reminders (one upsert for all of them).
     for n, weeks in enumerate((1, 12)):
         variables = desk.booking(MONDAY_9 + timedelta(hours=n), recurrence={"weeks": weeks})
         with count_statements(app.state.services.engine) as log:
             body = await customer(document, variables)
         assert body["data"]["bookAppointment"]["errors"] == [], body
-        assert log.count == 4, log.statements
+        assert log.count == 9, log.statements
 
 
 # --- collisions ----------------------------------------------------------------------------
