@@ -84,14 +84,32 @@ async def test_an_invalid_query_is_validated_once(
     assert work == {"parse": 1, "validate": 1}
 
 
+def too_heavy_to_keep() -> str:
+    """A query the compiled path declines, too heavy for the cache of parsed documents."""
+    query = unique(INTROSPECTION) + "\n# " + "x" * ENTRY_BYTES  # comments are not tokens
+    assert document_weight(query, parse(query)) > ENTRY_BYTES
+    return query
+
+
 async def test_a_document_too_heavy_to_keep_is_parsed_once_per_request(
     app: Starlette, client: httpx.AsyncClient, work: Counter[str]
 ) -> None:
-    query = unique(INTROSPECTION) + "\n# " + "x" * ENTRY_BYTES  # comments are not tokens
-    assert document_weight(query, parse(query)) > ENTRY_BYTES
+    query = too_heavy_to_keep()
     work.clear()
     for _ in range(2):
         body = await ask(client, query)
         assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
     assert limits.known(query, app.state.services.settings.max_tokens) is None  # not kept
     assert work == {"parse": 2, "validate": 2}
+
+
+async def test_requests_in_an_enclosing_scope_share_their_documents(
+    client: httpx.AsyncClient, work: Counter[str]
+) -> None:
+    query = too_heavy_to_keep()
+    work.clear()
+    with limits.request_documents():  # as the differential suite asks two apps
+        for _ in range(2):
+            body = await ask(client, query)
+            assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+    assert work == {"parse": 1, "validate": 1}

@@ -62,7 +62,11 @@ _REQUEST: ContextVar[dict[tuple[str, int], Parsed] | None] = ContextVar(
 
 @contextmanager
 def request_documents() -> Iterator[None]:
-    """The scope of one request: a document it parsed is parsed and validated only once."""
+    """The scope of one request (within an enclosing scope, a test's asking two apps the
+    same question, that one): a document it parsed is parsed and validated only once."""
+    if _REQUEST.get() is not None:
+        yield
+        return
     token = _REQUEST.set({})
     try:
         yield
