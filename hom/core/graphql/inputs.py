@@ -120,14 +120,9 @@ def _nul_variable_error(variables: Any) -> GraphQLError | None:
 
 
 class CheckedInputs(SchemaExtension):
-    """The executor's half: its validation rules are `checked_rules`, and variables with
-    a NUL are refused once the document is valid. List it after the validation cache
-    (it adds to what validation found)."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        context.validation_rules = checked_rules(context.validation_rules)
-        yield
+    """The executor's half (its validation rules are `checked_rules`, see
+    hom.core.graphql.limits): variables with a NUL are refused once the document is
+    valid. List it after the validation cache (it adds to what validation found)."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context

@@ -9,11 +9,7 @@ from typing import Any
 import strawberry
 import structlog
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    SchemaExtension,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -24,7 +20,7 @@ from hom.core.graphql.cost import CostLimit
 from hom.core.graphql.errors import TopLevelCode, error_code
 from hom.core.graphql.extensions import ErrorPolicy, OperationObserver
 from hom.core.graphql.inputs import CheckedInputs
-from hom.core.graphql.limits import CachedValidation, LimitedParser, complexity_rules
+from hom.core.graphql.limits import CachedValidation, LimitedParser, Rules, validation_rules
 from hom.core.graphql.response_size import sized_execution
 from hom.core.graphql.scalars import SCALAR_MAP
 from hom.core.metrics import BoundedLabels, operation_labels
@@ -37,6 +33,7 @@ class HomSchema(strawberry.Schema):
     Subscriptions are served over websockets only (`stream`), never as one HTTP answer."""
 
     operation_labels: BoundedLabels
+    validation_rules: Rules  # both read paths validate with these (hom.core.graphql.limits)
 
     async def execute(
         self,
@@ -72,26 +69,22 @@ class HomSchema(strawberry.Schema):
 
 
 def schema_extensions(
-    settings: Settings, labels: BoundedLabels
+    settings: Settings, labels: BoundedLabels, rules: Rules
 ) -> list[Callable[[], SchemaExtension]]:
-    """The request pipeline: observe, code errors, parse and validate with limits and caches,
-    price the operation before it runs. Internal error messages are masked outside dev.
+    """The request pipeline: observe, code errors, parse and validate with limits and caches
+    (`rules`: no introspection in prod), price the operation before it runs. Internal error
+    messages are masked outside dev.
 
     Factories, not instances: Strawberry gives each request its own extension objects.
     """
-    rules = complexity_rules(settings.max_query_depth, settings.max_aliases)
-    extensions: list[Callable[[], SchemaExtension]] = [
+    return [
         partial(OperationObserver, labels=labels),
         partial(ErrorPolicy, mask=not settings.is_dev),
         partial(LimitedParser, max_tokens=settings.max_tokens),
-        partial(AddValidationRules, rules),
-        partial(CachedValidation, max_tokens=settings.max_tokens),
+        partial(CachedValidation, max_tokens=settings.max_tokens, rules=rules),
         CheckedInputs,
         partial(CostLimit, limit=settings.query_cost_limit),
     ]
-    if settings.is_prod:
-        extensions.append(DisableIntrospection)
-    return extensions
 
 
 def make_schema(
@@ -102,14 +95,16 @@ def make_schema(
     subscription: type[Any] | None = None,
 ) -> HomSchema:
     labels = operation_labels(settings.prometheus_multiproc_dir)
+    rules = validation_rules(settings)
     schema = HomSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         types=list(types),
-        extensions=schema_extensions(settings, labels),
+        extensions=schema_extensions(settings, labels, rules),
         config=StrawberryConfig(disable_field_suggestions=settings.is_prod, scalar_map=SCALAR_MAP),
         execution_context_class=sized_execution(settings.max_response_bytes),
     )
     schema.operation_labels = labels  # the compiled read path counts operations here too
+    schema.validation_rules = rules
     return schema

@@ -28,6 +28,7 @@ from hom.core.config import Settings
 from hom.core.graphiql import graphiql_page
 from hom.core.graphql.compiled.endpoint import CompiledReads
 from hom.core.graphql.errors import CodedError, TopLevelCode
+from hom.core.graphql.limits import request_documents
 from hom.core.graphql.response_size import refusal_body
 from hom.core.graphql.schema import HomSchema
 
@@ -148,16 +149,23 @@ class GraphQLView(GraphQL[Any, None]):
             await PlainTextResponse(CSRF_MESSAGE, status_code=400)(scope, receive, send)
             return
         try:
-            if self.compiled is not None and is_json_post(scope):
-                replayed = await self._answer_compiled(scope, receive, send)
-                if replayed is None:
-                    return
-                receive = replayed
-            await super().__call__(scope, receive, send)
+            if scope["type"] == "http":
+                with request_documents():  # a query the compiled path declines is parsed once
+                    await self._answer_http(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             context = scope.get("state", {}).pop(_CONTEXT_STATE_KEY, None)
             if context is not None:
                 await context.close()
+
+    async def _answer_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.compiled is not None and is_json_post(scope):
+            replayed = await self._answer_compiled(scope, receive, send)
+            if replayed is None:
+                return
+            receive = replayed
+        await super().__call__(scope, receive, send)
 
     async def _answer_compiled(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """Answers a plannable query (None: done); else the body, replayed for the executor."""

@@ -30,8 +30,6 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    specified_rules,
-    validate,
 )
 from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_variable_values
@@ -44,8 +42,8 @@ from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.cost import cost_extension, operation_cost, too_costly
 from hom.core.graphql.extensions import observe_operation, operation_of
-from hom.core.graphql.inputs import checked_rules, nul_variable
-from hom.core.graphql.limits import complexity_rules, parse_limited
+from hom.core.graphql.inputs import nul_variable
+from hom.core.graphql.limits import parsed, validation_errors
 from hom.core.graphql.response_size import bounded, refusal_body
 from hom.core.metrics import COMPILED_FALLBACKS, BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
@@ -95,10 +93,7 @@ class CompiledReads:
         self.labels = labels
         self.features = features
         self.planner = Planner(schema, engine.dialect, settings, features)
-        self.rules = [
-            *checked_rules(specified_rules),
-            *complexity_rules(settings.max_query_depth, settings.max_aliases),
-        ]
+        self.rules = schema.validation_rules  # the executor's: one validation serves both
         # Keyed by the full text; bounded in bytes (documents too heavy are not kept).
         self.documents: Lru[tuple[str, str | None], Any] = Lru()
         self.plans: Lru[tuple[Any, ...], Any] = Lru()
@@ -117,13 +112,14 @@ class CompiledReads:
 
     def _prepare(self, query: str, operation_name: str | None) -> Document | None:
         try:
-            document = parse_limited(query, self.settings.max_tokens)
+            entry = parsed(query, self.settings.max_tokens)
         except GraphQLError:
             return None
+        document = entry.document
         operation = operation_of(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return None
-        if validate(self.schema._schema, document, self.rules):
+        if validation_errors(self.schema._schema, entry, self.rules):
             return None
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
