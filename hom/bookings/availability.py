@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, literal, select, union_all
+from sqlalchemy import bindparam, exists, literal, select, union_all
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import BindParameter
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,24 +76,26 @@ class Calendar:
     busy: list[slots.Busy]
 
 
+# Built once: an alias proxies every column of the table, which costs more than the query.
+_STAFF = aliased(accounts.User, name="staff")
+_CUSTOMER = aliased(accounts.User, name="customer")
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+
+
 async def load_parties(
     session: AsyncSession, *, service_id: int, staff_id: int, customer_id: int | None = None
 ) -> Parties:
     """The service, the staff member and the customer in one statement (outer joins on a
     one-row anchor, so a missing one is None rather than no row)."""
-    user = accounts.User
-    staff = aliased(user, name="staff")
-    customer = aliased(user, name="customer")
     gives = exists().where(
         col(StaffService.service_id) == service_id, col(StaffService.staff_id) == staff_id
     )
-    anchor = select(literal(1).label("one")).subquery("anchor")
     statement: Any = (
-        select(Service, staff, customer, gives.label("gives"))
-        .select_from(anchor)
+        select(Service, _STAFF, _CUSTOMER, gives.label("gives"))
+        .select_from(_ANCHOR)
         .outerjoin(Service, col(Service.id) == service_id)
-        .outerjoin(staff, staff.id == staff_id)  # type: ignore[arg-type]
-        .outerjoin(customer, customer.id == customer_id)  # type: ignore[arg-type]
+        .outerjoin(_STAFF, _STAFF.id == staff_id)  # type: ignore[arg-type]
+        .outerjoin(_CUSTOMER, _CUSTOMER.id == customer_id)  # type: ignore[arg-type]
     )
     service, staff_row, customer_row, given = (await session.exec(statement)).one()
     return Parties(service, staff_row, bool(given), customer_row)
@@ -138,12 +141,17 @@ async def load_calendar(
     assert staff.id is not None
     week = await reads.run_list(session, statement=reads.working_hours_query(staff_id=staff.id))
     hours = [slots.WeeklyHours(row.weekday, row.start_time, row.end_time) for row in week]
-    statement = _busy_query(staff.id, start, end, appointments=appointments)
-    busy = [slots.Busy(a, b) for a, b in (await session.exec(statement)).all()]
+    bounds = {"staff_id": staff.id, "start": start, "end": end}
+    rows = (await session.exec(_BUSY[appointments], params=bounds)).all()
+    busy = [slots.Busy(a, b) for a, b in rows]
     return Calendar(zone_of(staff), hours, busy)
 
 
-def _busy_query(staff_id: int, start: datetime, end: datetime, *, appointments: bool) -> Any:
+def _busy_query(*, appointments: bool) -> Any:
+    """Statement 3, with the parameters `staff_id`, `start` and `end`."""
+    staff_id: BindParameter[int] = bindparam("staff_id")
+    start: BindParameter[datetime] = bindparam("start")
+    end: BindParameter[datetime] = bindparam("end")
     away = select(col(TimeOff.starts_at), col(TimeOff.ends_at)).where(
         col(TimeOff.staff_id) == staff_id,
         col(TimeOff.starts_at) < end,
@@ -158,6 +166,11 @@ def _busy_query(staff_id: int, start: datetime, end: datetime, *, appointments: 
         col(Appointment.ends_at) > start,
     )
     return union_all(away, booked)
+
+
+# Built once (building them took a good part of the CPU of a slot list), with and without
+# the appointments.
+_BUSY = {appointments: _busy_query(appointments=appointments) for appointments in (False, True)}
 
 
 def free_slots(

@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 from graphql import ExecutionResult, GraphQLLeafType
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hom.core.graphql.errors import CodedError, TopLevelCode
+from hom.core.graphql.plain_objects import PlainObjectExecution
 
 
 def response_too_large(max_bytes: int) -> CodedError:
@@ -42,14 +42,14 @@ def bounded(body: bytes, max_bytes: int, extensions: Mapping[str, Any] | None) -
     return body if len(body) <= max_bytes else refusal_body(max_bytes, extensions)
 
 
-_complete_leaf = StrawberryGraphQLCoreExecutionContext.complete_leaf_value
+_complete_leaf = PlainObjectExecution.complete_leaf_value
 
 
 class TooLarge(Exception):
     """Raised where a leaf would take the answer over the limit (every later leaf too)."""
 
 
-class SizedExecution(StrawberryGraphQLCoreExecutionContext):
+class SizedExecution(PlainObjectExecution):
     """graphql-core's execution that stops completing values once their text alone is
     over `max_bytes`, and then answers with the refusal instead of partial data."""
 
@@ -65,6 +65,12 @@ class SizedExecution(StrawberryGraphQLCoreExecutionContext):
         if self.leaf_bytes > self.max_bytes:
             raise TooLarge
         return value
+
+    def mark(self) -> int:
+        return self.leaf_bytes
+
+    def rewind(self, mark: int) -> None:
+        self.leaf_bytes = mark
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         response = super().build_response(data)
