@@ -1,4 +1,5 @@
-"""A fixed clock for the bookings' rules: the modules that read the time read this one."""
+"""A fixed clock for the bookings' rules: the modules that read the time read this one
+(a mail worker is given it with `worker.clock = clock`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hom.bookings import availability, booking
+from hom.bookings import availability, booking, lifecycle, notices
 
 # The modules whose `utcnow` the clock replaces.
-READERS = (availability, booking)
+READERS = (availability, booking, lifecycle, notices)
 
 
 class Clock:
@@ -20,8 +21,10 @@ class Clock:
         return self.now
 
 
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(datetime(2030, 1, 1, tzinfo=UTC))
+def fixed_clock(
+    monkeypatch: pytest.MonkeyPatch, now: datetime = datetime(2030, 1, 1, tzinfo=UTC)
+) -> Clock:
+    clock = Clock(now)
     for module in READERS:
         monkeypatch.setattr(module, "utcnow", clock)
     return clock

@@ -13,12 +13,14 @@ from sqlmodel import col, select
 
 from hom.accounts.models import User
 from hom.audit.models import AuditEntry
-from hom.bookings import lifecycle, notices, service
+from hom.bookings import service
 from hom.bookings.models import Appointment, AppointmentStatus, Service
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
 from hom.core.viewer import Viewer
 from hom.notifications.models import Notification, OutboxMessage
+from tests.bookings.clock import Clock
+from tests.bookings.clock import fixed_clock as bookings_clock
 from tests.bookings.factories import a_service, a_staff_member, an_appointment, viewer_of
 from tests.factories import create_user
 
@@ -27,21 +29,9 @@ START = datetime(2030, 5, 6, 8, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=24)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The bookings' clock, fixed three days before START (the steps and the notices read
-    it; a mail worker is given it with `worker.clock = clock`)."""
-    fixed = Clock(START - timedelta(days=3))
-    for module in (lifecycle, notices):
-        monkeypatch.setattr(module, "utcnow", fixed)
-    return fixed
+    """The bookings' clock (tests.bookings.clock), fixed three days before START."""
+    return bookings_clock(monkeypatch, START - timedelta(days=3))
 
 
 @dataclass
