@@ -29,9 +29,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
 from hom.bookings import notices, rules
-from hom.bookings.models import MAX_REASON, Appointment, AppointmentStatus
+from hom.bookings.models import Appointment, AppointmentStatus
 from hom.core.clock import utcnow
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.reasons import check_reason
 from hom.core.roles import Role
 from hom.core.unit_of_work import retried
 from hom.core.viewer import Viewer
@@ -180,7 +181,7 @@ async def change_status(
     """Take the table's step from the appointment's status to `target`, as `actor`;
     INVALID_TRANSITION when there is no such step, `actor` may not take it (or not yet),
     or the appointment changed meanwhile."""
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
 
     async def attempt() -> Appointment:
         appointment = await require_appointment(session, appointment_id=appointment_id, actor=actor)
@@ -192,14 +193,6 @@ async def change_status(
         return moved
 
     return await retried(session, attempt)
-
-
-def _check_reason(reason: str | None) -> str | None:
-    trimmed = (reason or "").strip()
-    if len(trimmed) > MAX_REASON:
-        message = f"A reason is at most {MAX_REASON} characters"
-        raise DomainError(ErrorCode.INVALID, message, "reason")
-    return trimmed or None
 
 
 def _allowed_step(

@@ -43,12 +43,12 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
 from hom.core.columns import created_at_column, id_column, timestamp_column, updated_at_column
+from hom.core.reasons import MAX_REASON
 
 MIN_DURATION = 5
 MAX_DURATION = 480
 MAX_NAME = 120
 MAX_NOTES = 1000
-MAX_REASON = 500
 # Exclusion constraints have no entry in the naming convention: ex_<table>_<what>.
 HOURS_OVERLAP = "ex_working_hours_overlap"
 APPOINTMENT_OVERLAP = "ex_appointment_overlap"

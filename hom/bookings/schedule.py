@@ -19,10 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.audit import service as audit
 from hom.bookings import reads
-from hom.bookings.models import MAX_REASON, TimeOff, Weekday, WorkingHours
+from hom.bookings.models import TimeOff, Weekday, WorkingHours
 from hom.bookings.staff import check_acts_for, require_staff_member
 from hom.core.clock import iso_utc
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.reasons import check_reason
 from hom.core.viewer import Viewer
 
 MAX_RANGES = 50  # a week's ranges: several a day, not hundreds
@@ -144,11 +145,7 @@ def _check_time_off(new: NewTimeOff) -> str | None:
             raise DomainError(ErrorCode.INVALID, "A moment needs an offset", name)
     if new.starts_at >= new.ends_at:
         raise DomainError(ErrorCode.INVALID, "Time off ends after it starts", "ends_at")
-    reason = (new.reason or "").strip()
-    if len(reason) > MAX_REASON:
-        message = f"A reason is at most {MAX_REASON} characters"
-        raise DomainError(ErrorCode.INVALID, message, "reason")
-    return reason or None
+    return check_reason(new.reason)
 
 
 def _time_off_audited(row: TimeOff) -> dict[str, Any]:

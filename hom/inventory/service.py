@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.audit import service as audit
 from hom.catalog import service as catalog
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.reasons import check_reason
 from hom.core.viewer import Viewer
 from hom.inventory import ledger, reads, warehouses
 from hom.inventory.allocation import Source, choose_warehouses
@@ -43,7 +44,6 @@ by_warehouse_code = reads.by_warehouse_code
 in_stock_condition = reads.in_stock_condition
 
 CODE = re.compile(CODE_PATTERN)
-MAX_REASON = 500
 UNIQUE_FIELDS = {"uq_warehouse_code": "code"}
 
 
@@ -66,16 +66,6 @@ def check_quantity(quantity: int, *, signed: bool = False, field: str = "quantit
         span = f"±1 to ±{MAX_QUANTITY}" if signed else f"1 to {MAX_QUANTITY}"
         raise DomainError(ErrorCode.INVALID, f"Quantity must be {span}", field)
     return quantity
-
-
-def check_reason(reason: str | None, *, required: bool) -> str | None:
-    trimmed = (reason or "").strip()
-    if required and not trimmed:
-        raise DomainError(ErrorCode.INVALID, "Give a reason", "reason")
-    if len(trimmed) > MAX_REASON:
-        message = f"A reason is at most {MAX_REASON} characters"
-        raise DomainError(ErrorCode.INVALID, message, "reason")
-    return trimmed or None
 
 
 # --- stock ---------------------------------------------------------------------------------

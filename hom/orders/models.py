@@ -29,11 +29,11 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from hom.core.columns import id_column, timestamp_column, updated_at_column
+from hom.core.reasons import MAX_REASON
 
 NUMBER_PREFIX = "HOM-"
 NUMBER_PATTERN = "^HOM-[0-9]{6,}$"
 MAX_KEY = 255
-MAX_REASON = 500
 # Order numbers: HOM-000001, HOM-000002… (a sequence, so numbers may skip, never repeat).
 ORDER_NUMBER = Sequence("order_number_seq", metadata=SQLModel.metadata)
 

@@ -23,6 +23,7 @@ from hom.accounts import service as accounts
 from hom.audit import service as audit
 from hom.core.clock import utcnow
 from hom.core.errors import DomainError, ErrorCode
+from hom.core.reasons import check_reason
 from hom.core.redis import RedisKeys
 from hom.core.unit_of_work import after_commit, retried
 from hom.core.viewer import Viewer
@@ -32,7 +33,7 @@ from hom.orders.checkout import LineRefused as LineRefused
 from hom.orders.checkout import fingerprint as fingerprint
 from hom.orders.checkout import place_order as place_order
 from hom.orders.lifecycle import Party, Step, Stock
-from hom.orders.models import MAX_REASON, Order, OrderLine, OrderStatus
+from hom.orders.models import Order, OrderLine, OrderStatus
 
 EXPIRED = "Not paid in time"
 
@@ -124,7 +125,7 @@ async def change_status(
     """Take the table's step from the order's status to `target`, as `actor` (None: the
     system); INVALID_TRANSITION when there is no such step, `actor` may not take it, or the
     order moved meanwhile."""
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
 
     async def attempt() -> Order:
         order = await require_order(session, order_id=order_id, actor=actor)
@@ -134,14 +135,6 @@ async def change_status(
         return moved
 
     return await retried(session, attempt)
-
-
-def _check_reason(reason: str | None) -> str | None:
-    trimmed = (reason or "").strip()
-    if len(trimmed) > MAX_REASON:
-        message = f"A reason is at most {MAX_REASON} characters"
-        raise DomainError(ErrorCode.INVALID, message, "reason")
-    return trimmed or None
 
 
 def _allowed_step(order: Order, target: OrderStatus, parties: frozenset[Party]) -> Step:
