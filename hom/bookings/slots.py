@@ -35,7 +35,8 @@ asks here. The choices, so that a customer can predict the answer:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -116,7 +117,8 @@ def available_slots(
     if lower >= end:
         return []
     stretches = _stretches(hours, zone, lower, end)
-    return list(_free(stretches, _merge(sorted(_utc(b) for b in busy)), duration, grid, lower, end))
+    blocked = _merge(sorted([_utc(b) for b in busy]))
+    return [Slot(at, at + duration) for at in _free(stretches, blocked, duration, grid, lower, end)]
 
 
 def working_intervals(
@@ -154,28 +156,58 @@ def weekly(starts_at: datetime, zone: ZoneInfo, weeks: int) -> list[datetime]:
 
 # --- working time ------------------------------------------------------------------------
 
+_DAY = timedelta(days=1)
+_MIDNIGHT = time()
+Week = list[list[tuple[timedelta, timedelta, WeeklyHours]]]  # by weekday: (start, end, entry)
+
 
 def _stretches(
     hours: Sequence[WeeklyHours], zone: ZoneInfo, start: datetime, end: datetime
 ) -> list[Interval]:
     """The whole stretches of work that overlap [start, end), sorted and disjoint, UTC."""
-    by_weekday: dict[int, list[WeeklyHours]] = {}
-    for entry in hours:
-        by_weekday.setdefault(entry.weekday, []).append(entry)
+    week = _week(hours)
     # A day's ranges lie within its local day; a day either side covers offsets and folds.
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date() + timedelta(days=1)
-    ranges = sorted(
-        (_instant(day, entry.start, zone), _instant(day, entry.end, zone))
-        for day in _days(first, last)
-        for entry in by_weekday.get(day.weekday(), ())
-    )
+    day = start.astimezone(zone).date() - _DAY
+    last = end.astimezone(zone).date() + _DAY
+    wall = datetime.combine(day, _MIDNIGHT, UTC)  # what the clock shows at `day`'s midnight
+    offset = datetime.combine(day, _MIDNIGHT, zone).utcoffset()
+    ranges: list[Interval] = []  # sorted by start: a later wall time is never an earlier instant
+    for _ in range((last - day).days + 1):
+        following = day + _DAY
+        next_offset = datetime.combine(following, _MIDNIGHT, zone).utcoffset()
+        entries = week[day.weekday()]
+        if entries and offset == next_offset and offset is not None:
+            ranges += _plain_day(entries, wall - offset)
+        elif entries:
+            ranges += [(_instant(day, e.start, zone), _instant(day, e.end, zone)) for *_, e in entries]
+        day, wall, offset = following, wall + _DAY, next_offset
     return [(a, b) for a, b in _merge(ranges) if a < end and start < b]
 
 
-def _days(first: date, last: date) -> Iterator[date]:
-    for offset in range((last - first).days + 1):
-        yield first + timedelta(days=offset)
+def _plain_day(
+    entries: list[tuple[timedelta, timedelta, WeeklyHours]], midnight: datetime
+) -> list[Interval]:
+    """A day's ranges when its two midnights have the same UTC offset: then the clock does
+    not change that day (tzdata never changes a zone's offset twice within 48 hours), and a
+    wall time is its midnight's instant plus the time since midnight, without a lookup."""
+    return [(midnight + since, midnight + until) for since, until, _ in entries]
+
+
+def _week(hours: Sequence[WeeklyHours]) -> Week:
+    """The ranges of each weekday, sorted, with their times since midnight."""
+    week: Week = [[] for _ in range(7)]
+    for entry in hours:
+        week[entry.weekday].append(
+            (_since_midnight(entry.start), _since_midnight(entry.end), entry)
+        )
+    for entries in week:
+        entries.sort(key=lambda item: (item[0], item[1]))
+    return week
+
+
+@functools.lru_cache(maxsize=1024)
+def _since_midnight(clock: time) -> timedelta:
+    return datetime.combine(date.min, clock) - datetime.min
 
 
 def _instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
@@ -204,19 +236,28 @@ def _jump_over(local: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sorted intervals made disjoint: touching and overlapping ones become one, empty ones go."""
+    """Intervals sorted by start made disjoint: touching and overlapping ones become one,
+    empty ones go."""
     merged: list[Interval] = []
-    for start, end in intervals:
-        if start >= end:
+    low = high = _NEVER
+    for start, stop in intervals:
+        if start >= stop:
             continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        if start <= high and high is not _NEVER:
+            if stop > high:
+                high = stop
         else:
-            merged.append((start, end))
+            if high is not _NEVER:
+                merged.append((low, high))
+            low, high = start, stop
+    if high is not _NEVER:
+        merged.append((low, high))
     return merged
 
 
 # --- slots -------------------------------------------------------------------------------
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _free(
@@ -226,26 +267,27 @@ def _free(
     grid: timedelta,
     lower: datetime,
     end: datetime,
-) -> Iterator[Slot]:
-    """One sweep over the stretches and the (sorted, disjoint) blocked intervals together."""
+) -> list[datetime]:
+    """The starts of the free slots: one sweep over the stretches and the (sorted, disjoint)
+    blocked intervals together. All UTC with the one tzinfo, so that each comparison and
+    step is a plain C operation; this loop is the hot path of `availableSlots`."""
+    starts: list[datetime] = []
+    blocked = [*blocked, (_NEVER, _NEVER)]  # a sentinel: the sweep never runs off the end
     index = 0  # the first blocked interval that may still clash: the slots only move forward
+    busy_from, busy_until = blocked[0]
     for first, last in stretches:
-        at = _on_grid(first, lower, grid)
-        while at < end and at + duration <= last:
-            while index < len(blocked) and blocked[index][1] <= at:
+        at = first if lower <= first else lower + (first - lower) % grid  # on the grid
+        stop = min(last - duration, end - _TICK)  # the last start that fits and is < end
+        while at <= stop:
+            if at + duration <= busy_from:
+                starts.append(at)
+                at += grid
+            elif at < busy_until:  # a clash: on to the first point of the grid after it
+                at = busy_until + (first - busy_until) % grid
+            else:  # that interval is behind the slots for good
                 index += 1
-            if index < len(blocked) and blocked[index][0] < at + duration:
-                at = _on_grid(first, blocked[index][1], grid)  # skip past the clash at once
-                continue
-            yield Slot(at, at + duration)
-            at += grid
-
-
-def _on_grid(anchor: datetime, moment: datetime, grid: timedelta) -> datetime:
-    """The first point of the grid anchored at `anchor` that is not before `moment`."""
-    if moment <= anchor:
-        return anchor
-    return anchor - ((anchor - moment) // grid) * grid  # ceiling division, in whole steps
+                busy_from, busy_until = blocked[index]
+    return starts
 
 
 # --- input -------------------------------------------------------------------------------
