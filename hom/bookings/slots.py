@@ -29,17 +29,22 @@ asks here. The choices, so that a customer can predict the answer:
   minimum notice) and *starts* inside the query's [start, end): it may end after `end`.
 - **Input and output.** Datetimes must be aware (a naive one raises ValueError, as does an
   empty range); the answer is sorted, in UTC, without duplicates. Busy intervals are sorted
-  and merged once and swept alongside the slots, so the cost grows with
-  slots + busy intervals, not their product.
+  once and swept alongside the slots, so the cost grows with slots + busy intervals, not
+  their product.
+
+How it is fast (`availableSlots` asks for a month at a time): everything after the working
+hours is arithmetic on datetimes that all carry the one `UTC` tzinfo, so that comparing and
+stepping them are single C operations; a day whose two midnights have the same offset turns
+its wall times into instants by adding them to its midnight, and only the (few) days the
+clock changes look each time up; the slots are made in C from their starts.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from itertools import repeat
 from operator import add
 from typing import NamedTuple
@@ -162,7 +167,7 @@ def weekly(starts_at: datetime, zone: ZoneInfo, weeks: int) -> list[datetime]:
 
 _DAY = timedelta(days=1)
 _MIDNIGHT = time()
-Week = list[list[tuple[timedelta, timedelta, WeeklyHours]]]  # by weekday: (start, end, entry)
+_Week = list[list[tuple[timedelta, timedelta, WeeklyHours]]]  # by weekday: start, end, entry
 
 
 def _stretches(
@@ -194,9 +199,9 @@ def _stretches(
     return [(a, b) for a, b in _merge(ranges) if a < end and start < b]
 
 
-def _week(hours: Sequence[WeeklyHours]) -> Week:
+def _week(hours: Sequence[WeeklyHours]) -> _Week:
     """The ranges of each weekday, sorted, with their times since midnight."""
-    week: Week = [[] for _ in range(7)]
+    week: _Week = [[] for _ in range(7)]
     for entry in hours:
         week[entry.weekday].append(
             (_since_midnight(entry.start), _since_midnight(entry.end), entry)
@@ -206,8 +211,9 @@ def _week(hours: Sequence[WeeklyHours]) -> Week:
     return week
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _since_midnight(clock: time) -> timedelta:
+    """How long after midnight `clock` is (cached: a week has few distinct times)."""
     return datetime.combine(date.min, clock) - datetime.min
 
 
@@ -240,19 +246,18 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Intervals sorted by start made disjoint: touching and overlapping ones become one,
     empty ones go."""
     merged: list[Interval] = []
-    low = high = _NEVER
+    current: Interval | None = None
     for start, stop in intervals:
         if start >= stop:
             continue
-        if start <= high and high is not _NEVER:
-            if stop > high:
-                high = stop
-        else:
-            if high is not _NEVER:
-                merged.append((low, high))
-            low, high = start, stop
-    if high is not _NEVER:
-        merged.append((low, high))
+        if current is None or start > current[1]:
+            if current is not None:
+                merged.append(current)
+            current = (start, stop)
+        elif stop > current[1]:
+            current = (current[0], stop)
+    if current is not None:
+        merged.append(current)
     return merged
 
 
@@ -305,7 +310,7 @@ _new_slot = partial(tuple.__new__, Slot)
 
 def _slots(starts: list[datetime], duration: timedelta) -> list[Slot]:
     """The slots of `duration` from `starts`, made in C (no Python frame per slot)."""
-    return list(map(_new_slot, zip(starts, map(add, starts, repeat(duration)))))
+    return list(map(_new_slot, zip(starts, map(add, starts, repeat(duration)), strict=True)))
 
 
 # --- input -------------------------------------------------------------------------------
