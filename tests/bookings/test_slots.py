@@ -23,6 +23,7 @@ from hom.bookings.slots import (
     WeeklyHours,
     available_slots,
     check_range,
+    weekly,
     within_working_hours,
     working_intervals,
 )
@@ -502,6 +503,52 @@ def test_working_intervals_are_clipped_to_the_range() -> None:
         (z("2026-03-02T10:00"), z("2026-03-02T12:00")),
         (z("2026-03-02T13:00"), z("2026-03-02T17:00")),
         (z("2026-03-03T09:00"), z("2026-03-03T10:00")),
+    ]
+
+
+# A day whose two midnights have the same offset is worked out by adding its wall times to
+# its midnight; only the days the clock changes look each time up. Two years of every zone
+# the tests know (and Casablanca, which moves its clock around Ramadan, a month apart) must
+# come out as the lookup of each time alone says: `weekly`, which the shortcut does not use.
+SHORTCUT_ZONES = [
+    BERLIN,
+    NEW_YORK,
+    HAVANA,
+    LORD_HOWE,
+    ZoneInfo("America/Santiago"),
+    ZoneInfo("Asia/Beirut"),
+    ZoneInfo("Africa/Casablanca"),
+    ZoneInfo("Asia/Kolkata"),
+    UTC_ZONE,
+]
+NIGHT_AND_DAY = [("00:00", "00:45"), ("01:30", "02:30"), ("09:00", "17:00"), ("22:30", "23:45")]
+TWO_YEARS = 105  # weeks
+
+
+@pytest.mark.parametrize("zone", SHORTCUT_ZONES, ids=str)
+def test_days_without_a_clock_change_agree_with_looking_each_time_up(zone: ZoneInfo) -> None:
+    hours = daily(*NIGHT_AND_DAY)
+    first_week = [date(2026, 1, 5) + timedelta(days=n) for n in range(7)]  # no change there
+    ranges = sorted(
+        (starts, ends)
+        for day in first_week
+        for a, b in NIGHT_AND_DAY
+        for starts, ends in zip(
+            weekly(datetime.combine(day, hm(a), tzinfo=zone), zone, TWO_YEARS),
+            weekly(datetime.combine(day, hm(b), tzinfo=zone), zone, TWO_YEARS),
+            strict=True,
+        )
+    )
+    expected: list[tuple[datetime, datetime]] = []
+    for starts, ends in ranges:
+        if expected and starts <= expected[-1][1]:  # touching: one stretch
+            expected[-1] = (expected[-1][0], max(expected[-1][1], ends))
+        elif starts < ends:  # a range the clock skips whole is no work
+            expected.append((starts, ends))
+    start, end = z("2026-01-06T12:00"), z("2027-12-31T12:00")
+
+    assert working_intervals(hours, zone, start, end) == [
+        (max(a, start), min(b, end)) for a, b in expected if a < end and start < b
     ]
 
 
