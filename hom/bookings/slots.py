@@ -76,17 +76,27 @@ class WeeklyHours:
             )
 
 
-@dataclass(frozen=True)
-class Busy:
-    """Time the staff member cannot be booked, [starts_at, ends_at): time off or an appointment."""
-
+class _BusyFields(NamedTuple):
     starts_at: datetime
     ends_at: datetime
 
-    def __post_init__(self) -> None:
-        _require_aware("starts_at", self.starts_at)
-        _require_aware("ends_at", self.ends_at)
-        _require_order("starts_at", self.starts_at, "ends_at", self.ends_at)
+
+class Busy(_BusyFields):
+    """Time the staff member cannot be booked, [starts_at, ends_at): time off or an appointment.
+
+    Kept in UTC (the same instants as given) and as a tuple: a request makes hundreds, and
+    the slots sort and sweep them as they are. What PostgreSQL returns (UTC, in order) is
+    checked in a few C operations; anything else the long way."""
+
+    __slots__ = ()
+
+    def __new__(cls, starts_at: datetime, ends_at: datetime) -> Busy:
+        if not (starts_at.tzinfo is UTC and ends_at.tzinfo is UTC and starts_at < ends_at):
+            _require_aware("starts_at", starts_at)
+            _require_aware("ends_at", ends_at)
+            _require_order("starts_at", starts_at, "ends_at", ends_at)
+            starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+        return tuple.__new__(cls, (starts_at, ends_at))
 
 
 class Slot(NamedTuple):
@@ -126,7 +136,7 @@ def available_slots(
     if lower >= end:
         return []
     stretches = _stretches(hours, zone, lower, end)
-    blocked = sorted([(b.starts_at.astimezone(UTC), b.ends_at.astimezone(UTC)) for b in busy])
+    blocked = sorted(busy)  # by start: Busy is a (starts_at, ends_at) tuple in UTC
     return _slots(_free(stretches, blocked, duration, grid, lower, end), duration)
 
 
@@ -268,7 +278,7 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 def _free(
     stretches: list[Interval],
-    blocked: list[Interval],
+    blocked: Sequence[Interval],
     duration: timedelta,
     grid: timedelta,
     lower: datetime,
@@ -292,16 +302,19 @@ def _free(
                 while at <= bound:
                     append(at)
                     at += grid
-            elif at < busy_until:  # a clash: on to the first point of the grid after it
+                continue
+            if at < busy_until:  # a clash: on to the first point of the grid after it
                 if busy_until - at > far:
                     at = busy_until + (first - busy_until) % grid
                 else:
                     at += grid
                     while at < busy_until:
                         at += grid
-            else:  # the interval is behind the slots for good (later ones start no sooner)
-                busy_from, busy_until = following()
-                latest = busy_from - duration
+                if at > stop:  # it may reach into the next stretch: keep it in hand
+                    break
+            # The interval is behind the slots for good (later ones start no sooner).
+            busy_from, busy_until = following()
+            latest = busy_from - duration
     return starts
 
 
