@@ -91,12 +91,14 @@ class Busy(_BusyFields):
     __slots__ = ()
 
     def __new__(cls, starts_at: datetime, ends_at: datetime) -> Busy:
-        if not (starts_at.tzinfo is UTC and ends_at.tzinfo is UTC and starts_at < ends_at):
+        utc = (starts_at, ends_at)
+        if starts_at.tzinfo is not UTC or ends_at.tzinfo is not UTC:
             _require_aware("starts_at", starts_at)
             _require_aware("ends_at", ends_at)
+            utc = (starts_at.astimezone(UTC), ends_at.astimezone(UTC))
+        if not utc[0] < utc[1]:
             _require_order("starts_at", starts_at, "ends_at", ends_at)
-            starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
-        return tuple.__new__(cls, (starts_at, ends_at))
+        return tuple.__new__(cls, utc)
 
 
 class Slot(NamedTuple):
