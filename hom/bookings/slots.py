@@ -295,9 +295,12 @@ def _free(
     following = iter([*blocked, (_NEVER, _NEVER)]).__next__  # a sentinel ends the sweep
     busy_from, busy_until = following()  # the blocked interval in hand: it only moves on
     latest = busy_from - duration  # the last start that ends before it
+    final = end - _TICK  # the last start in the query's range
     for first, last in stretches:
         at = first if lower <= first else lower + (first - lower) % grid  # on the grid
-        stop = min(last - duration, end - _TICK)  # the last start that fits and is < end
+        stop = last - duration  # the last start that fits in the stretch …
+        if stop > final:  # … and in the range
+            stop = final
         while at <= stop:
             if at <= latest:  # a run of free slots
                 bound = latest if latest < stop else stop
