@@ -5,8 +5,8 @@ None and the normal view answers it, errors and all.
 Per request, on a warm cache: the JSON body, one dictionary lookup for the document,
 the viewer (only when the plan needs the reader), a second lookup for the plan of
 this role and these variables, one statement per database-backed root field (run
-on a pooled connection with no transaction around it) and `orjson.dumps` around the
-JSON PostgreSQL built.
+on a pooled connection with no transaction around it; a computed field runs its
+function there) and `orjson.dumps` around the JSON PostgreSQL built.
 
 Each plan carries the operation's cost (hom.core.graphql.cost), priced once when it is
 planned: over QUERY_COST_LIMIT the plan is a refusal, answered without a statement.
@@ -246,7 +246,7 @@ class CompiledReads:
     ) -> bytes:
         max_bytes = self.settings.max_response_bytes
         data: dict[str, Any] = {}
-        if not plan.statements:
+        if not plan.reads:
             for step in plan.steps:
                 data[step.key] = step.shape(None)
             return _body(data, extensions, max_bytes)
@@ -255,7 +255,9 @@ class CompiledReads:
             # One statement per step, each its own snapshot: no BEGIN/ROLLBACK around reads.
             for step in plan.steps:
                 rows = None
-                if step.statement is not None:
+                if step.compute is not None:
+                    rows = await step.compute(driver)  # its value (bounded by `_body`)
+                elif step.statement is not None:
                     sql, arguments = step.statement.sql, step.statement.arguments(reader.user_id)
                     with statement_span("SELECT compiled", sql):
                         rows = await driver.fetch(sql, *arguments)
