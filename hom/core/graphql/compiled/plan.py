@@ -43,7 +43,7 @@ from hom.core.graphql.compiled.mapping import (
     StaticSource,
 )
 from hom.core.graphql.compiled.objects import Scope, Walk, mapping_for, object_json
-from hom.core.graphql.compiled.values import value_shape
+from hom.core.graphql.compiled.values import known_value, value_shape
 from hom.core.graphql.permissions import HasRole, IsAuthenticated, Public
 from hom.core.pagination import EMPTY_PAGE, PageQuery, SortKey, order_by_keys
 from hom.core.viewer import Reader
@@ -134,7 +134,8 @@ class Planner:
             raise ExecutorOnly(f"Query.{name}: refused")  # the executor says so, with its error
         type_ = get_nullable_type(definition.type)
         if isinstance(source, StaticSource):
-            known = value_shape(walk.selection, type_, nodes)(source.values(self.settings))
+            shape = value_shape(walk.selection, type_, nodes)
+            known = known_value(shape, source.values(self.settings))
             return Step(key, None, _constant(known))
         arguments = self._arguments(field, definition, nodes[0], raw)
         if isinstance(source, ComputedSource):
