@@ -38,12 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hom.core.graphql.caches import Lru, document_weight
 from hom.core.graphql.compiled.collect import Selection, fragment_details
 from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
-from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
+from hom.core.graphql.compiled.mapping import SOURCE, ComputedSource, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.cost import cost_extension, operation_cost, too_costly
 from hom.core.graphql.extensions import observe_operation, operation_of
 from hom.core.graphql.inputs import nul_variable
 from hom.core.graphql.limits import parsed, validation_errors
+from hom.core.graphql.permissions import Public
 from hom.core.graphql.response_size import bounded, refusal_body
 from hom.core.metrics import COMPILED_FALLBACKS, BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
@@ -136,9 +137,7 @@ class CompiledReads:
             name = node.name.value
             definition = query_type.fields.get(name)
             field = (definition.extensions or {}).get(_BACKREF) if definition else None
-            if name != "__typename" and not isinstance(
-                getattr(field, "metadata", {}).get(SOURCE), StaticSource
-            ):
+            if name != "__typename" and not _same_for_everyone(field):
                 return True
         return False
 
@@ -266,6 +265,14 @@ class CompiledReads:
                         return refusal_body(max_bytes, extensions)
                 data[step.key] = step.shape(rows)
         return _body(data, extensions, max_bytes)
+
+
+def _same_for_everyone(field: Any) -> bool:
+    """A root field whose answer needs no reader: a static or computed value, public."""
+    source = getattr(field, "metadata", {}).get(SOURCE)
+    permissions = getattr(field, "permission_classes", [])
+    readerless = isinstance(source, StaticSource | ComputedSource)
+    return readerless and all(permission is Public for permission in permissions)
 
 
 def _body(data: dict[str, Any], extensions: dict[str, Any], max_bytes: int) -> bytes:
