@@ -3,9 +3,10 @@ need, and the checks that booking and the slot list share.
 
 The slot list (`available_slots`, which both read paths of `availableSlots` call) reads
 it all in one statement whatever the range holds (`hom.bookings.calendar_reads`). A
-booking reads in two: the service, the staff member and the customer (`load_parties`),
+booking reads in three: the service, the staff member and the customer (`load_parties`),
 then the week and the time off over its weeks (`load_calendar`; the exclusion constraint,
-not a read, refuses the clashes with appointments).
+not a read, refuses the clashes with appointments). Both apply the same checks
+(`check_given`) and the same slot rules (`free_slots`).
 
 A start is bookable exactly when the slot list, ignoring appointments, offers it: the
 booking rules ask the same function the slot list is answered by, so both agree on every

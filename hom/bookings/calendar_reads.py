@@ -1,12 +1,13 @@
 """What the slot list reads, in one statement whatever the range holds: the service, the
 staff member (their zone), whether they give it, their week of working hours and what
 keeps them busy (time off, live appointments) over the range, as plain asyncpg values
-(arrays of rows), not ORM objects.
+(one row; the week and the busy times as arrays, one per column), not ORM objects.
 
 The statement is built once from the same queries booking reads with (`away_query`,
 `reads.working_hours_query`) and compiled to SQL for asyncpg; it runs on whichever
 connection the caller holds (the request's session or a pooled one of the compiled read
-path), outside a transaction like any one statement.
+path), outside a transaction like any one statement. asyncpg asks the server about the
+array types once per connection (two statements the first time).
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ def booked_query(staff_id: Any, start: Any, end: Any) -> Any:
 
 def _columns_aggregated(label: str, query: Any, *names: str) -> Any:
     """One row: an array of each column of the query's rows (`array_agg`, NULL for none),
-    all read in one pass, so that their items pair up; only builtin array types, which
-    asyncpg decodes without asking the server about them first."""
+    all aggregated in one pass, so that their items pair up (arrays of anonymous rows would
+    cost asyncpg more to decode, and a statement more to learn)."""
     rows = query.subquery(f"{label}_rows")
     return select(*(func.array_agg(rows.c[name]).label(name) for name in names)).subquery(label)
 
