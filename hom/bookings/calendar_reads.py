@@ -109,6 +109,15 @@ def _columns_aggregated(label: str, query: Any, *names: str) -> Any:
     return select(*(func.array_agg(rows.c[name]).label(name) for name in names)).subquery(label)
 
 
+def _merged(busy: Any) -> Any:
+    """The busy times made disjoint (touching and overlapping ones as one, as the slot
+    rules take them anyway): 300 back-to-back appointments are a few mornings."""
+    rows = busy.subquery("busy_times")
+    spans = select(func.range_agg(func.tstzrange(rows.c.starts_at, rows.c.ends_at)))
+    span = func.unnest(spans.scalar_subquery()).column_valued("span")
+    return select(func.lower(span).label("starts_at"), func.upper(span).label("ends_at"))
+
+
 def _statement() -> CompiledSql:
     """The SQL, with parameters for the service's id, the staff member's and the range's
     bounds; the busy times reach the end of the range plus the service's duration."""
@@ -123,7 +132,7 @@ def _statement() -> CompiledSql:
     week = reads.working_hours_query(staff_id=staff_id)  # type: ignore[arg-type]
     hours = _columns_aggregated("week", week, "weekday", "start_time", "end_time")
     booked = union_all(away_query(staff_id, start, until), booked_query(staff_id, start, until))
-    busy = _columns_aggregated("busy", booked, "starts_at", "ends_at")
+    busy = _columns_aggregated("busy", _merged(booked), "starts_at", "ends_at")
     anchor = select(literal_column("1").label("one")).subquery("anchor")
     people = anchor.outerjoin(service, service.c.id == service_id).outerjoin(
         staff, staff.c.id == staff_id
