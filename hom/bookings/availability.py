@@ -1,35 +1,34 @@
 """What a staff member can be booked for: everything the slot rules (`hom.bookings.slots`)
-need, read in three statements whatever the range holds, and the checks that booking and
-the slot list share.
+need, and the checks that booking and the slot list share.
 
-1. the service, the staff member (their zone), whether they give it, and (for a booking)
-   the customer: one row;
-2. the staff member's week of working hours;
-3. what keeps them busy in the range: time off and (for the slot list) live appointments,
-   in one UNION ALL.
+The slot list (`available_slots`, which both read paths of `availableSlots` call) reads
+it all in one statement whatever the range holds (`hom.bookings.calendar_reads`). A
+booking reads in three: the service, the staff member and the customer (`load_parties`),
+then the week and the time off over its weeks (`load_calendar`; the exclusion constraint,
+not a read, refuses the clashes with appointments). Both apply the same checks
+(`check_given`) and the same slot rules (`free_slots`).
 
-A start is bookable exactly when the slot list, ignoring appointments, offers it (the
-exclusion constraint refuses the clashes with appointments): the booking rules ask the
-same function the slot list is answered by, so both agree on every clock-change day.
+A start is bookable exactly when the slot list, ignoring appointments, offers it: the
+booking rules ask the same function the slot list is answered by, so both agree on every
+clock-change day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, exists, literal, select, union_all
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import BindParameter
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.accounts import service as accounts
-from hom.bookings import reads, slots
-from hom.bookings.models import LIVE, Appointment, Service, StaffService, TimeOff
-from hom.bookings.staff import is_staff_member
+from hom.bookings import calendar_reads, reads, slots
+from hom.bookings.models import Service
+from hom.bookings.staff import Member, is_staff_member
 from hom.core.clock import utcnow
 from hom.core.config import Settings
 from hom.core.errors import DomainError, ErrorCode
@@ -87,9 +86,7 @@ async def load_parties(
 ) -> Parties:
     """The service, the staff member and the customer in one statement (outer joins on a
     one-row anchor, so a missing one is None rather than no row)."""
-    gives = exists().where(
-        col(StaffService.service_id) == service_id, col(StaffService.staff_id) == staff_id
-    )
+    gives = calendar_reads.gives(service_id, staff_id)
     statement: Any = (
         select(Service, _STAFF, _CUSTOMER, gives.label("gives"))
         .select_from(_ANCHOR)
@@ -101,10 +98,40 @@ async def load_parties(
     return Parties(service, staff_row, bool(given), customer_row)
 
 
+class Offered(Protocol):
+    """What the rules read of a service (a row, or what the slot list's statement read)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def duration_minutes(self) -> int: ...
+
+
+class Giver(Member, Protocol):
+    """What the rules read of a staff member."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+ServiceT = TypeVar("ServiceT", bound=Offered)
+StaffT = TypeVar("StaffT", bound=Giver)
+
+
 def check_offered(parties: Parties) -> tuple[Service, accounts.User]:
+    """`check_given` of what `load_parties` read."""
+    return check_given(parties.service, parties.staff, gives=parties.gives)
+
+
+def check_given(
+    service: ServiceT | None, staff: StaffT | None, *, gives: bool
+) -> tuple[ServiceT, StaffT]:
     """The service and the staff member, when the one is offered now and the other gives
     it; else NOT_FOUND (no such service, no such user) or INVALID, on the input at fault."""
-    service, staff = parties.service, parties.staff
     if service is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such service", "service_id")
     if not service.is_active:
@@ -114,13 +141,13 @@ def check_offered(parties: Parties) -> tuple[Service, accounts.User]:
     if not is_staff_member(staff):
         message = f"{staff.full_name} is not a staff member (an active user with role STAFF)"
         raise DomainError(ErrorCode.INVALID, message, "staff_id")
-    if not parties.gives:
+    if not gives:
         message = f"{staff.full_name} does not give {service.name}"
         raise DomainError(ErrorCode.INVALID, message, "staff_id")
     return service, staff
 
 
-def zone_of(staff: accounts.User) -> ZoneInfo:
+def zone_of(staff: Giver) -> ZoneInfo:
     """The staff member's time zone (their profile's; UTC should it name none known)."""
     try:
         return ZoneInfo(staff.timezone)
@@ -129,48 +156,21 @@ def zone_of(staff: accounts.User) -> ZoneInfo:
 
 
 async def load_calendar(
-    session: AsyncSession,
-    *,
-    staff: accounts.User,
-    start: datetime,
-    end: datetime,
-    appointments: bool,
+    session: AsyncSession, *, staff: accounts.User, start: datetime, end: datetime
 ) -> Calendar:
-    """Statements 2 and 3: the staff member's week, and their time off (and, with
-    `appointments`, their live appointments) overlapping [start, end)."""
+    """A booking's statements 2 and 3: the staff member's week, and their time off
+    overlapping [start, end)."""
     assert staff.id is not None
     week = await reads.run_list(session, statement=reads.working_hours_query(staff_id=staff.id))
     hours = [slots.WeeklyHours(row.weekday, row.start_time, row.end_time) for row in week]
     bounds = {"staff_id": staff.id, "start": start, "end": end}
-    rows = (await session.exec(_BUSY[appointments], params=bounds)).all()
+    rows = (await session.exec(_AWAY, params=bounds)).all()
     busy = [slots.Busy(a, b) for a, b in rows]
     return Calendar(zone_of(staff), hours, busy)
 
 
-def _busy_query(*, appointments: bool) -> Any:
-    """Statement 3, with the parameters `staff_id`, `start` and `end`."""
-    staff_id: BindParameter[int] = bindparam("staff_id")
-    start: BindParameter[datetime] = bindparam("start")
-    end: BindParameter[datetime] = bindparam("end")
-    away = select(col(TimeOff.starts_at), col(TimeOff.ends_at)).where(
-        col(TimeOff.staff_id) == staff_id,
-        col(TimeOff.starts_at) < end,
-        col(TimeOff.ends_at) > start,
-    )
-    if not appointments:
-        return away
-    booked = select(col(Appointment.starts_at), col(Appointment.ends_at)).where(
-        col(Appointment.staff_id) == staff_id,
-        col(Appointment.status).in_([status.value for status in LIVE]),
-        col(Appointment.starts_at) < end,
-        col(Appointment.ends_at) > start,
-    )
-    return union_all(away, booked)
-
-
-# Built once (building them took a good part of the CPU of a slot list), with and without
-# the appointments.
-_BUSY = {appointments: _busy_query(appointments=appointments) for appointments in (False, True)}
+# Built once (building it took a good part of the CPU of a booking's reads).
+_AWAY: Any = calendar_reads.away_query(bindparam("staff_id"), bindparam("start"), bindparam("end"))
 
 
 def free_slots(
@@ -196,7 +196,7 @@ def free_slots(
 
 
 async def available_slots(
-    session: AsyncSession,
+    driver: Any,
     *,
     service_id: int,
     staff_id: int,
@@ -205,22 +205,22 @@ async def available_slots(
     policy: Policy,
 ) -> list[slots.Slot]:
     """`availableSlots`: the free slots of the service with the staff member starting in
-    [start, end) (at most MAX_RANGE; ValueError otherwise), in three statements. A service
-    not offered, or a staff member who does not give it: the DomainError of `check_offered`."""
+    [start, end) (at most MAX_RANGE; ValueError otherwise), in one statement on asyncpg's
+    connection `driver`. A service not offered, or a staff member who does not give it:
+    the DomainError of `check_given`."""
     slots.check_range(start, end)
     if end > LATEST:
         raise ValueError(f"`to` must be before {LATEST.year}")
-    service, staff = check_offered(
-        await load_parties(session, service_id=service_id, staff_id=staff_id)
-    )
-    duration = timedelta(minutes=service.duration_minutes)
     now = utcnow()
     lower = max(start, now + policy.notice)
+    found = await calendar_reads.read(
+        driver, service_id=service_id, staff_id=staff_id, start=lower, end=end
+    )
+    service, staff = check_given(found.service, found.staff, gives=found.gives)
     if lower >= end:
         return []  # the whole range is past, or sooner than the notice
-    calendar = await load_calendar(
-        session, staff=staff, start=lower, end=end + duration, appointments=True
-    )
+    calendar = Calendar(zone_of(staff), found.hours, found.busy)
+    duration = timedelta(minutes=service.duration_minutes)
     return free_slots(calendar, duration=duration, policy=policy, start=start, end=end, now=now)
 
 

@@ -214,7 +214,7 @@ async def _calendar_for(
     """The staff member's week and time off from the first start to the last end (the
     weeks' starts shift by an hour or so at most across clock changes: a day's margin)."""
     end = starts_at + timedelta(weeks=weeks - 1, days=1) + duration
-    return await load_calendar(session, staff=staff, start=starts_at, end=end, appointments=False)
+    return await load_calendar(session, staff=staff, start=starts_at, end=end)
 
 
 async def _insert(
@@ -295,9 +295,7 @@ async def reschedule_appointment(
     )
     check_notice(starts_at, now=now, policy=policy)
     duration = row.ends_at - row.starts_at
-    calendar = await load_calendar(
-        session, staff=staff, start=starts_at, end=starts_at + duration, appointments=False
-    )
+    calendar = await load_calendar(session, staff=staff, start=starts_at, end=starts_at + duration)
     check_bookable(calendar, [starts_at], duration=duration, policy=policy, now=now)
     previous = row.starts_at
     if starts_at == previous:

@@ -6,6 +6,8 @@ Plain functions over a session, like the service; they never commit.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import FromClause, and_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +23,16 @@ def gives_appointments(user: FromClause) -> ColumnElement[bool]:
     return and_(user.c.role == Role.STAFF.value, user.c.is_active.is_(True))
 
 
-def is_staff_member(user: accounts.User) -> bool:
+class Member(Protocol):
+    """What `is_staff_member` reads of an account (a row, or columns read without one)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+
+
+def is_staff_member(user: Member) -> bool:
     return user.role == Role.STAFF.value and user.is_active
 
 

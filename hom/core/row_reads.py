@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -38,8 +39,26 @@ class PrimaryKeyRead:
         if any(_converts(column.type) for column in columns):
             raise TypeError(f"{model.__name__} has columns whose values SQLAlchemy converts")
         statement: Select[Any] = select(*columns).where(key == bindparam("ident"))
-        self.sql = str(statement.compile(dialect=_DIALECT))
+        self.sql = compiled_sql(statement).sql
         self.span_name = f"SELECT {mapper.persist_selectable.name}"
+
+
+@dataclass(frozen=True)
+class CompiledSql:
+    """A statement's SQL for asyncpg, and the names of its `$1`, `$2`… parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def arguments(self, **values: Any) -> list[Any]:
+        """The parameters' values, by name, in their positions."""
+        return [values[name] for name in self.names]
+
+
+def compiled_sql(statement: Any) -> CompiledSql:
+    """For statements compiled once and run on asyncpg's connection itself."""
+    compiled = statement.compile(dialect=_DIALECT)
+    return CompiledSql(str(compiled), tuple(compiled.positiontup or ()))
 
 
 def _converts(type_: Any) -> bool:
@@ -99,12 +118,20 @@ async def on_driver(connection: AsyncConnection, span_name: str, sql: str) -> As
     """asyncpg's own connection under a started SQLAlchemy one, to run `sql` on in a
     span like the instrumented statements': no cursor, result or greenlet around it,
     and no BEGIN (outside a transaction each statement is its own)."""
+    async with driver_of(connection) as driver:
+        with statement_span(span_name, sql):
+            yield driver
+
+
+@asynccontextmanager
+async def driver_of(connection: AsyncConnection) -> AsyncIterator[Any]:
+    """asyncpg's own connection under a started SQLAlchemy one (see `on_driver`), for
+    functions that run their statements on asyncpg whoever holds the connection."""
     started = connection.sync_connection
     assert started is not None, "a started connection (engine.connect(), session.connection())"
     driver: Any = started.connection.driver_connection
     try:
-        with statement_span(span_name, sql):
-            yield driver
+        yield driver
     except Exception:
         if driver.is_closed():  # what SQLAlchemy would do: never pool a dead connection
             await connection.invalidate()

@@ -33,6 +33,9 @@ SAMPLES: dict[str, Sequence[Any]] = {
         "9999-12-31T23:59:59-12:00",
     ),
 }
+# `from` and `to` first make two weeks in the future (the seeded weeks' slots, the
+# appointments' filters' bounds), before the scalar's edge values.
+RANGE = {"from": "2099-01-03T00:00:00+00:00", "to": "2099-01-17T00:00:00+00:00"}
 STRINGS: dict[str, Sequence[str]] = {
     "search": ("kettle", "cup"),
     "action": ("product.update",),
@@ -51,8 +54,9 @@ CRAFTED = (
     '["a\\u0000b", 1]',
     "{}",
 )
-# `<name>Id` arguments whose type is not `<Name>`.
-ID_TYPES = {"actor": "User", "customer": "Person", "staff": "Person"}
+# `<name>Id` arguments whose type is not `<Name>` (`Staff`: the people the seed lists as
+# staff members, then one who is not).
+ID_TYPES = {"actor": "User", "customer": "Person", "staff": "Staff"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ def values_of(
         yield from ((text, text) for text in STRINGS.get(key, ("x",)))
         yield "nul", NUL
     else:
+        if named.name == "DateTime" and key in RANGE:
+            yield "range", RANGE[key]
         yield from ((json.dumps(value), value) for value in SAMPLES.get(named.name, ()))
 
 

@@ -246,12 +246,14 @@ def _viewer(user: User, role: Role) -> Viewer:
 
 async def seed_bookings(session_maker: SessionMaker, seeds: Seeds, users: list[User]) -> None:
     """Services (one given by the STAFF caller and another staff member, one by nobody, an
-    inactive one), both staff members' weeks (two ranges on a day) and time off (one with
-    a reason)."""
+    inactive one), both staff members' weeks (two ranges on a day: the slots of
+    `availableSlots`) and time off (one with a reason)."""
     staff, admin = users[1], _viewer(users[3], Role.ADMIN)
     other = await create_user(session_maker, role=Role.STAFF, full_name="Other Staff")
     seeds.add("User", other)
     seeds.add("Person", other)
+    # What `staffId` arguments name (as people): both staff members, then a customer.
+    seeds.ids["Staff"] = [global_id("Person", person.id) for person in (staff, other, users[0])]
     offered = (("Haircut", True, (staff, other)), ("Massage", True, ()), ("Perm", False, (staff,)))
     made = []
     async with unit_of_work(session_maker) as session:

@@ -1,6 +1,10 @@
 """AvailabilityQuery / BookingMutation: the time side of appointments, thin resolvers over
 `hom.bookings.availability` and `hom.bookings.booking`.
 
+`availableSlots` is computed, on either read path, by `slots_of` (the one service call):
+the executor's resolver on the request's connection, the compiled path on a pooled one
+(`ComputedSource`), which leaves any refusal to the executor.
+
 `availableSlots` is public; `bookAppointment` and `rescheduleAppointment` are for signed-in
 users (customers for themselves; staff members and admins on behalf of a customer), each
 in the request's transaction, a refusal in the payload's `errors` with nothing changed.
@@ -9,12 +13,12 @@ in the request's transaction, a refusal in the payload's `errors` with nothing c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from hom.accounts.types import user_id_of
-from hom.bookings import availability, booking
+from hom.bookings import availability, booking, slots
 from hom.bookings.inputs import (
     BookAppointmentInput,
     BookAppointmentPayload,
@@ -25,17 +29,18 @@ from hom.bookings.models import Appointment
 from hom.bookings.schema.appointments import appointment_id_of
 from hom.bookings.schema.queries import service_id_of
 from hom.bookings.types import AppointmentType, SlotType
+from hom.core.config import Settings
 from hom.core.errors import DomainError, InvalidInput
-from hom.core.graphql.compiled import executor_only
+from hom.core.graphql.compiled import ComputedSource, source
 from hom.core.graphql.cost import estimate
 from hom.core.graphql.errors import forbidden
 from hom.core.graphql.payloads import fields, mutate
 from hom.core.graphql.permissions import IsAuthenticated, Public, require_viewer
 from hom.core.graphql.visibility import present, present_all
 from hom.core.roles import Role
+from hom.core.row_reads import driver_of
 from hom.core.viewer import Viewer
 
-COMPUTED = "slots are computed in Python from the week, the time zone and the busy times"
 SLOTS_DESCRIPTION = (
     "The times the service can be booked with the staff member, starting in [from, to) "
     "(at most 31 days; `from` before `to`; both with an offset), soonest first, in UTC: "
@@ -49,12 +54,33 @@ SLOTS_DESCRIPTION = (
 )
 
 
+async def slots_of(
+    driver: Any,
+    settings: Settings,
+    *,
+    service_id: strawberry.ID,
+    staff_id: strawberry.ID,
+    from_: datetime,
+    to: datetime,
+) -> list[slots.Slot]:
+    """`availableSlots` of the field's arguments, on asyncpg's connection `driver`; a
+    refusal raised (BAD_USER_INPUT for an id, ValueError, DomainError)."""
+    return await availability.available_slots(
+        driver,
+        service_id=service_id_of(service_id, "serviceId"),
+        staff_id=user_id_of(staff_id, "staffId"),
+        start=from_,
+        end=to,
+        policy=availability.Policy.of(settings),
+    )
+
+
 @strawberry.type
 class AvailabilityQuery:
     @strawberry.field(
         permission_classes=[Public],
         description=SLOTS_DESCRIPTION,
-        metadata={**executor_only(COMPUTED), **estimate(100)},
+        metadata={**source(ComputedSource(slots_of)), **estimate(100)},
     )
     async def available_slots(
         self,
@@ -64,18 +90,18 @@ class AvailabilityQuery:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> list[SlotType]:
-        service = service_id_of(service_id, "serviceId")
-        staff = user_id_of(staff_id, "staffId")
-        policy = availability.Policy.of(info.context.settings)
         try:
-            async with info.context.db.session() as session:
-                found = await availability.available_slots(
-                    session,
-                    service_id=service,
-                    staff_id=staff,
-                    start=from_,
-                    end=to,
-                    policy=policy,
+            async with (
+                info.context.db.session() as session,
+                driver_of(await session.connection()) as driver,
+            ):
+                found = await slots_of(
+                    driver,
+                    info.context.settings,
+                    service_id=service_id,
+                    staff_id=staff_id,
+                    from_=from_,
+                    to=to,
                 )
         except ValueError as error:
             raise InvalidInput(str(error)) from None

@@ -7,6 +7,7 @@ fields through the relation helpers (mapping.py); root fields with `metadata=sou
 """
 
 from hom.core.graphql.compiled.mapping import (
+    ComputedSource,
     ConnectionSource,
     Embedded,
     Expression,
@@ -23,6 +24,7 @@ from hom.core.graphql.compiled.mapping import (
 )
 
 __all__ = [
+    "ComputedSource",
     "ConnectionSource",
     "Embedded",
     "Expression",

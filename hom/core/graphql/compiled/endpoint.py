@@ -5,8 +5,8 @@ None and the normal view answers it, errors and all.
 Per request, on a warm cache: the JSON body, one dictionary lookup for the document,
 the viewer (only when the plan needs the reader), a second lookup for the plan of
 this role and these variables, one statement per database-backed root field (run
-on a pooled connection with no transaction around it) and `orjson.dumps` around the
-JSON PostgreSQL built.
+on a pooled connection with no transaction around it; a computed field runs its
+function there) and `orjson.dumps` around the JSON PostgreSQL built.
 
 Each plan carries the operation's cost (hom.core.graphql.cost), priced once when it is
 planned: over QUERY_COST_LIMIT the plan is a refusal, answered without a statement.
@@ -38,12 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hom.core.graphql.caches import Lru, document_weight
 from hom.core.graphql.compiled.collect import Selection, fragment_details
 from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
-from hom.core.graphql.compiled.mapping import SOURCE, StaticSource
+from hom.core.graphql.compiled.mapping import SOURCE, ComputedSource, StaticSource
 from hom.core.graphql.compiled.plan import OperationPlan, Planner
 from hom.core.graphql.cost import cost_extension, operation_cost, too_costly
 from hom.core.graphql.extensions import observe_operation, operation_of
 from hom.core.graphql.inputs import nul_variable
 from hom.core.graphql.limits import parsed, validation_errors
+from hom.core.graphql.permissions import Public
 from hom.core.graphql.response_size import bounded, refusal_body
 from hom.core.metrics import COMPILED_FALLBACKS, BoundedLabels
 from hom.core.row_reads import pooled_driver, statement_span
@@ -136,9 +137,7 @@ class CompiledReads:
             name = node.name.value
             definition = query_type.fields.get(name)
             field = (definition.extensions or {}).get(_BACKREF) if definition else None
-            if name != "__typename" and not isinstance(
-                getattr(field, "metadata", {}).get(SOURCE), StaticSource
-            ):
+            if name != "__typename" and not _same_for_everyone(field):
                 return True
         return False
 
@@ -246,7 +245,7 @@ class CompiledReads:
     ) -> bytes:
         max_bytes = self.settings.max_response_bytes
         data: dict[str, Any] = {}
-        if not plan.statements:
+        if not plan.reads:
             for step in plan.steps:
                 data[step.key] = step.shape(None)
             return _body(data, extensions, max_bytes)
@@ -255,7 +254,9 @@ class CompiledReads:
             # One statement per step, each its own snapshot: no BEGIN/ROLLBACK around reads.
             for step in plan.steps:
                 rows = None
-                if step.statement is not None:
+                if step.compute is not None:
+                    rows = await step.compute(driver)  # its value (bounded by `_body`)
+                elif step.statement is not None:
                     sql, arguments = step.statement.sql, step.statement.arguments(reader.user_id)
                     with statement_span("SELECT compiled", sql):
                         rows = await driver.fetch(sql, *arguments)
@@ -264,6 +265,14 @@ class CompiledReads:
                         return refusal_body(max_bytes, extensions)
                 data[step.key] = step.shape(rows)
         return _body(data, extensions, max_bytes)
+
+
+def _same_for_everyone(field: Any) -> bool:
+    """A root field whose answer needs no reader: a static or computed value, public."""
+    source = getattr(field, "metadata", {}).get(SOURCE)
+    permissions = getattr(field, "permission_classes", [])
+    readerless = isinstance(source, StaticSource | ComputedSource)
+    return readerless and all(permission is Public for permission in permissions)
 
 
 def _body(data: dict[str, Any], extensions: dict[str, Any], max_bytes: int) -> bytes:

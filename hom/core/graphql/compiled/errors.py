@@ -8,3 +8,8 @@ class NotPlannable(Exception):
 
 class ExecutorOnly(NotPlannable):
     """A field declared `executor_only(reason)`: an expected fallback, not a gap."""
+
+
+class Missing(Exception):
+    """A non-null value is not there (a root object, a computed one): the executor
+    reports it."""

@@ -11,7 +11,7 @@ Root fields opt in through their `metadata` (`source(...)`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,20 @@ class StaticSource:
     values: Callable[[Any], Mapping[str, Any]]
 
 
-Source = ConnectionSource | ListSource | RowSource | StaticSource
+@dataclass(frozen=True)
+class ComputedSource:
+    """A root field whose value Python computes from what it reads:
+    `await compute(driver, settings, **arguments)` with asyncpg's connection (pooled, no
+    transaction around it) and the field's Python arguments returns plain values (objects
+    with attributes by the fields' Python names, or a list of them), which the selection
+    shapes (hom.core.graphql.compiled.values). The executor's resolver calls the same
+    function; any exception it raises (a refusal) leaves the request to the executor,
+    which answers with its error."""
+
+    compute: Callable[..., Awaitable[Any]]
+
+
+Source = ComputedSource | ConnectionSource | ListSource | RowSource | StaticSource
 
 
 def source(root: Source) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 Each root field becomes a step: `__typename` and static objects are values known now;
 a connection is one SQL statement (its rows' JSON built by PostgreSQL) and the Python
-that wraps the rows in edges and `pageInfo`. Planning refuses (NotPlannable) anything
-the declarations do not cover; the executor answers those.
+that wraps the rows in edges and `pageInfo`; a computed field is a call of its function
+on the connection, whose value the selection shapes (hom.core.graphql.compiled.values).
+Planning refuses (NotPlannable) anything the declarations do not cover; the executor
+answers those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,17 +31,19 @@ from sqlalchemy.sql.elements import ColumnElement
 from strawberry.types.arguments import convert_arguments
 
 from hom.core.graphql.compiled.collect import Selection
-from hom.core.graphql.compiled.errors import ExecutorOnly, NotPlannable
+from hom.core.graphql.compiled.errors import ExecutorOnly, Missing, NotPlannable
 from hom.core.graphql.compiled.json_text import constant
 from hom.core.graphql.compiled.mapping import (
     SOURCE,
     VIEWER_ID,
+    ComputedSource,
     ConnectionSource,
     ListSource,
     RowSource,
     StaticSource,
 )
 from hom.core.graphql.compiled.objects import Scope, Walk, mapping_for, object_json
+from hom.core.graphql.compiled.values import known_value, value_shape
 from hom.core.graphql.permissions import HasRole, IsAuthenticated, Public
 from hom.core.pagination import EMPTY_PAGE, PageQuery, SortKey, order_by_keys
 from hom.core.viewer import Reader
@@ -63,6 +67,8 @@ class Statement:
 
 
 Shape = Callable[[Any], Any]  # the fetched rows (or nothing) → the field's JSON value
+# asyncpg's connection → the computed value the shape takes instead of rows.
+Compute = Callable[[Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class Step:
     key: str
     statement: Statement | None
     shape: Shape
+    compute: Compute | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,9 @@ class OperationPlan:
     steps: tuple[Step, ...]
 
     @property
-    def statements(self) -> int:
-        return sum(step.statement is not None for step in self.steps)
+    def reads(self) -> bool:
+        """Whether a step needs the database (a statement, or a computed field)."""
+        return any(step.statement or step.compute for step in self.steps)
 
 
 @dataclass(frozen=True)
@@ -126,8 +134,12 @@ class Planner:
             raise ExecutorOnly(f"Query.{name}: refused")  # the executor says so, with its error
         type_ = get_nullable_type(definition.type)
         if isinstance(source, StaticSource):
-            return Step(key, None, _static(walk, type_, nodes, source.values(self.settings)))
+            shape = value_shape(walk.selection, type_, nodes)
+            known = known_value(shape, source.values(self.settings))
+            return Step(key, None, _constant(known))
         arguments = self._arguments(field, definition, nodes[0], raw)
+        if isinstance(source, ComputedSource):
+            return self._computed(walk, key, definition, nodes, source, arguments)
         if isinstance(source, RowSource):
             required = isinstance(definition.type, GraphQLNonNull)
             return self._row(walk, key, type_, nodes, source, arguments, required)
@@ -172,6 +184,22 @@ class Planner:
         built = self._visible_json(walk, items.of_type.of_type, nodes, scope)
         statement = statement.with_only_columns(built).select_from(scope.rows)
         return Step(key, self._compiled(statement), _list_shape)
+
+    def _computed(
+        self,
+        walk: Walk,
+        key: str,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        source: ComputedSource,
+        arguments: dict[str, Any],
+    ) -> Step:
+        settings, compute = self.settings, source.compute
+
+        async def computed(driver: Any) -> Any:
+            return await compute(driver, settings, **arguments)
+
+        return Step(key, None, value_shape(walk.selection, definition.type, nodes), computed)
 
     def _visible_json(
         self,
@@ -318,10 +346,6 @@ def allows(permission: type[Any], reader: Reader) -> bool:
     if issubclass(permission, HasRole):
         return reader.user_id is not None and reader.has_role(*permission.roles)
     return False
-
-
-class Missing(Exception):
-    """A non-null root object is not there: the executor reports it."""
 
 
 def _row_shape(required: bool) -> Shape:
@@ -472,20 +496,3 @@ def _page_info_shape(
         else:
             raise NotPlannable(f"{type_.name}.{name}")
     return lambda page: {key: part(page) for key, part in parts}
-
-
-def _static(walk: Walk, type_: Any, nodes: list[FieldNode], values: Mapping[str, Any]) -> Shape:
-    if not isinstance(type_, GraphQLObjectType):
-        raise NotPlannable(f"{type_}")
-    result: dict[str, Any] = {}
-    for key, group in walk.selection.fields(type_, (n.selection_set for n in nodes)).items():
-        name = group[0].name.value
-        if name == "__typename":
-            result[key] = type_.name
-            continue
-        field = (type_.fields[name].extensions or {}).get(_BACKREF)
-        python_name = getattr(field, "python_name", name)
-        if python_name not in values:
-            raise NotPlannable(f"{type_.name}.{name}")
-        result[key] = values[python_name]
-    return lambda _: result
