@@ -20,6 +20,7 @@ from prometheus_client.metrics_core import Metric
 from sqlmodel import select
 
 from hom.accounts import service
+from hom.core import passwords
 from hom.core.db import SessionMaker
 from hom.notifications.models import OutboxMessage
 from tests.conftest import TEST_SECRET
@@ -71,6 +72,11 @@ async def test_two_instances_behave_as_one_service(
                 f"{a.base_url}/auth/login", data={"username": user.email, "password": PASSWORD}
             )
             pair = login.json()
+            # The server hashes with its own parameters (the tests', cheaper, were rehashed).
+            async with session_maker() as session:
+                stored = await service.find_by_email(session, email=user.email)
+            assert stored is not None
+            assert not passwords.HASHER.check_needs_rehash(stored.password_hash)
             on_b = await http.post(
                 f"{b.base_url}/graphql", json=ME, headers=bearer(pair["access_token"])
             )
