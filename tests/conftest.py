@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from hom.app import create_app
+from hom.core import passwords
 from hom.core.config import Settings, load_settings
 from hom.core.db import SessionMaker
 from hom.core.redis import create_redis
@@ -57,6 +60,23 @@ def backing_server(
     service = start(directory)
     yield service.url
     service.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2's cheapest parameters for every password hashed in the test processes (the
+    suite makes thousands of users; `hom serve` processes keep the real ones)."""
+    production = passwords.use_hasher(PasswordHasher.from_parameters(CHEAPEST))
+    yield
+    passwords.use_hasher(production)
+
+
+@pytest.fixture
+def production_hashing() -> Iterator[None]:
+    """The server's own argon2 parameters (passwords.HASHER), for the tests about them."""
+    cheap = passwords.use_hasher(passwords.HASHER)
+    yield
+    passwords.use_hasher(cheap)
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,11 @@ class Served:
     process: subprocess.Popen[bytes]
     log: Path
 
+    @property
+    def data_dir(self) -> Path:
+        """The server's HOM_DATA_DIR (its workers' metrics are under it)."""
+        return self.log.parent / "data"
+
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, as an orchestrator would; the exit code."""
         self.process.send_signal(signal.SIGTERM)

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -20,9 +20,11 @@ from prometheus_client.metrics_core import Metric
 from sqlmodel import select
 
 from hom.accounts import service
+from hom.core import passwords
 from hom.core.db import SessionMaker
 from hom.notifications.models import OutboxMessage
 from tests.conftest import TEST_SECRET
+from tests.databases import TemplateClones
 from tests.factories import PASSWORD, create_user
 from tests.serving import (
     HOM,
@@ -41,8 +43,7 @@ from tests.serving import (
 ME = {"query": "{ me { id } }"}
 
 
-@pytest.fixture
-def serve_env(db_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
+def instance_env(db_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
     """What a deployed instance gets: the shared database and Redis, one secret."""
     return {
         "APP_ENV": "dev",
@@ -52,6 +53,27 @@ def serve_env(db_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
         "JWT_SECRET": TEST_SECRET,
         "LOG_LEVEL": "WARNING",
     }
+
+
+@pytest.fixture
+def serve_env(db_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
+    return instance_env(db_url, redis_url, redis_prefix)
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    database_clones: TemplateClones,
+    redis_url: str,
+    run_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Served]:
+    """One `hom serve --workers 2` for the tests that count what each worker did: starting
+    one costs seconds, so they share it and look only at what changed while they ran."""
+    directory = tmp_path_factory.mktemp("two-workers")
+    with database_clones.database() as db_url:
+        env = instance_env(db_url, redis_url, f"{run_prefix}two-workers:")
+        with served(directory, "--no-migrate", "--workers", "2", env=env) as server:
+            yield server
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -71,6 +93,11 @@ async def test_two_instances_behave_as_one_service(
                 f"{a.base_url}/auth/login", data={"username": user.email, "password": PASSWORD}
             )
             pair = login.json()
+            # The server hashes with its own parameters (the tests', cheaper, were rehashed).
+            async with session_maker() as session:
+                stored = await service.find_by_email(session, email=user.email)
+            assert stored is not None
+            assert not passwords.HASHER.check_needs_rehash(stored.password_hash)
             on_b = await http.post(
                 f"{b.base_url}/graphql", json=ME, headers=bearer(pair["access_token"])
             )
@@ -95,54 +122,53 @@ REQUESTS = "hom_http_requests_total"
 IN_PROGRESS = "hom_http_requests_in_progress"
 
 
-async def test_metrics_add_up_every_worker(tmp_path: Path, serve_env: dict[str, str]) -> None:
-    data_dir = tmp_path / "data"
-    with served(tmp_path, "--no-migrate", "--workers", "2", env=serve_env) as server:
-        sent = 0
+async def test_metrics_add_up_every_worker(two_workers: Served) -> None:
+    server = two_workers
+    before = await settled_counts(server.data_dir)
+    sent = 0
 
-        async def both_workers_served() -> bool:
-            nonlocal sent
-            async with httpx.AsyncClient() as http:  # a new connection each time
-                assert (await http.get(f"{server.base_url}/health/live")).status_code == 200
-            sent += 1
-            counts = per_worker(data_dir, REQUESTS, **LIVE)
-            return sent >= 60 and len(counts) == 2 and all(counts.values())
+    async def both_workers_served() -> bool:
+        nonlocal sent
+        async with httpx.AsyncClient() as http:  # a new connection each time
+            assert (await http.get(f"{server.base_url}/health/live")).status_code == 200
+        sent += 1
+        counts = per_worker(server.data_dir, REQUESTS, **LIVE)
+        served_now = [count > before.get(pid, 0) for pid, count in counts.items()]
+        return sent >= 60 and len(counts) == 2 and all(served_now)
 
-        await until(both_workers_served, "served by both workers")
-        async with httpx.AsyncClient() as http:
+    await until(both_workers_served, "served by both workers")
+    expected = sum(before.values()) + sent
+    async with httpx.AsyncClient() as http:
 
-            async def all_counted() -> bool:  # workers write their counts in batches
-                return total(await scrape(http, server), REQUESTS, **LIVE) == sent
+        async def all_counted() -> bool:  # workers write their counts in batches
+            return total(await scrape(http, server), REQUESTS, **LIVE) == expected
 
-            await until(all_counted, "every request counted")
-            scrapes = [total(await scrape(http, server), REQUESTS, **LIVE) for _ in range(4)]
-        assert scrapes == [sent] * 4
+        await until(all_counted, "every request counted")
+        scrapes = [total(await scrape(http, server), REQUESTS, **LIVE) for _ in range(4)]
+    assert scrapes == [expected] * 4
 
 
-async def test_connections_opened_at_once_are_spread_over_the_workers(
-    tmp_path: Path, serve_env: dict[str, str]
-) -> None:
+async def test_connections_opened_at_once_are_spread_over_the_workers(two_workers: Served) -> None:
     """32 connections opened together, as a proxy or a load generator opens them, do not
     all land on the worker that wakes first: each worker listens on a socket of its own
     and the kernel spreads connections by their addresses (at least 4 each: a fair split
     gives fewer 3 times in a million)."""
-    data_dir = tmp_path / "data"
-    with served(tmp_path, "--no-migrate", "--workers", "2", env=serve_env) as server:
-        live = f"{server.base_url}/health/live"
+    server, data_dir = two_workers, two_workers.data_dir
+    live = f"{server.base_url}/health/live"
 
-        async def one_request() -> None:
-            async with httpx.AsyncClient() as http:  # a connection of its own
-                assert (await http.get(live)).status_code == 200
+    async def one_request() -> None:
+        async with httpx.AsyncClient() as http:  # a connection of its own
+            assert (await http.get(live)).status_code == 200
 
-        async def both_listening() -> bool:
-            await one_request()
-            counts = per_worker(data_dir, REQUESTS, **LIVE)
-            return len(counts) == 2 and all(counts.values())
+    async def both_listening() -> bool:
+        await one_request()
+        counts = per_worker(data_dir, REQUESTS, **LIVE)
+        return len(counts) == 2 and all(counts.values())
 
-        await until(both_listening, "each worker served a request")
-        before = await settled_counts(data_dir)
-        await asyncio.gather(*(one_request() for _ in range(32)))
-        after = await settled_counts(data_dir)
+    await until(both_listening, "each worker served a request")
+    before = await settled_counts(data_dir)
+    await asyncio.gather(*(one_request() for _ in range(32)))
+    after = await settled_counts(data_dir)
     assert sum(after.values()) == sum(before.values()) + 32
     spread = sorted(after[pid] - before[pid] for pid in after)
     assert len(spread) == 2
@@ -339,26 +365,21 @@ async def send_random_names(server: Served, count: int) -> None:
             assert (await http.post(f"{server.base_url}/graphql", json={"query": query})).is_success
 
 
-async def test_random_operation_names_cannot_grow_metrics(
-    tmp_path: Path, serve_env: dict[str, str]
-) -> None:
-    """The label budget is shared by the workers: each alone sees more than 100 names."""
-    data_dir = tmp_path / "data"
-    with served(tmp_path, "--no-migrate", "--workers", "2", env=serve_env) as server:
-        sent = 0
+async def test_random_operation_names_cannot_grow_metrics(two_workers: Served) -> None:
+    """The label budget is shared by the workers: each alone sees more than 100 names (the
+    other tests on this server send no GraphQL operation)."""
+    server = two_workers
 
-        async def enough_sent() -> bool:
-            nonlocal sent
-            await asyncio.gather(*(send_random_names(server, 10) for _ in range(10)))
-            sent += 100
-            counts = per_worker(data_dir, OPERATIONS)
-            return sent >= 1000 and len(counts) == 2 and min(counts.values()) > 100
+    async def enough_sent() -> bool:
+        await asyncio.gather(*(send_random_names(server, 10) for _ in range(5)))
+        counts = per_worker(server.data_dir, OPERATIONS)
+        return len(counts) == 2 and min(counts.values()) > 100
 
-        # Which worker gets a connection is the kernel's choice (a hash of its addresses):
-        # generous, for a loaded machine.
-        await until(enough_sent, "1000 names sent, more than 100 to each worker", within=240)
-        async with httpx.AsyncClient() as http:
-            labels = operation_labels(await scrape(http, server))
+    # Which worker gets a connection is the kernel's choice (a hash of its addresses):
+    # generous, for a loaded machine.
+    await until(enough_sent, "more than 100 names sent to each worker", within=240)
+    async with httpx.AsyncClient() as http:
+        labels = operation_labels(await scrape(http, server))
     assert len(labels) <= 100, sorted(labels)
     assert "other" in labels
     assert len(labels) > 90, "the budget was not used"

@@ -142,8 +142,10 @@ def test_check_full_name_refuses(raw: str) -> None:
 
 
 # --- passwords --------------------------------------------------------------------------------
+# With the server's own parameters (the suite hashes with argon2's cheapest: tests/conftest.py).
 
 
+@pytest.mark.usefixtures("production_hashing")
 async def test_hash_and_verify_password() -> None:
     hashed = await hash_password(PASSWORD)
     assert hashed.startswith("$argon2id$")
@@ -153,12 +155,14 @@ async def test_hash_and_verify_password() -> None:
     assert not (await verify_password(hashed, PASSWORD + "x")).ok
 
 
+@pytest.mark.usefixtures("production_hashing")
 @pytest.mark.parametrize("stored", [None, "", "not an argon2 hash", "$argon2id$v=19$broken"])
 async def test_verify_password_without_a_usable_hash_fails(stored: str | None) -> None:
     result = await verify_password(stored, PASSWORD)
     assert (result.ok, result.new_hash) == (False, None)
 
 
+@pytest.mark.usefixtures("production_hashing")
 async def test_verify_password_offers_a_rehash_for_weaker_parameters() -> None:
     weak = WEAK_HASHER.hash(PASSWORD)
     assert HASHER.check_needs_rehash(weak)
@@ -174,6 +178,7 @@ async def test_verify_password_offers_a_rehash_for_weaker_parameters() -> None:
     assert await verify_password(weak, "wrong password") == type(result)(ok=False)
 
 
+@pytest.mark.usefixtures("production_hashing")
 async def test_login_rehashes_a_hash_with_old_parameters(
     client: httpx.AsyncClient, session_maker: SessionMaker
 ) -> None:

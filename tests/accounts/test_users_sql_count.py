@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from hom.accounts.models import User
@@ -51,11 +52,16 @@ async def insert_users(session_maker: SessionMaker, count: int) -> list[User]:
     return users
 
 
+@pytest.mark.usefixtures("production_hashing")
 async def test_precomputed_hash_is_a_working_password_hash(
     client: httpx.AsyncClient, session_maker: SessionMaker
 ) -> None:
     (user,) = await insert_users(session_maker, 1)
     await login_tokens(client, user.email, PASSWORD)
+    async with session_maker() as session:
+        stored = await session.get(User, user.id)
+    assert stored is not None
+    assert stored.password_hash == PRECOMPUTED_HASH  # current parameters: not rehashed
 
 
 async def test_users_statement_count_does_not_grow_with_page_size(
