@@ -1,5 +1,6 @@
-"""Service inputs are passed by keyword, never by position (after the session), in every
-domain module but its GraphQL edge."""
+"""Service inputs are passed by keyword, never by position (after the connection: an ORM
+`session`, or asyncpg's `driver` for the reads that skip the ORM), in every domain module
+but its GraphQL edge."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.domain_modules import plain_modules
 # ledger's statements are the inventory service's own building blocks.
 CALLBACKS = {"hom.accounts.mail", "hom.inventory.ledger"}
 SERVICES = [module for module in plain_modules() if module not in CALLBACKS]
+CONNECTIONS = {"session", "driver"}
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
@@ -25,7 +27,7 @@ def positional_inputs(module_name: str) -> list[str]:
         if name.startswith("_") or function.__module__ != module_name:
             continue
         parameters = list(inspect.signature(function).parameters.values())
-        if parameters and parameters[0].name == "session":
+        if parameters and parameters[0].name in CONNECTIONS:
             parameters = parameters[1:]
         found += [f"{name}({p.name})" for p in parameters if p.kind in POSITIONAL]
     return found
