@@ -195,6 +195,16 @@ def free_slots(
     )
 
 
+def check_query_range(start: datetime, end: datetime) -> None:
+    """The slot list's range: aware, `start` before `end`, at most MAX_RANGE, before LATEST."""
+    try:
+        slots.check_range(start, end)
+    except ValueError as error:
+        raise DomainError(ErrorCode.INVALID, str(error), "to") from None
+    if end > LATEST:
+        raise DomainError(ErrorCode.INVALID, f"`to` must be before {LATEST.year}", "to")
+
+
 async def available_slots(
     driver: Any,
     *,
@@ -205,12 +215,10 @@ async def available_slots(
     policy: Policy,
 ) -> list[slots.Slot]:
     """`availableSlots`: the free slots of the service with the staff member starting in
-    [start, end) (at most MAX_RANGE; ValueError otherwise), in one statement on asyncpg's
-    connection `driver`. A service not offered, or a staff member who does not give it:
-    the DomainError of `check_given`."""
-    slots.check_range(start, end)
-    if end > LATEST:
-        raise ValueError(f"`to` must be before {LATEST.year}")
+    [start, end) (at most MAX_RANGE), in one statement on asyncpg's connection `driver`. A
+    range refused is INVALID on `to` (the bound that ends it); a service not offered, or
+    a staff member who does not give it: the DomainError of `check_given`."""
+    check_query_range(start, end)
     now = utcnow()
     lower = max(start, now + policy.notice)
     found = await calendar_reads.read(

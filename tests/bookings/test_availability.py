@@ -157,6 +157,7 @@ async def test_a_bad_range_is_bad_user_input(
     body = await ask(gql, service, staff, start, end)
     assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert "from" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["argument"] == "to"
     full = await ask(gql, service, staff, MONDAY, MONDAY + timedelta(days=31))
     assert "errors" not in full
 
@@ -244,3 +245,4 @@ async def test_the_far_future_is_bad_user_input_not_an_overflow(
     far = datetime(9999, 12, 30, tzinfo=UTC)
     body = await ask(gql, service, staff, far, far + timedelta(hours=12))
     assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert body["errors"][0]["extensions"]["argument"] == "to"

@@ -64,7 +64,7 @@ async def slots_of(
     to: datetime,
 ) -> list[slots.Slot]:
     """`availableSlots` of the field's arguments, on asyncpg's connection `driver`; a
-    refusal raised (BAD_USER_INPUT for an id, ValueError, DomainError)."""
+    refusal raised (BAD_USER_INPUT for an id, DomainError)."""
     return await availability.available_slots(
         driver,
         service_id=service_id_of(service_id, "serviceId"),
@@ -103,8 +103,6 @@ class AvailabilityQuery:
                     from_=from_,
                     to=to,
                 )
-        except ValueError as error:
-            raise InvalidInput(str(error)) from None
         except DomainError as error:
             raise InvalidInput(error.message, error.field) from None
         return [SlotType(starts_at=slot.starts_at, ends_at=slot.ends_at) for slot in found]
