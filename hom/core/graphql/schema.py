@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 import structlog
@@ -25,6 +25,17 @@ from hom.core.graphql.response_size import sized_execution
 from hom.core.graphql.scalars import SCALAR_MAP
 from hom.core.metrics import BoundedLabels, operation_labels
 
+if TYPE_CHECKING:
+    from strawberry.directive import StrawberryDirective
+    from strawberry.types.base import StrawberryObjectDefinition
+    from strawberry.types.enum import StrawberryEnumDefinition
+    from strawberry.types.scalar import ScalarDefinition
+    from strawberry.types.union import StrawberryUnion
+
+    TypeDefinition: TypeAlias = (
+        StrawberryObjectDefinition | ScalarDefinition | StrawberryEnumDefinition | StrawberryUnion
+    )
+
 log = structlog.get_logger("hom.graphql")
 
 
@@ -34,6 +45,19 @@ class HomSchema(strawberry.Schema):
 
     operation_labels: BoundedLabels
     validation_rules: Rules  # both read paths validate with these (hom.core.graphql.limits)
+
+    # Strawberry caches these two lookups in class-wide lru_caches keyed by the schema,
+    # which keep up to 128 schemas (and all they reach) alive in a process that builds
+    # several: the tests build one per app. Neither lookup is worth a cache.
+    def get_type_by_name(self, name: str) -> TypeDefinition | None:  # type: ignore[override]
+        found = self.schema_converter.type_map.get(name)
+        return found.definition if found else None
+
+    def get_directive_by_name(  # type: ignore[override]
+        self, graphql_name: str
+    ) -> StrawberryDirective[Any] | None:
+        convert = self.config.name_converter.from_directive
+        return next((d for d in self.directives if convert(d) == graphql_name), None)
 
     async def execute(
         self,
