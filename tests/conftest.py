@@ -33,7 +33,12 @@ from tests.support import (
 )
 
 TEST_SECRET = "test-secret-" + "x" * 40
-pytest_plugins = ["tests.plumbing_fixtures", "tests.mail_fixtures", "tests.compiled_fixtures"]
+pytest_plugins = [
+    "tests.collector",
+    "tests.plumbing_fixtures",
+    "tests.mail_fixtures",
+    "tests.compiled_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hom.core.graphql.limits import request_documents
+from tests.collector import settle
 from tests.differential.asgi import Answer, payload_bytes, post
 from tests.differential.documents import Case
 from tests.differential.world import World, refused
@@ -64,6 +66,7 @@ def abridged(value: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
 
+SETTLE_EVERY = 100  # requests: a full collection amid thousands would stall for seconds
 Asked = tuple[str, Case, int]  # the caller, the document, its place among the caller's
 
 
@@ -77,6 +80,7 @@ async def compare(world: World, chosen: Mapping[str, Sequence[Case]]) -> dict[st
             body = payload_bytes(case.payload())
             by_text.setdefault(case.query, {}).setdefault(body, []).append((caller, case, place))
     found: dict[str, dict[int, Outcome]] = {caller: {} for caller in chosen}
+    sent = itertools.count(1)
     for requests in by_text.values():
         with request_documents():
             for body, asked in requests.items():
@@ -84,6 +88,8 @@ async def compare(world: World, chosen: Mapping[str, Sequence[Case]]) -> dict[st
                 for caller, case, place in asked:
                     if caller not in answers:
                         answers[caller] = await both(world, caller, body)
+                        if next(sent) % SETTLE_EVERY == 0:
+                            settle()
                     found[caller][place] = Outcome(case, *answers[caller])
     return {caller: [found[caller][n] for n in range(len(found[caller]))] for caller in found}
 
