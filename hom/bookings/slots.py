@@ -199,8 +199,8 @@ def _stretches(
         next_offset = datetime.combine(following, _MIDNIGHT, zone).utcoffset()
         if offset == next_offset and offset is not None:
             # The clock keeps one offset from this midnight to the next, so it does not
-            # change that day (tzdata never changes an offset twice within 48 hours): a
-            # wall time is the midnight's instant plus the time since midnight.
+            # change that day (tzdata never changes an offset twice within 48 hours; a test
+            # checks every zone): a wall time is the midnight's instant plus the time since.
             midnight = wall - offset
             for since, until, _ in week[day.weekday()]:
                 append((midnight + since, midnight + until))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import time as clock
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+from zoneinfo import _common as zoneinfo_common  # the TZif reader: lists a zone's changes
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -550,6 +553,27 @@ def test_days_without_a_clock_change_agree_with_looking_each_time_up(zone: ZoneI
     assert working_intervals(hours, zone, start, end) == [
         (max(a, start), min(b, end)) for a, b in expected if a < end and start < b
     ]
+
+
+def test_no_zone_changes_its_offset_twice_within_48_hours() -> None:
+    """What the shortcut above stands on: two midnights with one offset have no change
+    between them. Checked on every change the installed tzdata lists (those after its
+    table follow a yearly rule: spring and autumn, months apart)."""
+    changes = 0
+    for key in sorted(zoneinfo.available_timezones()):
+        with open(_tzif_path(key), "rb") as tzif:
+            kinds, instants, offsets, *_ = zoneinfo_common.load_data(tzif)
+        moves = [
+            at for n, at in enumerate(instants) if n and offsets[kinds[n]] != offsets[kinds[n - 1]]
+        ]
+        changes += len(moves)
+        close = [(a, b) for a, b in itertools.pairwise(moves) if b - a < 48 * 3600]
+        assert not close, f"{key} changes its offset twice within 48 hours: {close}"
+    assert changes > 10_000  # the whole database was read
+
+
+def _tzif_path(key: str) -> str:
+    return next(p for d in zoneinfo.TZPATH if os.path.exists(p := os.path.join(d, key)))
 
 
 # --- booking a given time ------------------------------------------------------------------
