@@ -17,7 +17,6 @@ again at its next tick; nothing a job raises (short of cancellation) leaves `run
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import time
@@ -32,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.metrics import PERIODIC_JOB_DURATION, PERIODIC_JOB_RUNS
 from hom.core.unit_of_work import SessionMaker, unit_of_work
+from hom.core.waiting import sleep_unless_set
 
 log = structlog.get_logger("hom.periodic")
 
@@ -178,7 +178,7 @@ class PeriodicScheduler:
     async def _job_loop(self, job: PeriodicJob, stop: asyncio.Event) -> None:
         while not stop.is_set():
             next_try = await self._tick(job)
-            await _sleep_unless_stopped(stop, next_try - _loop_time())
+            await sleep_unless_set(stop, next_try - _loop_time())
 
     async def _tick(self, job: PeriodicJob) -> float:
         """Run the job if this worker gets its tick; when to try again (on the loop's clock)."""
@@ -215,11 +215,6 @@ async def _run_logged(job: PeriodicJob, worker_id: str) -> str | None:
         log.exception("periodic job failed", job=job.name, worker_id=worker_id)
         return f"{type(error).__name__}: {error}"[:MAX_ERROR]
     return None
-
-
-async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0))
 
 
 async def _execute(

@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.core.redis import RedisKeys
 from hom.core.unit_of_work import after_commit
+from hom.core.waiting import stop_if_cancelled
 
 Channel = tuple[str, ...]
 _PUBLISHER = "hom_publisher"
@@ -98,8 +99,10 @@ class Listener:
 
     async def next(self, within: float) -> Event | None:
         """The next event, or None when none came `within` seconds."""
+        stop_if_cancelled()  # a subscription may wait here for hours: see hom.core.waiting
         try:
-            return await asyncio.wait_for(self._queue.get(), within)
+            async with asyncio.timeout(within):
+                return await self._queue.get()
         except TimeoutError:
             return None
 

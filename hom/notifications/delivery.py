@@ -8,7 +8,6 @@ Message-ID, so mail clients can fold the copies).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 import structlog
 
 from hom.core.unit_of_work import SessionMaker, unit_of_work
+from hom.core.waiting import sleep_unless_set
 from hom.notifications import outbox
 from hom.notifications.metrics import MAIL_FAILED, MAIL_RETRIED, MAIL_SEND_SECONDS, MAIL_SENT
 from hom.notifications.models import OutboxMessage
@@ -65,7 +65,7 @@ class MailDelivery:
                 log.exception("outbox poll failed")
                 delivered = 0
             if not delivered:
-                await _wait(stop, poll_seconds)
+                await sleep_unless_set(stop, poll_seconds)
 
     async def deliver_due(self) -> int:
         """Claim up to `concurrency` due messages and deliver them at once; how many."""
@@ -153,8 +153,3 @@ class MailDelivery:
 
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -3,6 +3,8 @@ subscribed on demand, and back after the connection drops."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator
 
@@ -10,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from hom.core.config import Settings
-from hom.core.pubsub import GAP, Message, Publisher, PubSubHub
+from hom.core.pubsub import GAP, Listener, Message, Publisher, PubSubHub
 from hom.core.redis import RedisKeys, create_redis
 from tests.serving import until
 
@@ -83,3 +85,26 @@ async def test_a_dropped_connection_is_replaced_and_listeners_hear_of_the_gap(
         await until(resubscribed, "subscribed again")
         await Publisher(redis, RedisKeys(settings.redis_prefix)).publish(name, "after")
         assert await listener.next(WAIT) == Message(name, "after")
+
+
+async def test_a_listener_does_not_wait_in_a_task_asked_to_stop() -> None:
+    """Python 3.11's wait_for (redis-py awaits each command with it) loses a cancellation
+    that arrives with what it waited for; the task must not then wait for events."""
+    listener = Listener()
+    written = asyncio.get_running_loop().create_future()
+    waited = []
+
+    async def subscription() -> None:
+        await asyncio.wait_for(written, 10)  # as redis-py waits for a write to Redis
+        waited.append("past wait_for")
+        await listener.next(within=2)
+
+    task = asyncio.create_task(subscription())
+    await asyncio.sleep(0)  # waiting for the write
+    written.set_result(None)
+    task.cancel()  # the connection closes as the write completes
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+    if sys.version_info < (3, 12):
+        assert waited == ["past wait_for"]  # lost there: stopped by the listener
