@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from hom.accounts import service
+from hom.accounts import admin
 from hom.accounts.models import User
 from hom.core.roles import Role
 from hom.core.unit_of_work import SessionMaker, unit_of_work
@@ -30,7 +30,7 @@ async def create_user(
     active: bool = True,
     full_name: str = "Test User",
 ) -> User:
-    new = service.NewUser(
+    new = admin.NewUser(
         email=email or unique_email(),
         password=password,
         full_name=full_name,
@@ -38,7 +38,7 @@ async def create_user(
         email_verified=verified,
     )
     async with unit_of_work(session_maker) as session:
-        user = await service.create_user(session, new=new)
+        user = await admin.create_user(session, new=new)
         user.is_active = active
     return user
 

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from hom.accounts import service as accounts
+from hom.accounts import admin as accounts_admin
 from hom.accounts.sessions import SessionStore
 from hom.app import create_app
 from hom.core.config import Settings
@@ -100,7 +100,9 @@ async def seed_demo(tour: Tour) -> None:
 async def create_admin(tour: Tour, email: str, password: str) -> None:
     sessions = SessionStore(tour.redis, RedisKeys(tour.settings.redis_prefix), tour.settings)
     async with unit_of_work(tour.session_maker) as session:
-        await accounts.ensure_admin(session, sessions=sessions, email=email, password=password)
+        await accounts_admin.ensure_admin(
+            session, sessions=sessions, email=email, password=password
+        )
 
 
 def expand(value: str, tour: Tour) -> str:

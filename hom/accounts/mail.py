@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hom.accounts import service
+from hom.accounts import passwords, registration, service
 from hom.accounts.account_tokens import issue_token
 from hom.accounts.models import TokenPurpose, User
 from hom.notifications.service import OutboxMessage, Prepared, Preparer
@@ -42,6 +42,6 @@ async def prepare_password_reset(session: AsyncSession, message: OutboxMessage) 
 
 
 PREPARERS: Mapping[str, Preparer] = {
-    service.VERIFY_MAIL: prepare_verification,
-    service.RESET_MAIL: prepare_password_reset,
+    registration.VERIFY_MAIL: prepare_verification,
+    passwords.RESET_MAIL: prepare_password_reset,
 }

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.file_uploads import Upload
 
-from hom.accounts import avatars, service
+from hom.accounts import admin, avatars, passwords, registration, service
 from hom.accounts.models import User
 from hom.accounts.sessions import SessionStore
 from hom.accounts.types import (
@@ -108,15 +108,15 @@ class AccountsQuery:
         before: str | None = None,
     ) -> Connection[UserType]:
         criteria = filter or UserFilter()
-        filters = service.UserFilter(
+        filters = admin.UserFilter(
             role=criteria.role, is_active=criteria.is_active, search=criteria.search
         )
         connection: Connection[UserType] = await read_page(
             info,
             UserType,
-            service.USER_KEYS,
+            admin.USER_KEYS,
             (first, after, last, before),
-            lambda s, request: service.list_users(s, filters=filters, request=request),
+            lambda s, request: admin.list_users(s, filters=filters, request=request),
         )
         return connection
 
@@ -138,7 +138,7 @@ class AccountsMutation:
         return await mutate(
             info,
             RegisterPayload,
-            lambda s: service.register(
+            lambda s: registration.register(
                 s, email=input.email, password=input.password, full_name=input.full_name
             ),
             shown_to_owner,
@@ -149,7 +149,7 @@ class AccountsMutation:
         return await mutate(
             info,
             VerifyEmailPayload,
-            lambda s: service.verify_email(s, token=token),
+            lambda s: registration.verify_email(s, token=token),
             shown_to_owner,
         )
 
@@ -163,7 +163,7 @@ class AccountsMutation:
         limiter = rate_limiter(info)
 
         async def work(session: AsyncSession) -> bool:
-            await service.request_password_reset(session, limiter=limiter, email=email)
+            await passwords.request_password_reset(session, limiter=limiter, email=email)
             return True
 
         return await mutate(info, RequestPasswordResetPayload, work, bool)
@@ -179,7 +179,7 @@ class AccountsMutation:
         return await mutate(
             info,
             RequestEmailVerificationPayload,
-            lambda s: service.resend_verification(s, limiter=limiter, viewer=viewer),
+            lambda s: registration.resend_verification(s, limiter=limiter, viewer=viewer),
             shown_to(viewer.reader),
         )
 
@@ -191,7 +191,7 @@ class AccountsMutation:
         return await mutate(
             info,
             ResetPasswordPayload,
-            lambda s: service.reset_password(
+            lambda s: passwords.reset_password(
                 s, sessions=sessions, token=input.token, new_password=input.new_password
             ),
             shown_to_owner,
@@ -208,7 +208,7 @@ class AccountsMutation:
         return await mutate(
             info,
             ChangePasswordPayload,
-            lambda s: service.change_password(
+            lambda s: passwords.change_password(
                 s,
                 sessions=sessions,
                 viewer=viewer,
@@ -260,7 +260,7 @@ class AccountsMutation:
 
     @strawberry.mutation(permission_classes=[IsAdmin], description="Create a user (admins).")
     async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> CreateUserPayload:
-        new = service.NewUser(
+        new = admin.NewUser(
             email=input.email,
             password=input.password,
             full_name=input.full_name,
@@ -271,7 +271,7 @@ class AccountsMutation:
         return await mutate(
             info,
             CreateUserPayload,
-            lambda s: service.create_user(s, new=new, actor=viewer),
+            lambda s: admin.create_user(s, new=new, actor=viewer),
             shown_to(viewer.reader),
         )
 
@@ -280,7 +280,7 @@ class AccountsMutation:
     )
     async def update_user(self, info: strawberry.Info, input: UpdateUserInput) -> UpdateUserPayload:
         viewer, sessions = await require_viewer(info), session_store(info)
-        changes = service.UserChanges(
+        changes = admin.UserChanges(
             user_id=user_id_of(input.id),
             role=input.role,
             is_active=input.is_active,
@@ -289,6 +289,6 @@ class AccountsMutation:
         return await mutate(
             info,
             UpdateUserPayload,
-            lambda s: service.update_user(s, sessions=sessions, actor=viewer, changes=changes),
+            lambda s: admin.update_user(s, sessions=sessions, actor=viewer, changes=changes),
             shown_to(viewer.reader),
         )

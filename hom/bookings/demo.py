@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.accounts import admin as accounts_admin
 from hom.accounts import service as accounts
 from hom.bookings import offering, schedule
 from hom.bookings.models import STAGE_CHECKS, Appointment, AppointmentStatus, Service, Weekday
@@ -153,14 +154,14 @@ async def _desk(session: AsyncSession, report: SeedReport) -> Viewer:
     user = await accounts.find_by_email(session, email=DESK_EMAIL)
     created = user is None
     if user is None:
-        new = accounts.NewUser(
+        new = accounts_admin.NewUser(
             email=DESK_EMAIL,
             password=secrets.token_urlsafe(24),
             full_name="Demo front desk",
             role=Role.ADMIN,
             email_verified=True,
         )
-        user = await accounts.create_user(session, new=new)
+        user = await accounts_admin.create_user(session, new=new)
     report.count("admins").add(wanted=1, created=int(created))
     return _viewer(user.id, Role.ADMIN)
 
@@ -176,14 +177,14 @@ async def _staff_member(
         assert user.id is not None
         report.count("working hours").add(wanted=len(member.week), created=0)
         return user.id
-    new = accounts.NewUser(
+    new = accounts_admin.NewUser(
         email=email,
         password=STAFF_PASSWORD,
         full_name=member.full_name,
         role=Role.STAFF,
         email_verified=True,
     )
-    user = await accounts.create_user(session, new=new)
+    user = await accounts_admin.create_user(session, new=new)
     me = _viewer(user.id, Role.STAFF)
     await accounts.update_profile(session, viewer=me, full_name=None, timezone=member.timezone)
     hours = [

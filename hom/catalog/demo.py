@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.accounts import admin as accounts_admin
 from hom.accounts import service as accounts
 from hom.catalog.demo_words import (
     ADJECTIVES,
@@ -254,14 +255,14 @@ async def _seed_customers(session: AsyncSession, *, report: SeedReport) -> list[
     for number, full_name in enumerate(CUSTOMER_NAMES, start=1):
         user = await accounts.find_by_email(session, email=customer_email(number))
         if user is None:
-            new = accounts.NewUser(
+            new = accounts_admin.NewUser(
                 email=customer_email(number),
                 password=CUSTOMER_PASSWORD,
                 full_name=full_name,
                 role=Role.CUSTOMER,
                 email_verified=True,
             )
-            user = await accounts.create_user(session, new=new)
+            user = await accounts_admin.create_user(session, new=new)
             report.count("customers").add(wanted=1, created=1)
         else:
             report.count("customers").add(wanted=1, created=0)

@@ -184,7 +184,7 @@ async def ensure_admin(settings: Settings, email: str, password: str) -> None:
 
     A promoted account's live sessions get the role once the change is committed.
     """
-    from hom.accounts import service
+    from hom.accounts import admin
     from hom.accounts.sessions import SessionStore
     from hom.core.db import sessions_once
     from hom.core.logging import mask_email
@@ -196,7 +196,7 @@ async def ensure_admin(settings: Settings, email: str, password: str) -> None:
     sessions = SessionStore(redis, RedisKeys(settings.redis_prefix), settings)
     try:
         async with sessions_once(settings.db_url) as maker, unit_of_work(maker) as session:
-            user = await service.ensure_admin(
+            user = await admin.ensure_admin(
                 session, sessions=sessions, email=email, password=password
             )
     finally:

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hom.accounts import admin as accounts_admin
 from hom.accounts import service as accounts
 from hom.catalog import service as catalog
 from hom.core.demo import DemoRun, SeedReport
@@ -116,14 +117,14 @@ async def _shop(session: AsyncSession, report: SeedReport) -> Viewer:
     user = await accounts.find_by_email(session, email=OPERATOR_EMAIL)
     created = user is None
     if user is None:
-        new = accounts.NewUser(
+        new = accounts_admin.NewUser(
             email=OPERATOR_EMAIL,
             password=secrets.token_urlsafe(24),
             full_name="Demo shop",
             role=Role.OPERATOR,
             email_verified=True,
         )
-        user = await accounts.create_user(session, new=new)
+        user = await accounts_admin.create_user(session, new=new)
     report.count("operators").add(wanted=1, created=int(created))
     assert user.id is not None
     return _viewer(user.id, Role(user.role))

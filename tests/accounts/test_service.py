@@ -1,4 +1,5 @@
-"""The rules of hom/accounts/service.py and hom/core/passwords.py, on the real database."""
+"""The accounts rules (hom/accounts/: checks, service, registration, admin) and
+hom/core/passwords.py, on the real database."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from starlette.applications import Starlette
 
-from hom.accounts import service
+from hom.accounts import admin as accounts_admin
+from hom.accounts import checks, registration, service
 from hom.accounts.account_tokens import consume_token, issue_token
 from hom.accounts.models import AccountToken, TokenPurpose, User
 from hom.accounts.sessions import SessionStore
@@ -70,7 +72,7 @@ async def stored_user(session_maker: SessionMaker, user_id: int | None) -> User:
     ],
 )
 def test_normalize_email(raw: str, normalized: str) -> None:
-    assert service.normalize_email(raw) == normalized
+    assert checks.normalize_email(raw) == normalized
 
 
 @pytest.mark.parametrize(
@@ -78,10 +80,10 @@ def test_normalize_email(raw: str, normalized: str) -> None:
 )
 def test_normalize_email_refuses_invalid_addresses(raw: str) -> None:
     with pytest.raises(DomainError) as refused:
-        service.normalize_email(raw)
+        checks.normalize_email(raw)
     assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "email")
     with pytest.raises(DomainError) as named:
-        service.normalize_email(raw, field="input.email")
+        checks.normalize_email(raw, field="input.email")
     assert named.value.field == "input.email"
 
 
@@ -100,10 +102,10 @@ def test_password_bounds(length: int, acceptable: bool) -> None:
     password = "p" * length
     assert (password_problem(password) is None) is acceptable
     if acceptable:
-        service.check_password(password)
+        checks.check_password(password)
         return
     with pytest.raises(DomainError) as refused:
-        service.check_password(password, field="new_password")
+        checks.check_password(password, field="new_password")
     assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "new_password")
 
 
@@ -114,7 +116,7 @@ def test_password_length_counts_characters_not_bytes() -> None:
 
 @pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires"])
 def test_check_timezone_accepts_iana_names(timezone: str) -> None:
-    assert service.check_timezone(timezone) == timezone
+    assert checks.check_timezone(timezone) == timezone
 
 
 @pytest.mark.parametrize(
@@ -122,7 +124,7 @@ def test_check_timezone_accepts_iana_names(timezone: str) -> None:
 )
 def test_check_timezone_refuses_unknown_names(timezone: str) -> None:
     with pytest.raises(DomainError) as refused:
-        service.check_timezone(timezone)
+        checks.check_timezone(timezone)
     assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "timezone")
 
 
@@ -131,13 +133,13 @@ def test_check_timezone_refuses_unknown_names(timezone: str) -> None:
     [("Ada", "Ada"), ("  Ada \t Lovelace\n", "Ada Lovelace"), ("n" * 200, "n" * 200)],
 )
 def test_check_full_name(raw: str, cleaned: str) -> None:
-    assert service.check_full_name(raw) == cleaned
+    assert checks.check_full_name(raw) == cleaned
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", "n" * 201])
 def test_check_full_name_refuses(raw: str) -> None:
     with pytest.raises(DomainError) as refused:
-        service.check_full_name(raw)
+        checks.check_full_name(raw)
     assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "full_name")
 
 
@@ -210,7 +212,7 @@ async def test_register_writes_user_and_mail_in_one_transaction(
 ) -> None:
     email = unique_email("svc")
     async with session_maker() as session:  # never committed: closing rolls back
-        user = await service.register(
+        user = await registration.register(
             session, email=email.upper(), password=PASSWORD, full_name=" New  Customer "
         )
         assert user.id is not None
@@ -233,7 +235,7 @@ async def test_duplicate_email_is_already_exists_and_the_transaction_goes_on(
     existing = await create_user(session_maker)
     async with unit_of_work(session_maker) as session:
         with pytest.raises(DomainError) as refused:
-            await service.register(
+            await registration.register(
                 session, email=existing.email.upper(), password=PASSWORD, full_name="Twin"
             )
         assert (refused.value.code, refused.value.field) == (ErrorCode.ALREADY_EXISTS, "email")
@@ -302,10 +304,12 @@ async def test_verify_email_keeps_the_first_verification_time(
         first = await issue_token(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
         second = await issue_token(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
     async with unit_of_work(session_maker) as session:
-        verified_at = (await service.verify_email(session, token=first)).email_verified_at
+        verified_at = (await registration.verify_email(session, token=first)).email_verified_at
     assert verified_at is not None
     async with unit_of_work(session_maker) as session:
-        assert (await service.verify_email(session, token=second)).email_verified_at == verified_at
+        assert (
+            await registration.verify_email(session, token=second)
+        ).email_verified_at == verified_at
 
 
 async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) -> None:
@@ -317,22 +321,22 @@ async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) ->
     actor = admin_viewer(admin)
 
     for refused_change in (
-        service.UserChanges(user_id=admin.id, is_active=False),
-        service.UserChanges(user_id=admin.id, role=Role.STAFF),
+        accounts_admin.UserChanges(user_id=admin.id, is_active=False),
+        accounts_admin.UserChanges(user_id=admin.id, role=Role.STAFF),
     ):
         async with unit_of_work(session_maker) as session:
             with pytest.raises(DomainError) as refused:
-                await service.update_user(
+                await accounts_admin.update_user(
                     session, sessions=store, actor=actor, changes=refused_change
                 )
             assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "id")
 
     async with unit_of_work(session_maker) as session:
-        renamed = await service.update_user(
+        renamed = await accounts_admin.update_user(
             session,
             sessions=store,
             actor=actor,
-            changes=service.UserChanges(
+            changes=accounts_admin.UserChanges(
                 user_id=admin.id, role=Role.ADMIN, full_name=" Chief  Admin "
             ),
         )
@@ -340,20 +344,20 @@ async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) ->
 
     pair = await store.start(other.id, Role.CUSTOMER, "test", "127.0.0.1")
     async with unit_of_work(session_maker) as session:
-        await service.update_user(
+        await accounts_admin.update_user(
             session,
             sessions=store,
             actor=actor,
-            changes=service.UserChanges(user_id=other.id, role=Role.STAFF),
+            changes=accounts_admin.UserChanges(user_id=other.id, role=Role.STAFF),
         )
     (live,) = await store.list(other.id)
     assert live.sid == pair.sid
     async with unit_of_work(session_maker) as session:
-        await service.update_user(
+        await accounts_admin.update_user(
             session,
             sessions=store,
             actor=actor,
-            changes=service.UserChanges(user_id=other.id, is_active=False),
+            changes=accounts_admin.UserChanges(user_id=other.id, is_active=False),
         )
     assert await store.list(other.id) == []
     changed = await stored_user(session_maker, other.id)
@@ -361,11 +365,11 @@ async def test_update_user_rules(app: Starlette, session_maker: SessionMaker) ->
 
     async with unit_of_work(session_maker) as session:
         with pytest.raises(DomainError) as missing:
-            await service.update_user(
+            await accounts_admin.update_user(
                 session,
                 sessions=store,
                 actor=actor,
-                changes=service.UserChanges(user_id=2**62, full_name="Nobody"),
+                changes=accounts_admin.UserChanges(user_id=2**62, full_name="Nobody"),
             )
         assert (missing.value.code, missing.value.field) == (ErrorCode.NOT_FOUND, "id")
 
@@ -377,35 +381,39 @@ async def test_list_users_filters_and_escapes_like_patterns(session_maker: Sessi
     plain = await create_user(session_maker, full_name=f"Plain {tag} ab", role=Role.OPERATOR)
     page = PageRequest(first=20, after=None)
 
-    async def names(filters: service.UserFilter) -> list[str]:
+    async def names(filters: accounts_admin.UserFilter) -> list[str]:
         async with session_maker() as session:
-            found = await service.list_users(session, filters=filters, request=page)
+            found = await accounts_admin.list_users(session, filters=filters, request=page)
         return [user.full_name for user in found.rows]
 
-    assert await names(service.UserFilter(search=tag)) == [
+    assert await names(accounts_admin.UserFilter(search=tag)) == [
         percent.full_name,
         underscore.full_name,
         plain.full_name,
     ]
-    assert await names(service.UserFilter(search=f"{tag} 50%")) == [percent.full_name]
-    assert await names(service.UserFilter(search=f"{tag} %")) == []
-    assert await names(service.UserFilter(search="a_b " + tag)) == []
-    assert await names(service.UserFilter(search=f"{tag} a_b")) == [underscore.full_name]
-    assert await names(service.UserFilter(search=f"  {tag.upper()} A_B ")) == [underscore.full_name]
-    assert await names(service.UserFilter(role=Role.OPERATOR, search=tag)) == [plain.full_name]
-    assert await names(service.UserFilter(is_active=False, search=tag)) == []
+    assert await names(accounts_admin.UserFilter(search=f"{tag} 50%")) == [percent.full_name]
+    assert await names(accounts_admin.UserFilter(search=f"{tag} %")) == []
+    assert await names(accounts_admin.UserFilter(search="a_b " + tag)) == []
+    assert await names(accounts_admin.UserFilter(search=f"{tag} a_b")) == [underscore.full_name]
+    assert await names(accounts_admin.UserFilter(search=f"  {tag.upper()} A_B ")) == [
+        underscore.full_name
+    ]
+    assert await names(accounts_admin.UserFilter(role=Role.OPERATOR, search=tag)) == [
+        plain.full_name
+    ]
+    assert await names(accounts_admin.UserFilter(is_active=False, search=tag)) == []
 
     async with session_maker() as session:
-        first = await service.list_users(
+        first = await accounts_admin.list_users(
             session,
-            filters=service.UserFilter(search=tag),
+            filters=accounts_admin.UserFilter(search=tag),
             request=PageRequest(first=2, after=None),
         )
         assert [u.id for u in first.rows] == [percent.id, underscore.id]
         assert first.has_next_page
-        rest = await service.list_users(
+        rest = await accounts_admin.list_users(
             session,
-            filters=service.UserFilter(search=tag),
+            filters=accounts_admin.UserFilter(search=tag),
             request=PageRequest(first=2, after=(underscore.id,)),
         )
         assert [u.id for u in rest.rows] == [plain.id]
@@ -421,7 +429,7 @@ async def test_ensure_admin_creates_a_verified_admin(
     store = sessions_of(app)
     email = unique_email("admin")
     async with unit_of_work(session_maker) as session:
-        created = await service.ensure_admin(
+        created = await accounts_admin.ensure_admin(
             session, sessions=store, email=email, password="admin password 1"
         )
     stored = await stored_user(session_maker, created.id)
@@ -430,7 +438,7 @@ async def test_ensure_admin_creates_a_verified_admin(
     assert (await verify_password(stored.password_hash, "admin password 1")).ok
 
     async with unit_of_work(session_maker) as session:
-        again = await service.ensure_admin(
+        again = await accounts_admin.ensure_admin(
             session, sessions=store, email=email.upper(), password="admin password 1"
         )
     assert again.id == created.id
@@ -445,7 +453,7 @@ async def test_ensure_admin_promotes_an_existing_customer(
     live = await store.start(customer.id, Role.CUSTOMER, "test", "127.0.0.1")
     claims = tokens.decode(app.state.services.settings, live.access_token, TokenType.ACCESS)
     async with unit_of_work(session_maker) as session:
-        promoted = await service.ensure_admin(
+        promoted = await accounts_admin.ensure_admin(
             session, sessions=store, email=customer.email, password="admin password 1"
         )
         assert (await store.viewer(claims)).role is Role.CUSTOMER  # type: ignore[union-attr]
@@ -469,5 +477,7 @@ async def test_ensure_admin_refuses_a_bad_password_for_a_new_account(
     email = unique_email("admin")
     async with unit_of_work(session_maker) as session:
         with pytest.raises(DomainError) as refused:
-            await service.ensure_admin(session, sessions=store, email=email, password="short")
+            await accounts_admin.ensure_admin(
+                session, sessions=store, email=email, password="short"
+            )
         assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID, "password")
