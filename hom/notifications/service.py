@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, null, update
+from sqlalchemy import bindparam, func, literal_column, null, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -61,21 +61,32 @@ async def enqueue_mail(
         raise InvalidInput(f"No mail template named {template!r}")
     _check_time(send_after)
     values: dict[str, Any] = {"template": template, "recipient": to, "recipient_name": to_name}
-    values |= {"context": context or {}, "key": key}
-    if send_after is not None:
-        values["send_after"] = send_after
+    values |= {"context": context or {}, "key": key, "send_after": send_after}
+    made: OutboxMessage | None = (await session.exec(_ENQUEUE, params=values)).scalar_one_or_none()
+    if made is not None:
+        return made
+    # the key was taken: enqueueing again changes nothing
+    return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
+
+
+def _enqueue_statement() -> Any:
+    """The INSERT of `enqueue_mail`, built once, a parameter per value (`send_after` None:
+    now, as the column's default); a key already taken skips it (no row back)."""
+    table: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+    names = ("template", "recipient", "recipient_name", "context", "key")
+    values: dict[str, Any] = {name: bindparam(name, type_=table.c[name].type) for name in names}
+    send_after = bindparam("send_after", type_=table.c.send_after.type)
+    values["send_after"] = func.coalesce(send_after, func.now())
     statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=["key"], index_where=col(OutboxMessage.key).isnot(None)
-        )
-        .returning(OutboxMessage)
+        insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["key"], index_where=table.c.key.isnot(None))
+        .returning(*table.c)
     )
-    message = (await session.exec(statement)).scalar_one_or_none()
-    if message is None:  # the key was taken: enqueueing again changes nothing
-        message = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
-    return message
+    return select(OutboxMessage).from_statement(statement)
+
+
+_ENQUEUE = _enqueue_statement()
 
 
 def _check_time(send_after: datetime | None) -> None:
