@@ -208,7 +208,8 @@ def _values(
 def _book_statement() -> Any:
     """INSERT an appointment per start (`starts`, `ends`: arrays, one item per week), the
     rest of the columns shared, skipping those the exclusion constraint refuses; the rows
-    made come back as Appointment objects. Built once: one SQL whatever the weeks."""
+    made come back as Appointment objects. Built once: one SQL whatever the weeks (asyncpg
+    learns the array types once per connection)."""
     table: Any = Appointment.__table__  # type: ignore[attr-defined]
     stamps = ARRAY(DateTime(timezone=True))
     weeks = (
