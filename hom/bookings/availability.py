@@ -20,14 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import BigInteger, bindparam, literal, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hom.accounts import service as accounts
 from hom.bookings import calendar_reads, reads, slots
-from hom.bookings.models import Service
+from hom.bookings.models import Service, WorkingHours
 from hom.bookings.staff import Member, is_staff_member
 from hom.core.clock import utcnow
 from hom.core.config import Settings
@@ -86,16 +86,28 @@ async def load_parties(
 ) -> Parties:
     """The service, the staff member and the customer in one statement (outer joins on a
     one-row anchor, so a missing one is None rather than no row)."""
+    ids = {"service_id": service_id, "staff_id": staff_id, "customer_id": customer_id}
+    service, staff_row, customer_row, given = (await session.exec(_PARTIES, params=ids)).one()
+    return Parties(service, staff_row, bool(given), customer_row)
+
+
+def _parties_statement() -> Any:
+    """`load_parties`' statement, with parameters for the three ids."""
+    service_id, staff_id, customer_id = (
+        bindparam(name, type_=BigInteger) for name in ("service_id", "staff_id", "customer_id")
+    )
     gives = calendar_reads.gives(service_id, staff_id)
-    statement: Any = (
+    return (
         select(Service, _STAFF, _CUSTOMER, gives.label("gives"))
         .select_from(_ANCHOR)
         .outerjoin(Service, col(Service.id) == service_id)
         .outerjoin(_STAFF, _STAFF.id == staff_id)  # type: ignore[arg-type]
         .outerjoin(_CUSTOMER, _CUSTOMER.id == customer_id)  # type: ignore[arg-type]
     )
-    service, staff_row, customer_row, given = (await session.exec(statement)).one()
-    return Parties(service, staff_row, bool(given), customer_row)
+
+
+# Built once, like the aliases: building and keying it cost a good part of the read's CPU.
+_PARTIES = _parties_statement()
 
 
 class Offered(Protocol):
@@ -161,16 +173,21 @@ async def load_calendar(
     """A booking's statements 2 and 3: the staff member's week, and their time off
     overlapping [start, end)."""
     assert staff.id is not None
-    week = await reads.run_list(session, statement=reads.working_hours_query(staff_id=staff.id))
-    hours = [slots.WeeklyHours(row.weekday, row.start_time, row.end_time) for row in week]
+    week = (await session.exec(_WEEK, params={"staff_id": staff.id})).all()
+    hours = [slots.WeeklyHours(weekday, begins, ends) for weekday, begins, ends in week]
     bounds = {"staff_id": staff.id, "start": start, "end": end}
     rows = (await session.exec(_AWAY, params=bounds)).all()
     busy = [slots.Busy(a, b) for a, b in rows]
     return Calendar(zone_of(staff), hours, busy)
 
 
-# Built once (building it took a good part of the CPU of a booking's reads).
+# Built once (building it took a good part of the CPU of a booking's reads); the week as
+# plain columns, not WorkingHours objects.
 _AWAY: Any = calendar_reads.away_query(bindparam("staff_id"), bindparam("start"), bindparam("end"))
+_WEEK: Any = reads.working_hours_query(
+    staff_id=bindparam("staff_id"),  # type: ignore[arg-type]
+    columns=[col(WorkingHours.weekday), col(WorkingHours.start_time), col(WorkingHours.end_time)],
+)
 
 
 def free_slots(

@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, DateTime, Text, Uuid, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -173,35 +174,68 @@ async def book_appointment(
         calendar = await _calendar_for(session, staff, starts_at, weeks, duration)
         starts = slots.weekly(starts_at, calendar.zone, weeks)
         check_bookable(calendar, starts, duration=duration, policy=policy, now=now)
-        rows = _appointments(booking, customer_id, starts, duration, notes)
-        booked = await _insert(session, rows, calendar)
-        await notices.booked(session, appointments=booked)
+        values = _values(booking, customer_id, starts, duration, notes)
+        booked = await _insert(session, values, calendar)
+        customer = parties.customer
+        assert customer is not None  # check_customer
+        told = notices.About(booked[0], customer, staff, service)
+        await notices.booked(session, appointments=booked, known=told)
         return booked
 
     return await retried(session, attempt)
 
 
-def _appointments(
+def _values(
     booking: NewBooking,
     customer_id: int,
     starts: Sequence[datetime],
     duration: timedelta,
     notes: str | None,
-) -> list[Appointment]:
-    """The appointment of each start; several share a new series id."""
-    series = uuid.uuid4() if len(starts) > 1 else None
-    return [
-        Appointment(
-            customer_id=customer_id,
-            staff_id=booking.staff_id,
-            service_id=booking.service_id,
-            starts_at=at,
-            ends_at=at + duration,
-            notes=notes,
-            series_id=series,
-        )
-        for at in starts
-    ]
+) -> dict[str, Any]:
+    """The parameters of `_BOOK`: the appointment of each start (several share a new series
+    id)."""
+    return {
+        "customer_id": customer_id,
+        "staff_id": booking.staff_id,
+        "service_id": booking.service_id,
+        "starts": list(starts),
+        "ends": [at + duration for at in starts],
+        "notes": notes,
+        "series_id": uuid.uuid4() if len(starts) > 1 else None,
+    }
+
+
+def _book_statement() -> Any:
+    """INSERT an appointment per start (`starts`, `ends`: arrays, one item per week), the
+    rest of the columns shared, skipping those the exclusion constraint refuses; the rows
+    made come back as Appointment objects. Built once: one SQL whatever the weeks (asyncpg
+    learns the array types once per connection)."""
+    table: Any = Appointment.__table__  # type: ignore[attr-defined]
+    stamps = ARRAY(DateTime(timezone=True))
+    weeks = (
+        func.unnest(bindparam("starts", type_=stamps), bindparam("ends", type_=stamps))
+        .table_valued("starts_at", "ends_at")
+        .render_derived("week")
+    )
+    shared = {
+        "customer_id": BigInteger,
+        "staff_id": BigInteger,
+        "service_id": BigInteger,
+        "notes": Text,
+        "series_id": Uuid,
+    }
+    values: list[Any] = [bindparam(name, type_=kind) for name, kind in shared.items()]
+    source = select(*values, weeks.c.starts_at, weeks.c.ends_at)
+    statement = (
+        insert(table)
+        .from_select([*shared, "starts_at", "ends_at"], source)
+        .on_conflict_do_nothing()
+        .returning(*table.c)
+    )
+    return select(Appointment).from_statement(statement)
+
+
+_BOOK = _book_statement()
 
 
 async def _calendar_for(
@@ -218,19 +252,19 @@ async def _calendar_for(
 
 
 async def _insert(
-    session: AsyncSession, rows: Sequence[Appointment], calendar: Calendar
+    session: AsyncSession, values: dict[str, Any], calendar: Calendar
 ) -> list[Appointment]:
-    """INSERT the appointments in one statement, a series sharing one id; those that would
-    break the exclusion constraint are skipped, and the first one skipped is
+    """INSERT the appointments in one statement (`_BOOK`), a series sharing one id; those
+    that would break the exclusion constraint are skipped, and the first one skipped is
     SLOT_UNAVAILABLE (the caller's transaction then rolls back the rest)."""
-    values = [row.model_dump(exclude={"id", "created_at", "updated_at"}) for row in rows]
-    statement = insert(Appointment).values(values).on_conflict_do_nothing().returning(Appointment)
-    booked = sorted((await session.exec(statement)).scalars().all(), key=_by_start)
-    if len(booked) < len(rows):
+    made = (await session.exec(_BOOK, params=values)).scalars().all()
+    booked = sorted(made, key=_by_start)
+    starts = values["starts"]
+    if len(booked) < len(starts):
         taken = {row.starts_at for row in booked}
-        week, clash = next((n, r) for n, r in enumerate(rows, start=1) if r.starts_at not in taken)
-        prefix = f"Week {week}: " if len(rows) > 1 else ""
-        raise DomainError(ErrorCode.SLOT_UNAVAILABLE, prefix + _taken(clash.starts_at, calendar))
+        week, clash = next((n, at) for n, at in enumerate(starts, start=1) if at not in taken)
+        prefix = f"Week {week}: " if len(starts) > 1 else ""
+        raise DomainError(ErrorCode.SLOT_UNAVAILABLE, prefix + _taken(clash, calendar))
     return booked
 
 

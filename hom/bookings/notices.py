@@ -28,7 +28,7 @@ from hom.accounts import service as accounts
 from hom.bookings.models import LIVE, Appointment, AppointmentStatus, Service
 from hom.core.clock import utcnow
 from hom.notifications import service as notifications
-from hom.notifications.service import OutboxMessage, Prepared, Preparer, ScheduledMail
+from hom.notifications.service import Note, OutboxMessage, Prepared, Preparer, ScheduledMail
 
 # How long before the start each reminder goes out, by its name in the key.
 REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
@@ -97,24 +97,30 @@ async def about(session: AsyncSession, *, appointment: Appointment) -> About | N
 
 
 async def booked(
-    session: AsyncSession, *, appointments: Sequence[Appointment], by: int | None = None
+    session: AsyncSession,
+    *,
+    appointments: Sequence[Appointment],
+    by: int | None = None,
+    known: About | None = None,
 ) -> None:
     """New appointments (one booking; a series shares one mail): the customer's mail and
     in-app notification, the staff member's notification, and each appointment's
-    reminders."""
+    reminders. `known`: the first appointment's people and service as the booking read
+    them (else they are read)."""
     if not appointments:
         return
-    first = await about(session, appointment=appointments[0])
+    first = known or await about(session, appointment=appointments[0])
     if first is None:
         return
     series = _series_text(first, appointments)
     starts = when(first.appointment.starts_at, first.customer.timezone)
     await _mail(session, first, CREATED_MAIL, when=starts + series)
     title = f"Booking received: {first.service.name}"
-    await _tell_customer(session, first, "appointment.booked", title, series)
+    notes = [_customer_note(first, "appointment.booked", title, series)]
     if by != first.staff.id:
         title = f"New booking: {first.service.name}"
-        await _tell_staff(session, first, "appointment.booked", title, series)
+        notes.append(_staff_note(first, "appointment.booked", title, series))
+    await notifications.notify_all(session, notes=notes)
     together = [first, *(_same(first, a) for a in appointments[1:])]
     await _schedule_reminders(session, together, queued=False)
 
@@ -134,11 +140,12 @@ async def rescheduled(
     previous = when(previous_starts_at, found.customer.timezone)
     await _mail(session, found, RESCHEDULED_MAIL, keyed=False, previous=previous)
     note = f" (was {previous})"
-    await _tell_customer(session, found, "appointment.rescheduled", "Appointment moved", note)
+    notes = [_customer_note(found, "appointment.rescheduled", "Appointment moved", note)]
     if by != found.staff.id:
         previous = when(previous_starts_at, found.staff.timezone)
         title = f"Appointment moved: {found.customer.full_name}"
-        await _tell_staff(session, found, "appointment.rescheduled", title, f" (was {previous})")
+        notes.append(_staff_note(found, "appointment.rescheduled", title, f" (was {previous})"))
+    await notifications.notify_all(session, notes=notes)
     await _schedule_reminders(session, [found], queued=True)
 
 
@@ -149,7 +156,8 @@ async def confirmed(session: AsyncSession, *, appointment: Appointment) -> None:
         return
     await _mail(session, found, CONFIRMED_MAIL)
     title = f"Appointment confirmed: {found.service.name}"
-    await _tell_customer(session, found, "appointment.confirmed", title)
+    note = _customer_note(found, "appointment.confirmed", title)
+    await notifications.notify_all(session, notes=[note])
 
 
 async def cancelled(
@@ -165,10 +173,11 @@ async def cancelled(
         return
     await _mail(session, found, CANCELLED_MAIL)
     title = f"Appointment cancelled: {found.service.name}"
-    await _tell_customer(session, found, "appointment.cancelled", title)
+    notes = [_customer_note(found, "appointment.cancelled", title)]
     if by != found.staff.id:
         title = f"Cancelled: {found.customer.full_name}, {found.service.name}"
-        await _tell_staff(session, found, "appointment.cancelled", title)
+        notes.append(_staff_note(found, "appointment.cancelled", title))
+    await notifications.notify_all(session, notes=notes)
 
 
 # --- mail, notifications, reminders --------------------------------------------------------
@@ -189,29 +198,21 @@ async def _mail(
     )
 
 
-async def _tell_customer(
-    session: AsyncSession, found: About, kind: str, title: str, note: str = ""
-) -> None:
+def _customer_note(found: About, kind: str, title: str, note: str = "") -> Note:
     body = f"{found.service.name} with {found.staff.full_name}, "
     body += when(found.appointment.starts_at, found.customer.timezone) + note
-    await _notify(session, found, found.customer, kind, title, body)
+    return _note(found, found.customer, kind, title, body)
 
 
-async def _tell_staff(
-    session: AsyncSession, found: About, kind: str, title: str, note: str = ""
-) -> None:
+def _staff_note(found: About, kind: str, title: str, note: str = "") -> Note:
     body = f"{found.service.name} for {found.customer.full_name}, "
     body += when(found.appointment.starts_at, found.staff.timezone) + note
-    await _notify(session, found, found.staff, kind, title, body)
+    return _note(found, found.staff, kind, title, body)
 
 
-async def _notify(
-    session: AsyncSession, found: About, user: accounts.User, kind: str, title: str, body: str
-) -> None:
+def _note(found: About, user: accounts.User, kind: str, title: str, body: str) -> Note:
     assert user.id is not None
-    await notifications.notify(
-        session, user_id=user.id, kind=kind, title=title, body=body, link=LINK, data=found.data()
-    )
+    return Note(user_id=user.id, kind=kind, title=title, body=body, link=LINK, data=found.data())
 
 
 def _same(first: About, appointment: Appointment) -> About:

@@ -104,11 +104,11 @@ def _gives(reader: Reader, staff_id: Any, service_id: int) -> Any:
     )
 
 
-def working_hours_query(*, staff_id: int) -> Any:
+def working_hours_query(*, staff_id: int, columns: Sequence[Any] = ()) -> Any:
     """A staff member's week: by weekday, then start (the rule keeps it theirs and the
-    admins')."""
+    admins'); `columns` (two or more): rows of those rather than WorkingHours objects."""
     return (
-        select(WorkingHours)
+        select(*(columns or [WorkingHours]))
         .where(col(WorkingHours.staff_id) == staff_id)
         .order_by(col(WorkingHours.weekday), col(WorkingHours.start_time), col(WorkingHours.id))
     )

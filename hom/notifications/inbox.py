@@ -4,6 +4,7 @@ read and marked read by their owner only."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,18 @@ def user_channel(user_id: int) -> Channel:
     return ("notifications", "user", str(user_id))
 
 
+@dataclass(frozen=True, kw_only=True)
+class Note:
+    """One in-app notification to write (`notify_all`)."""
+
+    user_id: int
+    kind: str
+    title: str
+    body: str
+    link: str | None = None
+    data: dict[str, Any] | None = None
+
+
 async def notify(
     session: AsyncSession,
     *,
@@ -44,13 +57,31 @@ async def notify(
 ) -> Notification:
     """Store a notification; it is published to live subscribers only if the caller's
     transaction commits."""
-    notification = Notification(
-        user_id=user_id, kind=kind, title=title, body=body, link=link, data=data or {}
-    )
-    session.add(notification)
-    await session.flush()
-    publish_after_commit(session, user_channel(user_id), notification_message(notification))
+    note = Note(user_id=user_id, kind=kind, title=title, body=body, link=link, data=data)
+    [notification] = await notify_all(session, notes=[note])
     return notification
+
+
+async def notify_all(session: AsyncSession, *, notes: Sequence[Note]) -> list[Notification]:
+    """Store the notifications in one statement (one flush), in order; each is published to
+    live subscribers only if the caller's transaction commits."""
+    made = [
+        Notification(
+            user_id=note.user_id,
+            kind=note.kind,
+            title=note.title,
+            body=note.body,
+            link=note.link,
+            data=note.data or {},
+        )
+        for note in notes
+    ]
+    session.add_all(made)
+    await session.flush()
+    for notification in made:
+        channel = user_channel(notification.user_id)
+        publish_after_commit(session, channel, notification_message(notification))
+    return made
 
 
 def notification_message(notification: Notification) -> dict[str, Any]:

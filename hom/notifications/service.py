@@ -5,7 +5,7 @@ transaction commits; if it rolls back, the message never existed. A `key`
 makes enqueueing idempotent and lets a later event cancel or move a message
 that is still pending (a reminder for an appointment that moved). A domain whose mail
 is decided when it is sent declares a `Preparer` per template (its `mail_preparers`);
-in-app notifications are written with `notify`.
+in-app notifications are written with `notify` (several in one statement: `notify_all`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, literal_column, null, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hom.core.clock import iso_utc
 from hom.core.errors import InvalidInput
 from hom.core.export import ExportRequest
+from hom.notifications.inbox import Note as Note
 from hom.notifications.inbox import export_notifications
 from hom.notifications.inbox import notify as notify
+from hom.notifications.inbox import notify_all as notify_all
 from hom.notifications.models import MailStatus
 from hom.notifications.models import OutboxMessage as OutboxMessage
 from hom.notifications.rendering import TEMPLATES
@@ -59,21 +61,32 @@ async def enqueue_mail(
         raise InvalidInput(f"No mail template named {template!r}")
     _check_time(send_after)
     values: dict[str, Any] = {"template": template, "recipient": to, "recipient_name": to_name}
-    values |= {"context": context or {}, "key": key}
-    if send_after is not None:
-        values["send_after"] = send_after
+    values |= {"context": context or {}, "key": key, "send_after": send_after}
+    made: OutboxMessage | None = (await session.exec(_ENQUEUE, params=values)).scalar_one_or_none()
+    if made is not None:
+        return made
+    # the key was taken: enqueueing again changes nothing
+    return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
+
+
+def _enqueue_statement() -> Any:
+    """The INSERT of `enqueue_mail`, built once, a parameter per value (`send_after` None:
+    now, as the column's default); a key already taken skips it (no row back)."""
+    table: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+    names = ("template", "recipient", "recipient_name", "context", "key")
+    values: dict[str, Any] = {name: bindparam(name, type_=table.c[name].type) for name in names}
+    send_after = bindparam("send_after", type_=table.c.send_after.type)
+    values["send_after"] = func.coalesce(send_after, func.now())
     statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=["key"], index_where=col(OutboxMessage.key).isnot(None)
-        )
-        .returning(OutboxMessage)
+        insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["key"], index_where=table.c.key.isnot(None))
+        .returning(*table.c)
     )
-    message = (await session.exec(statement)).scalar_one_or_none()
-    if message is None:  # the key was taken: enqueueing again changes nothing
-        message = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
-    return message
+    return select(OutboxMessage).from_statement(statement)
+
+
+_ENQUEUE = _enqueue_statement()
 
 
 def _check_time(send_after: datetime | None) -> None:
@@ -104,21 +117,32 @@ async def schedule_mails(session: AsyncSession, *, mails: Sequence[ScheduledMail
         if mail.template not in TEMPLATES:
             raise InvalidInput(f"No mail template named {mail.template!r}")
         _check_time(mail.send_after)
-    statement = insert(OutboxMessage).values([_row(mail) for mail in mails])
+    # Several rows: SQLAlchemy writes them into one INSERT (its "insertmanyvalues", which
+    # RETURNING asks for), from the statement compiled once.
+    await session.exec(_SCHEDULE, params=[_row(mail) for mail in mails])
+
+
+def _schedule_statement() -> Any:
+    """The upsert of `schedule_mails`, with a parameter per column of `_row` and none
+    after VALUES (SQLAlchemy sends a row at a time a statement with such parameters)."""
+    table: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = insert(table)
     fresh = statement.excluded
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["key"],
-        index_where=col(OutboxMessage.key).isnot(None),
+        index_where=table.c.key.isnot(None),
         set_={
             **{name: fresh[name] for name in ("template", "recipient", "recipient_name")},
             **{name: fresh[name] for name in ("context", "send_after")},
-            "status": MailStatus.PENDING.value,
-            **dict.fromkeys(("last_error", "sent_at", "locked_until", "claim")),
-            "attempts": 0,
+            "status": literal_column(f"'{MailStatus.PENDING.value}'"),
+            **dict.fromkeys(("last_error", "sent_at", "locked_until", "claim"), null()),
+            "attempts": literal_column("0"),
         },
-        where=col(OutboxMessage.status) != MailStatus.SENDING.value,
-    )
-    await session.exec(statement)
+        where=table.c.status != literal_column(f"'{MailStatus.SENDING.value}'"),
+    ).returning(table.c.id)
+
+
+_SCHEDULE = _schedule_statement()
 
 
 def _row(mail: ScheduledMail) -> dict[str, Any]:

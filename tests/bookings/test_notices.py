@@ -151,9 +151,9 @@ async def test_a_series_shares_one_mail_and_each_appointment_has_its_reminders(
 
 
 # What telling of a booking costs, however many appointments it made: the customer and the
-# staff member (one batch), the service, the mail, two notifications, every reminder (one
-# statement).
-BOOKED_STATEMENTS = 6
+# staff member (one batch), the service, the mail, both notifications (one statement), every
+# reminder (one statement).
+BOOKED_STATEMENTS = 5
 
 
 @pytest.mark.parametrize("weeks", [1, 12])

@@ -5,9 +5,13 @@ changes to the per-request plumbing show.
     uv run python -m tests.perf.asgi_loop [--requests 5000] [--rounds 10] [--concurrency 1]
     uv run python -m tests.perf.asgi_loop --queries me --profile 40   # and where it goes
     uv run python -m tests.perf.asgi_loop --queries catalog,slots --requests 600 --profile 30
+    uv run python -m tests.perf.asgi_loop --queries book --requests 600 --rounds 5 --profile 40
 
 `slots` is `availableSlots` over 31 days for a staff member with 300 appointments and time
 off (tests/perf/bookings_data.py, as in the bookings benchmark), made when asked for.
+`book` is `bookAppointment` as the bookings benchmark sends it: a verified customer booking
+the next free half-hour slot of open calendars (a new one each request, so each is a real
+booking; an answer with errors is counted and reported).
 Metrics run in multiprocess mode (as under `hom serve --workers 2`), against a fresh
 migrated database with one signed-in user; logging is configured as in a worker
 (LOG_LEVEL from the environment, WARNING by default).
@@ -17,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,22 @@ QUERIES = {
     "executor": b'{"query":"{ %s node(id: \\"x\\") { id } }"}' % CATALOG.encode(),
 }
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+# A request's body: always the same, or made anew for each request.
+Body = bytes | Callable[[], bytes]
+BOOKED = b'"errors":[]'  # in every answer of a booking made
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What one query name sends, as whom (an email; None: the loop's one user), and what
+    each answer must contain (None: anything)."""
+
+    body: Body
+    email: str | None = None
+    expect: bytes | None = None
+
+    def next_body(self) -> bytes:
+        return self.body() if callable(self.body) else self.body
 
 
 def _scope(body: bytes, token: str) -> dict[str, Any]:
@@ -78,21 +100,28 @@ async def one_request(app: Any, body: bytes, token: str) -> bytes:
 
 
 async def drive(
-    app: Any, body: bytes, token: str, requests: int, concurrency: int
+    app: Any, work: Workload, token: str, requests: int, concurrency: int
 ) -> tuple[float, float]:
-    """(wall, CPU) seconds of this process for `requests` requests, `concurrency` at a time."""
+    """(wall, CPU) seconds of this process for `requests` requests, `concurrency` at a time;
+    AssertionError when an answer lacks what `work` expects."""
     per_task = requests // concurrency
+    missed: list[bytes] = []
 
     async def loop() -> None:
         for _ in range(per_task):
-            await one_request(app, body, token)
+            answer = await one_request(app, work.next_body(), token)
+            if work.expect is not None and work.expect not in answer:
+                missed.append(answer)
 
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(loop() for _ in range(concurrency)))
-    return time.perf_counter() - started, time.process_time() - cpu
+    elapsed = time.perf_counter() - started, time.process_time() - cpu
+    if missed:
+        raise AssertionError(f"{len(missed)} unexpected answers, e.g. {missed[0][:300]!r}")
+    return elapsed
 
 
-async def _run(args: argparse.Namespace, token_for: Any, queries: dict[str, bytes]) -> None:
+async def _run(args: argparse.Namespace, token_for: Any, queries: dict[str, Workload]) -> None:
     from hom.app import main_app
 
     app = main_app()
@@ -100,16 +129,18 @@ async def _run(args: argparse.Namespace, token_for: Any, queries: dict[str, byte
     per_round = args.requests // args.rounds
     cpu: dict[str, list[float]] = {name: [] for name in names}
     async with _lifespan(app):
-        token = await token_for(app)
+        tokens = {name: await token_for(app, queries[name].email) for name in names}
         for name in names:
-            print(name, (await one_request(app, queries[name], token)).decode()[:120])
-            await drive(app, queries[name], token, per_round, args.concurrency)  # warm-up
+            work, token = queries[name], tokens[name]
+            print(name, (await one_request(app, work.next_body(), token)).decode()[:120])
+            await drive(app, work, token, per_round, args.concurrency)  # warm-up
         for _ in range(args.rounds):  # interleaved: a busy moment hits every query alike
             for name in names:
-                _, seconds = await drive(app, queries[name], token, per_round, args.concurrency)
+                work, token = queries[name], tokens[name]
+                _, seconds = await drive(app, work, token, per_round, args.concurrency)
                 cpu[name].append(seconds / per_round * 1e6)
         if args.profile:
-            await _profile(app, queries, names, token, per_round, args.profile)
+            await _profile(app, queries, names, tokens, per_round, args)
     for name, values in cpu.items():
         print(
             f"{name:<9} CPU µs/request: min {min(values):7.1f}  "
@@ -118,19 +149,26 @@ async def _run(args: argparse.Namespace, token_for: Any, queries: dict[str, byte
 
 
 async def _profile(
-    app: Any, queries: dict[str, bytes], names: list[str], token: str, requests: int, lines: int
+    app: Any,
+    queries: dict[str, Workload],
+    names: list[str],
+    tokens: dict[str, str],
+    requests: int,
+    args: argparse.Namespace,
 ) -> None:
-    """cProfile of one more round of each query: the functions with the most own time."""
+    """cProfile of one more round of each query: the functions with the most own CPU time (or
+    `--sort cumulative`: the most below them). CPU, not wall time: a coroutine waiting for
+    PostgreSQL costs nothing."""
     import cProfile
     import pstats
 
     for name in names:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)
         profile.enable()
-        await drive(app, queries[name], token, requests, 1)
+        await drive(app, queries[name], tokens[name], requests, 1)
         profile.disable()
         print(f"-- {name}: {requests} requests")
-        pstats.Stats(profile).sort_stats("tottime").print_stats(lines)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
 
 
 class _lifespan:
@@ -160,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--profile", type=int, default=0, help="print this many cProfile lines")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order (or cumulative)")
+    parser.add_argument("--book-staff", type=int, default=10, help="open calendars for `book`")
     parser.add_argument("--products", type=int, default=0, help="hom seed-demo --products N")
     args = parser.parse_args(argv)
     metrics_dir = tempfile.mkdtemp(prefix="hom-asgi-loop-")
@@ -185,9 +225,12 @@ async def _with_backends(args: argparse.Namespace) -> None:
             if args.products:
                 workdir = Path(tempfile.mkdtemp(prefix="hom-asgi-loop-seed-"))
                 await seed_demo(db_url, redis_url, prefix, workdir, args.products)
-            queries = dict(QUERIES)
-            if "slots" in args.queries.split(","):
-                queries["slots"] = await _slots_body(db_url, redis_url, prefix)
+            queries = {name: Workload(body) for name, body in QUERIES.items()}
+            asked = args.queries.split(",")
+            if "slots" in asked:
+                queries["slots"] = Workload(await _slots_body(db_url, redis_url, prefix))
+            if "book" in asked:
+                queries["book"] = await _book_workload(db_url, redis_url, prefix, args.book_staff)
             environment = {
                 "DB_URL": db_url,
                 "REDIS_URL": redis_url,
@@ -197,8 +240,8 @@ async def _with_backends(args: argparse.Namespace) -> None:
             }
             os.environ.update(environment)
 
-            async def token_for(app: Any) -> str:
-                return await _sign_in(app, email, PASSWORD)
+            async def token_for(app: Any, as_email: str | None) -> str:
+                return await _sign_in(app, as_email or email, PASSWORD)
 
             try:
                 await _run(args, token_for, queries)
@@ -212,6 +255,22 @@ async def _slots_body(db_url: str, redis_url: str, prefix: str) -> bytes:
     data = await seed_bookings(db_url, redis_url, prefix, Options(clients=1, book_staff=0))
     _, slots = slot_cases(data.slots)
     return slots.body.encode()
+
+
+async def _book_workload(db_url: str, redis_url: str, prefix: str, staff: int) -> Workload:
+    """`bookAppointment` of the next free slot of `staff` open calendars, by a customer."""
+    from tests.perf.bookings_bench import BOOK, Options, booking, seed_bookings
+    from tests.perf.bookings_data import free_slots
+
+    options = Options(clients=1, book_staff=staff, appointments=0)
+    data = await seed_bookings(db_url, redis_url, prefix, options)
+    slots = free_slots(data.calendars)
+
+    def body() -> bytes:
+        variables = booking(data.calendars, next(slots))
+        return json.dumps({"query": BOOK, "variables": variables}).encode()
+
+    return Workload(body, data.customers[0], BOOKED)
 
 
 async def _sign_in(app: Any, email: str, password: str) -> str:
