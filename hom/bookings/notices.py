@@ -113,13 +113,15 @@ async def booked(
     if first is None:
         return
     series = _series_text(first, appointments)
-    starts = when(first.appointment.starts_at, first.customer.timezone)
-    await _mail(session, first, CREATED_MAIL, when=starts + series)
+    # The subject names the first appointment; the body says how the series goes on.
+    extra: dict[str, Any] = {"series": series} if series else {}
+    await _mail(session, first, CREATED_MAIL, **extra)
+    told = f", {series}" if series else ""
     title = f"Booking received: {first.service.name}"
-    notes = [_customer_note(first, "appointment.booked", title, series)]
+    notes = [_customer_note(first, "appointment.booked", title, told)]
     if by != first.staff.id:
         title = f"New booking: {first.service.name}"
-        notes.append(_staff_note(first, "appointment.booked", title, series))
+        notes.append(_staff_note(first, "appointment.booked", title, told))
     await notifications.notify_all(session, notes=notes)
     together = [first, *(_same(first, a) for a in appointments[1:])]
     await _schedule_reminders(session, together, queued=False)
@@ -224,7 +226,7 @@ def _series_text(first: About, appointments: Sequence[Appointment]) -> str:
     if len(appointments) < 2:
         return ""
     last = when(appointments[-1].starts_at, first.customer.timezone)
-    return f", then weekly: {len(appointments)} appointments until {last}"
+    return f"then weekly: {len(appointments)} appointments until {last}"
 
 
 async def _schedule_reminders(

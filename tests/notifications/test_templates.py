@@ -19,7 +19,7 @@ ORDER = {
 CONTEXTS: dict[str, dict[str, Any]] = {
     "verify_email": {"name": HOSTILE, "token": "t0k3n"},
     "password_reset": {"name": HOSTILE, "token": "t0k3n"},
-    "booking_created": APPOINTMENT,
+    "booking_created": APPOINTMENT | {"series": "then weekly: 3 appointments until " + HOSTILE},
     "booking_confirmed": APPOINTMENT,
     "booking_cancelled": APPOINTMENT,
     "booking_rescheduled": APPOINTMENT | {"previous": "Fri 28 Nov, 09:00"},
