@@ -39,8 +39,8 @@ STATUSES = ", ".join(f"'{status.value}'" for status in MailStatus)
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint(f"status IN ({STATUSES})", name="ck_outbox_message_status"),
-        CheckConstraint("attempts >= 0", name="ck_outbox_message_attempts"),
+        CheckConstraint(f"status IN ({STATUSES})", name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
         Index(
             "uq_outbox_message_key", "key", unique=True, postgresql_where=text("key IS NOT NULL")
         ),
