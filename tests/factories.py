@@ -73,3 +73,11 @@ async def signed_in(
     """A new user of `role`, logged in."""
     user = await create_user(session_maker, role=role)
     return user, await login_tokens(client, user.email)
+
+
+async def stored_user(session_maker: SessionMaker, user_id: int | None) -> User:
+    assert user_id is not None
+    async with session_maker() as session:
+        user = await session.get(User, user_id)
+    assert user is not None
+    return user
